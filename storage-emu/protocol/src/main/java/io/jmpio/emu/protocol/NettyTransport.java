@@ -1,0 +1,91 @@
+package io.jmpio.emu.protocol;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Netty event loops and channel classes of one process: io_uring when the kernel and the native
+ * library allow it, else epoll, else NIO. {@code -Djmpio.transport=io_uring|epoll|nio} forces one.
+ */
+public final class NettyTransport implements AutoCloseable {
+    private final String kind;
+    private final EventLoopGroup group;
+    private final Class<? extends ServerChannel> serverChannelClass;
+    private final Class<? extends Channel> channelClass;
+
+    private NettyTransport(String kind, EventLoopGroup group, Class<? extends ServerChannel> server,
+                           Class<? extends Channel> channel) {
+        this.kind = kind;
+        this.group = group;
+        this.serverChannelClass = server;
+        this.channelClass = channel;
+    }
+
+    /** Creates a transport with {@code threads} event loops named after {@code name}. */
+    public static NettyTransport create(String name, int threads) {
+        String wanted = System.getProperty("jmpio.transport", "auto").toLowerCase(Locale.ROOT);
+        DefaultThreadFactory tf = new DefaultThreadFactory(name, true);
+        if ((wanted.equals("auto") || wanted.equals("io_uring")) && IoUring.isAvailable()) {
+            return new NettyTransport("io_uring", group(threads, tf, IoUringIoHandler.newFactory()),
+                IoUringServerSocketChannel.class, IoUringSocketChannel.class);
+        }
+        if (wanted.equals("io_uring")) {
+            throw new IllegalStateException("io_uring transport requested but unavailable: " + IoUring.unavailabilityCause());
+        }
+        if ((wanted.equals("auto") || wanted.equals("epoll")) && Epoll.isAvailable()) {
+            return new NettyTransport("epoll", group(threads, tf, EpollIoHandler.newFactory()),
+                EpollServerSocketChannel.class, EpollSocketChannel.class);
+        }
+        if (wanted.equals("epoll")) {
+            throw new IllegalStateException("epoll transport requested but unavailable: " + Epoll.unavailabilityCause());
+        }
+        if (!wanted.equals("auto") && !wanted.equals("nio")) {
+            throw new IllegalArgumentException("unknown transport '" + wanted + "' (io_uring, epoll, nio)");
+        }
+        return new NettyTransport("nio", group(threads, tf, NioIoHandler.newFactory()),
+            NioServerSocketChannel.class, NioSocketChannel.class);
+    }
+
+    private static EventLoopGroup group(int threads, DefaultThreadFactory tf, IoHandlerFactory factory) {
+        return new MultiThreadIoEventLoopGroup(threads, tf, factory);
+    }
+
+    /** "io_uring", "epoll" or "nio". */
+    public String kind() {
+        return kind;
+    }
+
+    public EventLoopGroup group() {
+        return group;
+    }
+
+    public Class<? extends ServerChannel> serverChannelClass() {
+        return serverChannelClass;
+    }
+
+    public Class<? extends Channel> channelClass() {
+        return channelClass;
+    }
+
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,437 @@
+package io.jmpio.emu.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.jmpio.emu.array.ArrayConfig;
+import io.jmpio.emu.array.ArrayServer;
+import io.jmpio.emu.array.LunSpec;
+import io.jmpio.emu.controller.Controller;
+import io.jmpio.emu.store.BackingStores;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One controller's admin endpoint. Routes (JSON bodies and answers; errors as {@code {"error": "..."}}
+ * with 400 bad request, 404 unknown LUN/port, 409 conflict, 502 peer unreachable):
+ * <pre>
+ *   GET    /status                 the array as this controller sees it, with the peer's own report when reachable
+ *   GET    /local-status           this controller only
+ *   GET    /luns                   LUNs
+ *   POST   /luns                   {"name","size","owner","backend","allowedHosts"}
+ *   DELETE /luns/NAME
+ *   POST   /luns/NAME/resize       {"size"}
+ *   POST   /luns/NAME/move         {"owner"}
+ *   POST   /luns/NAME/hosts        {"allowedHosts": [...]}   ([] = every host)
+ *   GET    /hosts                  host sessions on both controllers
+ *   POST   /faults                 {"verb", "target", "value", "mode"}
+ * </pre>
+ */
+public final class AdminServer {
+    private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final String FORWARDED = "X-Jmpio-Forwarded";
+
+    private final ArrayServer array;
+    private final Controller controller;
+    private final HttpServer http;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    /** An admin request that fails with an HTTP status. */
+    static final class AdminException extends Exception {
+        final int code;
+
+        AdminException(int code, String message) {
+            super(message);
+            this.code = code;
+        }
+    }
+
+    private AdminServer(ArrayServer array, Controller controller, HttpServer http) {
+        this.array = array;
+        this.controller = controller;
+        this.http = http;
+    }
+
+    public static AdminServer start(ArrayServer array, Controller controller, String host, int port) throws IOException {
+        HttpServer http;
+        try {
+            http = HttpServer.create(new InetSocketAddress(host, port), 64);
+        } catch (IOException e) {
+            throw new IOException("controller " + controller.id() + ": cannot listen for admin requests on " + host + ":"
+                + port + ": " + e.getMessage(), e);
+        }
+        AdminServer s = new AdminServer(array, controller, http);
+        http.createContext("/", s::handle);
+        http.setExecutor(Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "jmpio-" + controller.id() + "-admin");
+            t.setDaemon(true);
+            return t;
+        }));
+        http.start();
+        return s;
+    }
+
+    public String address() {
+        return http.getAddress().getHostString() + ":" + http.getAddress().getPort();
+    }
+
+    public void stop() {
+        http.stop(0);
+        ((java.util.concurrent.ExecutorService) http.getExecutor()).shutdownNow();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        int code = 200;
+        Object answer;
+        try {
+            answer = route(ex);
+        } catch (AdminException e) {
+            code = e.code;
+            answer = Map.of("error", e.getMessage());
+        } catch (NoSuchFileException e) {
+            code = 404;
+            answer = Map.of("error", e.getMessage());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            code = 400;
+            answer = Map.of("error", e.getMessage());
+        } catch (IOException e) {
+            code = 409;
+            answer = Map.of("error", e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("admin request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+            code = 500;
+            answer = Map.of("error", String.valueOf(e));
+        }
+        byte[] body = JSON.writeValueAsBytes(answer);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(code, body.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    private Object route(HttpExchange ex) throws IOException, AdminException {
+        String method = ex.getRequestMethod();
+        String path = ex.getRequestURI().getPath();
+        List<String> parts = new ArrayList<>();
+        for (String p : path.split("/")) {
+            if (!p.isEmpty()) {
+                parts.add(java.net.URLDecoder.decode(p, java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        JsonNode body = readBody(ex);
+        boolean forwarded = ex.getRequestHeaders().containsKey(FORWARDED);
+        String head = parts.isEmpty() ? "" : parts.get(0);
+        switch (method + " " + head + "/" + parts.size()) {
+            case "GET status/1":
+                return arrayStatus();
+            case "GET local-status/1":
+                return controller.localStatus();
+            case "GET luns/1":
+                return controller.localStatus().get("luns");
+            case "GET hosts/1":
+                return hosts();
+            case "POST luns/1":
+                return createLun(body);
+            case "DELETE luns/2":
+                controller.deleteLun(parts.get(1));
+                return Map.of("deleted", parts.get(1));
+            case "POST luns/3":
+                return lunAction(parts.get(1), parts.get(2), body, forwarded);
+            case "POST faults/1":
+                return fault(body, forwarded);
+            default:
+                throw new AdminException(404, "no such admin request: " + method + " " + path);
+        }
+    }
+
+    private static JsonNode readBody(HttpExchange ex) throws AdminException {
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] b = in.readAllBytes();
+            if (b.length == 0) {
+                return JSON.createObjectNode();
+            }
+            JsonNode n = JSON.readTree(b);
+            if (n == null || !n.isObject()) {
+                throw new AdminException(400, "request body must be a JSON object");
+            }
+            return n;
+        } catch (IOException e) {
+            throw new AdminException(400, "request body is not valid JSON: " + e.getMessage());
+        }
+    }
+
+    private static String text(JsonNode body, String field, String dflt) throws AdminException {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            if (dflt == null) {
+                throw new AdminException(400, "missing field '" + field + "'");
+            }
+            return dflt;
+        }
+        return n.asText();
+    }
+
+    private Object createLun(JsonNode body) throws IOException, AdminException {
+        String name = text(body, "name", null);
+        long bytes = body.has("bytes") ? body.get("bytes").asLong() : LunSpec.parseSize(text(body, "size", null));
+        String owner = text(body, "owner", controller.id());
+        String backend = text(body, "backend", BackingStores.FILE);
+        List<String> hosts = new ArrayList<>();
+        if (body.has("allowedHosts")) {
+            body.get("allowedHosts").forEach(h -> hosts.add(h.asText()));
+        }
+        return controller.createLun(new LunSpec(name, bytes, owner, backend, hosts));
+    }
+
+    private Object lunAction(String lun, String action, JsonNode body, boolean forwarded)
+            throws IOException, AdminException {
+        switch (action) {
+            case "resize":
+                controller.resizeLun(lun, LunSpec.parseSize(text(body, "size", null)));
+                return Map.of("resized", lun);
+            case "hosts": {
+                List<String> hosts = new ArrayList<>();
+                JsonNode h = body.get("allowedHosts");
+                if (h == null || !h.isArray()) {
+                    throw new AdminException(400, "field 'allowedHosts' must be a list of host ids ([] for every host)");
+                }
+                h.forEach(x -> hosts.add(x.asText()));
+                controller.setAllowedHosts(lun, hosts);
+                return Map.of("lun", lun, "allowedHosts", hosts);
+            }
+            case "move": {
+                String target = text(body, "owner", null);
+                try {
+                    controller.moveLun(lun, target);
+                } catch (Controller.NotOwnerException e) {
+                    Controller local = array.controller(e.owner);
+                    if (local != null) {
+                        local.moveLun(lun, target);
+                    } else if (!forwarded) {
+                        return forward("POST", "/luns/" + lun + "/move", body);
+                    } else {
+                        throw e;
+                    }
+                }
+                return Map.of("lun", lun, "owner", target);
+            }
+            default:
+                throw new AdminException(404, "unknown LUN action '" + action + "' (resize, hosts, move)");
+        }
+    }
+
+    private Object fault(JsonNode body, boolean forwarded) throws IOException, AdminException {
+        String verb = text(body, "verb", null);
+        String target = text(body, "target", "");
+        switch (verb) {
+            case "kill":
+            case "pause":
+            case "resume":
+            case "restart": {
+                if (!ArrayConfig.PAIR.contains(target)) {
+                    throw new AdminException(400, verb + " needs a controller (A or B), got '" + target + "'");
+                }
+                Controller c = array.controller(target);
+                if (c == null) {
+                    return forwardOrFail(body, forwarded, "controller " + target);
+                }
+                switch (verb) {
+                    case "kill": c.kill(); break;
+                    case "pause": c.pause(); break;
+                    case "resume": c.resume(); break;
+                    default: c.restart();
+                }
+                return Map.of("done", verb + " " + target);
+            }
+            case "port-down":
+            case "port-up":
+            case "flaky":
+            case "latency": {
+                if (verb.equals("latency") && target.equals("link")) {
+                    long ms = body.path("value").asLong(-1);
+                    if (ms < 0) {
+                        throw new AdminException(400, "latency needs MS >= 0");
+                    }
+                    for (Controller c : array.controllers()) {
+                        c.setLinkLatency(ms);
+                    }
+                    if (!forwarded && array.controllers().size() < 2) {
+                        forwardQuietly(body);
+                    }
+                    return Map.of("done", "link latency " + ms + " ms");
+                }
+                Controller owner = null;
+                for (Controller c : array.controllers()) {
+                    if (c.hasPort(target)) {
+                        owner = c;
+                    }
+                }
+                if (owner == null) {
+                    if (!forwarded && array.controllers().size() < 2) {
+                        return forwardOrFail(body, false, "port " + target);
+                    }
+                    throw new AdminException(404, "no front-end port " + target + " on this array");
+                }
+                switch (verb) {
+                    case "port-down": owner.setPortDown(target, true); break;
+                    case "port-up": owner.setPortDown(target, false); break;
+                    case "latency": {
+                        long ms = body.path("value").asLong(-1);
+                        if (ms < 0) {
+                            throw new AdminException(400, "latency needs MS >= 0");
+                        }
+                        owner.setPortLatency(target, ms);
+                        break;
+                    }
+                    default: {
+                        double rate = body.path("value").asDouble(-1);
+                        owner.setPortFlaky(target, rate, text(body, "mode", "mixed"));
+                    }
+                }
+                return Map.of("done", verb + " " + target);
+            }
+            case "partition":
+            case "heal":
+                for (Controller c : array.controllers()) {
+                    if (verb.equals("partition")) {
+                        c.partitionLink();
+                    } else {
+                        c.healLink();
+                    }
+                }
+                if (!forwarded && array.controllers().size() < 2) {
+                    forwardQuietly(body);
+                }
+                return Map.of("done", verb);
+            default:
+                throw new AdminException(400, "unknown fault '" + verb
+                    + "' (kill, pause, resume, restart, port-down, port-up, latency, flaky, partition, heal)");
+        }
+    }
+
+    private Object forwardOrFail(JsonNode body, boolean forwarded, String what) throws AdminException {
+        if (forwarded) {
+            throw new AdminException(404, what + " is not served by this process");
+        }
+        return forward("POST", "/faults", body);
+    }
+
+    private void forwardQuietly(JsonNode body) {
+        try {
+            forward("POST", "/faults", body);
+        } catch (AdminException e) {
+            LOG.info("peer did not take the fault request: {}", e.getMessage());
+        }
+    }
+
+    private Object forward(String method, String path, JsonNode body) throws AdminException {
+        String peer = controller.peerAdminAddress();
+        if (peer == null) {
+            throw new AdminException(502, "the peer's admin endpoint is unknown (the link to it never came up)");
+        }
+        try {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + peer + path)).timeout(Duration.ofSeconds(40))
+                .header(FORWARDED, controller.id()).header("Content-Type", "application/json")
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build();
+            HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            JsonNode answer = JSON.readTree(resp.body());
+            if (resp.statusCode() != 200) {
+                throw new AdminException(resp.statusCode(), answer.path("error").asText("peer answered " + resp.statusCode()));
+            }
+            return answer;
+        } catch (IOException e) {
+            throw new AdminException(502, "peer admin " + peer + " unreachable: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AdminException(502, "interrupted");
+        }
+    }
+
+    private Map<String, Object> peerStatus(String peerId) {
+        Controller local = array.controller(peerId);
+        if (local != null) {
+            return local.localStatus();
+        }
+        String peer = controller.peerAdminAddress();
+        if (peer != null) {
+            try {
+                HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + peer + "/local-status"))
+                    .timeout(Duration.ofSeconds(1)).GET().build();
+                HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
+                if (resp.statusCode() == 200) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> m = JSON.readValue(resp.body(), Map.class);
+                    return m;
+                }
+            } catch (IOException e) {
+                // reported below as unreachable
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", peerId);
+        m.put("state", "unreachable");
+        m.put("admin", peer == null ? "" : peer);
+        m.put("peerStateSeenByPartner", controller.peerState().name().toLowerCase());
+        m.put("ports", List.of());
+        return m;
+    }
+
+    /** The whole array: both controllers' own reports, and the LUNs with ALUA states as this controller sees them. */
+    private Map<String, Object> arrayStatus() {
+        Map<String, Object> self = controller.localStatus();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("answeredBy", controller.id());
+        List<Object> cs = new ArrayList<>();
+        for (String id : ArrayConfig.PAIR) {
+            cs.add(id.equals(controller.id()) ? self : peerStatus(id));
+        }
+        out.put("controllers", cs);
+        out.put("luns", self.get("luns"));
+        return out;
+    }
+
+    private Object hosts() {
+        List<Object> out = new ArrayList<>();
+        for (String id : ArrayConfig.PAIR) {
+            Map<String, Object> s = id.equals(controller.id()) ? controller.localStatus() : peerStatus(id);
+            Object sessions = s.get("sessions");
+            if (sessions instanceof List) {
+                for (Object o : (List<?>) sessions) {
+                    if (o instanceof Map) {
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put("controller", id);
+                        ((Map<?, ?>) o).forEach((k, v) -> m.put(String.valueOf(k), v));
+                        out.add(m);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    static ObjectNode object() {
+        return JSON.createObjectNode();
+    }
+}

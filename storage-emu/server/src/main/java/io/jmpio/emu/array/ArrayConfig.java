@@ -1,0 +1,123 @@
+package io.jmpio.emu.array;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Everything an array (or one controller of it) is started with. Fluent setters; defaults as documented. */
+public final class ArrayConfig {
+    /** Controllers of the pair; the first sorts first and dials the link. */
+    public static final List<String> PAIR = List.of("A", "B");
+
+    private Path dataDir;
+    private String listenAddress = "127.0.0.1";
+    private int basePort = 7400;
+    private int portsPerController = 2;
+    private final List<LunSpec> luns = new ArrayList<>();
+    private List<String> controllers = PAIR;
+    private String peerLinkAddress;
+    private long heartbeatIntervalMillis = 100;
+    private long heartbeatTimeoutMillis = 500;
+    private String failback = "auto";
+    private long failbackDelayMillis = 5000;
+    private double autoTransferThreshold = 0.75;
+    private long autoTransferWindowMillis = 10_000;
+    private long autoTransferMinIos = 100;
+    private int linkChannels = 2;
+    private long writeCacheBytes = 256L << 20;
+    private long readCacheBytes = 64L << 20;
+    private long destageIntervalMillis = 50;
+    private int eventLoopThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+    public Path dataDir() { return dataDir; }
+    public ArrayConfig dataDir(Path v) { dataDir = v; return this; }
+    public String listenAddress() { return listenAddress; }
+    public ArrayConfig listenAddress(String v) { listenAddress = v; return this; }
+    public int basePort() { return basePort; }
+    public ArrayConfig basePort(int v) {
+        if (v != 0 && (v < 1 || v > 65000)) {
+            throw new IllegalArgumentException("base port must be 0 (ephemeral) or 1..65000, got " + v);
+        }
+        basePort = v;
+        return this;
+    }
+    public int portsPerController() { return portsPerController; }
+    public ArrayConfig portsPerController(int v) {
+        if (v < 1 || v > 8) {
+            throw new IllegalArgumentException("ports per controller must be 1..8, got " + v);
+        }
+        portsPerController = v;
+        return this;
+    }
+    public List<LunSpec> luns() { return luns; }
+    public ArrayConfig lun(LunSpec v) { luns.add(v); return this; }
+    /** The controllers this process runs: both of the pair, or one with {@link #peerLinkAddress()}. */
+    public List<String> controllers() { return controllers; }
+    public ArrayConfig controllers(List<String> v) {
+        for (String c : v) {
+            if (!PAIR.contains(c)) {
+                throw new IllegalArgumentException("unknown controller '" + c + "' (A or B)");
+            }
+        }
+        controllers = List.copyOf(v);
+        return this;
+    }
+    public String peerLinkAddress() { return peerLinkAddress; }
+    public ArrayConfig peerLinkAddress(String v) { peerLinkAddress = v; return this; }
+    public long heartbeatIntervalMillis() { return heartbeatIntervalMillis; }
+    public ArrayConfig heartbeatIntervalMillis(long v) { heartbeatIntervalMillis = positive(v, "heartbeat interval"); return this; }
+    public long heartbeatTimeoutMillis() { return heartbeatTimeoutMillis; }
+    public ArrayConfig heartbeatTimeoutMillis(long v) { heartbeatTimeoutMillis = positive(v, "heartbeat timeout"); return this; }
+    public String failback() { return failback; }
+    public ArrayConfig failback(String v) {
+        if (!v.equals("auto") && !v.equals("manual")) {
+            throw new IllegalArgumentException("failback must be auto or manual, got '" + v + "'");
+        }
+        failback = v;
+        return this;
+    }
+    public long failbackDelayMillis() { return failbackDelayMillis; }
+    public ArrayConfig failbackDelayMillis(long v) { failbackDelayMillis = Math.max(0, v); return this; }
+    public double autoTransferThreshold() { return autoTransferThreshold; }
+    public ArrayConfig autoTransferThreshold(double v) { autoTransferThreshold = v; return this; }
+    public long autoTransferWindowMillis() { return autoTransferWindowMillis; }
+    public ArrayConfig autoTransferWindowMillis(long v) { autoTransferWindowMillis = positive(v, "auto-transfer window"); return this; }
+    public long autoTransferMinIos() { return autoTransferMinIos; }
+    public ArrayConfig autoTransferMinIos(long v) { autoTransferMinIos = v; return this; }
+    public int linkChannels() { return linkChannels; }
+    public ArrayConfig linkChannels(int v) {
+        if (v < 1 || v > 16) {
+            throw new IllegalArgumentException("link data channels must be 1..16, got " + v);
+        }
+        linkChannels = v;
+        return this;
+    }
+    public long writeCacheBytes() { return writeCacheBytes; }
+    public ArrayConfig writeCacheBytes(long v) { writeCacheBytes = positive(v, "write cache size"); return this; }
+    public long readCacheBytes() { return readCacheBytes; }
+    public ArrayConfig readCacheBytes(long v) { readCacheBytes = positive(v, "read cache size"); return this; }
+    public long destageIntervalMillis() { return destageIntervalMillis; }
+    public ArrayConfig destageIntervalMillis(long v) { destageIntervalMillis = positive(v, "destage interval"); return this; }
+    public int eventLoopThreads() { return eventLoopThreads; }
+    public ArrayConfig eventLoopThreads(int v) { eventLoopThreads = (int) positive(v, "event loop threads"); return this; }
+
+    private static long positive(long v, String what) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(what + " must be positive, got " + v);
+        }
+        return v;
+    }
+
+    /** The peer of a controller of the pair. */
+    public static String peerOf(String id) {
+        return id.equals(PAIR.get(0)) ? PAIR.get(1) : PAIR.get(0);
+    }
+
+    /** Port block of a controller: admin at +0, link at +1, front-end ports from +2 (0 = ephemeral). */
+    public int portFor(String controller, int offset) {
+        if (basePort == 0) {
+            return 0;
+        }
+        return basePort + PAIR.indexOf(controller) * 10 + offset;
+    }
+}

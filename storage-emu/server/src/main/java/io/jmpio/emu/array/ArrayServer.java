@@ -1,0 +1,177 @@
+package io.jmpio.emu.array;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.jmpio.emu.admin.AdminServer;
+import io.jmpio.emu.controller.Clock;
+import io.jmpio.emu.controller.Controller;
+import io.jmpio.emu.protocol.ArrayClient;
+import io.jmpio.emu.protocol.NettyTransport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the controllers of a pair that live in this process (both, or one whose peer runs elsewhere), each
+ * with its admin endpoint, over one set of Netty event loops.
+ */
+public final class ArrayServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ArrayServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final ArrayConfig cfg;
+    private final NettyTransport transport;
+    private final Map<String, Controller> controllers = new LinkedHashMap<>();
+    private final Map<String, AdminServer> admins = new LinkedHashMap<>();
+    private final MetadataStore metadata;
+
+    private ArrayServer(ArrayConfig cfg) throws IOException {
+        this.cfg = cfg;
+        if (cfg.dataDir() == null) {
+            throw new IllegalArgumentException("no data directory given");
+        }
+        Files.createDirectories(cfg.dataDir());
+        this.metadata = new MetadataStore(cfg.dataDir());
+        this.transport = NettyTransport.create("jmpio-emu", cfg.eventLoopThreads());
+    }
+
+    /** Creates the configured LUNs that do not exist yet, starts the controllers and their admin endpoints. */
+    public static ArrayServer start(ArrayConfig cfg) throws IOException {
+        ArrayServer s = new ArrayServer(cfg);
+        try {
+            s.createMissingLuns();
+            for (String id : cfg.controllers()) {
+                Controller c = new Controller(id, cfg, s.transport, Clock.SYSTEM);
+                s.controllers.put(id, c);
+                AdminServer admin = AdminServer.start(s, c, cfg.listenAddress(), cfg.portFor(id, 0));
+                s.admins.put(id, admin);
+                c.setAdminAddress(admin.address());
+            }
+            for (Controller c : s.controllers.values()) {
+                c.start();
+            }
+            for (Controller c : s.controllers.values()) {
+                Controller peer = s.controllers.get(ArrayConfig.peerOf(c.id()));
+                if (peer != null) {
+                    c.setPeerLinkAddress(peer.linkAddress());
+                } else if (cfg.peerLinkAddress() != null) {
+                    c.setPeerLinkAddress(ArrayClient.parseAddress(cfg.peerLinkAddress()));
+                } else {
+                    LOG.warn("controller {} runs without a peer (no --peer): it will take over every LUN", c.id());
+                }
+            }
+            return s;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private void createMissingLuns() throws IOException {
+        metadata.update(m -> {
+            ArrayMetadata out = m;
+            for (LunSpec spec : cfg.luns()) {
+                LunRecord existing = out.byName(spec.name());
+                if (existing != null) {
+                    if (existing.bytes() != spec.bytes()) {
+                        LOG.warn("LUN {} exists with {} bytes; keeping it (asked for {})", spec.name(), existing.bytes(),
+                            spec.bytes());
+                    }
+                    continue;
+                }
+                if (!ArrayConfig.PAIR.contains(spec.owner())) {
+                    throw new IllegalArgumentException("LUN " + spec.name() + ": unknown owner '" + spec.owner() + "' (A or B)");
+                }
+                out = out.with(LunRecords.create(out.nextId(), spec));
+            }
+            return out;
+        });
+    }
+
+    public ArrayConfig config() {
+        return cfg;
+    }
+
+    /** The controller with this id if it runs in this process, else null. */
+    public Controller controller(String id) {
+        return controllers.get(id);
+    }
+
+    public List<Controller> controllers() {
+        return new ArrayList<>(controllers.values());
+    }
+
+    public MetadataStore metadata() {
+        return metadata;
+    }
+
+    /** The ready-file document: controllers with admin and port addresses, and LUNs with owners. */
+    public Map<String, Object> readyInfo() throws IOException {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        List<Object> cs = new ArrayList<>();
+        for (Controller c : controllers.values()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", c.id());
+            m.put("admin", c.adminAddress());
+            m.put("ports", c.portAddresses());
+            m.put("link", c.linkAddress().getHostString() + ":" + c.linkAddress().getPort());
+            cs.add(m);
+        }
+        doc.put("controllers", cs);
+        List<Object> ls = new ArrayList<>();
+        for (LunRecord r : metadata.load().luns()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", r.name());
+            m.put("bytes", r.bytes());
+            m.put("owner", r.owner());
+            ls.add(m);
+        }
+        doc.put("luns", ls);
+        doc.put("transport", transport.kind());
+        doc.put("dataDir", cfg.dataDir().toAbsolutePath().toString());
+        return doc;
+    }
+
+    /** Writes {@link #readyInfo()} atomically (temporary file, then rename). */
+    public void writeReadyFile(Path file) throws IOException {
+        Path abs = file.toAbsolutePath();
+        Files.createDirectories(abs.getParent());
+        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
+        Files.write(tmp, JSON.writeValueAsBytes(readyInfo()));
+        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    public String transportKind() {
+        return transport.kind();
+    }
+
+    /** Graceful stop: every controller destages and empties its journal. */
+    @Override
+    public void close() {
+        for (AdminServer a : admins.values()) {
+            a.stop();
+        }
+        for (Controller c : controllers.values()) {
+            c.shutdown();
+        }
+        transport.close();
+    }
+
+    /** Test hook: the whole array dies at once (both controllers killed, nothing destaged). */
+    public void crash() {
+        for (AdminServer a : admins.values()) {
+            a.stop();
+        }
+        for (Controller c : controllers.values()) {
+            c.kill();
+        }
+        transport.close();
+    }
+}

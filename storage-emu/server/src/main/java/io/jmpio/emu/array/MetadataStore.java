@@ -1,0 +1,89 @@
+package io.jmpio.emu.array;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
+
+/**
+ * {@code array.json} in the data directory, shared by both controllers (like the configuration area arrays
+ * keep on their drives). Updates are read-modify-write under a lock held across processes ({@code array.lock},
+ * a file lock) and threads of this process, and land atomically: a temporary file, fsync, rename, fsync of
+ * the directory. A reader never sees a half-written file.
+ */
+public final class MetadataStore {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ConcurrentHashMap<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
+
+    private final Path dir;
+    private final Path file;
+    private final ReentrantLock lock;
+
+    public MetadataStore(Path dataDir) throws IOException {
+        this.dir = dataDir.toAbsolutePath();
+        Files.createDirectories(dir);
+        this.file = dir.resolve("array.json");
+        this.lock = LOCKS.computeIfAbsent(dir, k -> new ReentrantLock());
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public ArrayMetadata load() throws IOException {
+        if (!Files.exists(file)) {
+            return ArrayMetadata.empty();
+        }
+        try {
+            ArrayMetadata m = JSON.readValue(file.toFile(), ArrayMetadata.class);
+            if (m.version() != ArrayMetadata.VERSION) {
+                throw new IOException(file + ": unsupported metadata version " + m.version());
+            }
+            return m;
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException(file + " is not valid array metadata: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Applies {@code change} to the current metadata and stores the result; returns it. */
+    public ArrayMetadata update(UnaryOperator<ArrayMetadata> change) throws IOException {
+        lock.lock();
+        try (FileChannel lockFile = FileChannel.open(dir.resolve("array.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+             FileLock ignored = lockFile.lock()) {
+            ArrayMetadata next = change.apply(load());
+            write(next);
+            return next;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void write(ArrayMetadata m) throws IOException {
+        Path tmp = dir.resolve("array.json.tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(m)));
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException ignored) {
+            // some file systems cannot fsync a directory; the rename is still atomic
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package io.jmpio.emu.cache;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Non-overlapping cached extents of one LUN, keyed by offset. A newer write (higher slot) replaces the parts
+ * of older extents it covers; an older write arriving late (mirror messages travel on several channels)
+ * only fills the gaps newer extents leave. Thread-safe; every method takes the map's lock briefly.
+ */
+public final class ExtentMap {
+    private final TreeMap<Long, Extent> extents = new TreeMap<>();
+    private long dataBytes;
+    /** Mirror side: slots at or below this were destaged by the owner; late copies of them are dropped. */
+    private long releasedUpTo = Long.MIN_VALUE;
+
+    public synchronized void put(Extent e) {
+        if (e.length() <= 0 || e.slot() <= releasedUpTo) {
+            return;
+        }
+        long start = e.offset();
+        long end = e.end();
+        List<long[]> gaps = new ArrayList<>();
+        gaps.add(new long[] {start, end});
+        Map.Entry<Long, Extent> floor = extents.floorEntry(start);
+        List<Extent> overlapping = new ArrayList<>();
+        if (floor != null && floor.getValue().end() > start) {
+            overlapping.add(floor.getValue());
+        }
+        for (Extent x : extents.subMap(start, false, end, false).values()) {
+            if (floor == null || x != floor.getValue()) {
+                overlapping.add(x);
+            }
+        }
+        for (Extent x : overlapping) {
+            if (x.slot() > e.slot()) {
+                gaps = subtract(gaps, x.offset(), x.end());
+                continue;
+            }
+            remove(x);
+            if (x.offset() < start) {
+                add(x.slice(x.offset(), start));
+            }
+            if (x.end() > end) {
+                add(x.slice(end, x.end()));
+            }
+        }
+        for (long[] g : gaps) {
+            add(e.slice(g[0], g[1]));
+        }
+    }
+
+    private static List<long[]> subtract(List<long[]> gaps, long from, long to) {
+        List<long[]> out = new ArrayList<>(gaps.size() + 1);
+        for (long[] g : gaps) {
+            if (to <= g[0] || from >= g[1]) {
+                out.add(g);
+                continue;
+            }
+            if (g[0] < from) {
+                out.add(new long[] {g[0], from});
+            }
+            if (to < g[1]) {
+                out.add(new long[] {to, g[1]});
+            }
+        }
+        return out;
+    }
+
+    private void add(Extent x) {
+        if (x.length() <= 0) {
+            return;
+        }
+        extents.put(x.offset(), x);
+        if (!x.isZeroes()) {
+            dataBytes += x.length();
+        }
+    }
+
+    private void remove(Extent x) {
+        extents.remove(x.offset());
+        if (!x.isZeroes()) {
+            dataBytes -= x.length();
+        }
+    }
+
+    /** The extents overlapping [offset, offset + length), clipped to it, in offset order. */
+    public synchronized List<Extent> overlapping(long offset, long length) {
+        long end = offset + length;
+        List<Extent> out = new ArrayList<>();
+        Map.Entry<Long, Extent> floor = extents.floorEntry(offset);
+        if (floor != null && floor.getValue().end() > offset) {
+            out.add(floor.getValue().slice(offset, end));
+        }
+        for (Extent x : extents.subMap(offset, false, end, false).values()) {
+            out.add(x.slice(offset, end));
+        }
+        return out;
+    }
+
+    /** Copies the given extents (from {@link #overlapping}) over {@code dst}, which holds [offset, offset+len). */
+    public static void overlay(List<Extent> parts, long offset, byte[] dst, int dstOffset) {
+        for (Extent x : parts) {
+            int at = dstOffset + (int) (x.offset() - offset);
+            if (x.isZeroes()) {
+                Arrays.fill(dst, at, at + (int) x.length(), (byte) 0);
+            } else {
+                System.arraycopy(x.data(), x.dataOffset(), dst, at, (int) x.length());
+            }
+        }
+    }
+
+    public synchronized List<Extent> snapshot() {
+        return new ArrayList<>(extents.values());
+    }
+
+    /** Removes the parts of {@code e}'s range still holding {@code e}'s slot (not overwritten since). */
+    public synchronized void removeIfCurrent(Extent e) {
+        for (Extent x : new ArrayList<>(extents.subMap(e.offset(), true, e.end(), false).values())) {
+            if (x.slot() == e.slot()) {
+                remove(x);
+            }
+        }
+    }
+
+    /** Mirror release: drops every extent of slot {@code <= slot} and ignores late copies of them. */
+    public synchronized void releaseUpTo(long slot) {
+        releasedUpTo = Math.max(releasedUpTo, slot);
+        Iterator<Extent> it = extents.values().iterator();
+        while (it.hasNext()) {
+            Extent x = it.next();
+            if (x.slot() <= slot) {
+                it.remove();
+                if (!x.isZeroes()) {
+                    dataBytes -= x.length();
+                }
+            }
+        }
+    }
+
+    public synchronized void clear() {
+        extents.clear();
+        dataBytes = 0;
+        releasedUpTo = Long.MIN_VALUE;
+    }
+
+    public synchronized long dataBytes() {
+        return dataBytes;
+    }
+
+    public synchronized int size() {
+        return extents.size();
+    }
+
+    public synchronized boolean isEmpty() {
+        return extents.isEmpty();
+    }
+}

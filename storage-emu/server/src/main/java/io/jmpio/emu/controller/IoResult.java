@@ -1,0 +1,15 @@
+package io.jmpio.emu.controller;
+
+import io.jmpio.emu.protocol.Sense;
+import io.jmpio.emu.protocol.Status;
+
+/** The outcome of one I/O on a LUN: status, sense, the owner's storage position (writes), and read data. */
+record IoResult(int status, int sense, long position, byte[] data) {
+    static IoResult good(long position, byte[] data) {
+        return new IoResult(Status.GOOD, Sense.NONE, position, data);
+    }
+
+    static IoResult error(int status, int sense) {
+        return new IoResult(status, sense, 0, null);
+    }
+}

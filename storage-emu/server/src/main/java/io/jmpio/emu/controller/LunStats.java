@@ -1,0 +1,44 @@
+package io.jmpio.emu.controller;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.ConcurrentHistogram;
+
+/** One controller's counters for one LUN. Shipping's added latency is the round trip over the link. */
+final class LunStats {
+    final LongAdder reads = new LongAdder();
+    final LongAdder writes = new LongAdder();
+    final LongAdder readBytes = new LongAdder();
+    final LongAdder writeBytes = new LongAdder();
+    final LongAdder otherOps = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    final LongAdder shippedOut = new LongAdder();
+    final LongAdder shippedOutBytes = new LongAdder();
+    final LongAdder shippedIn = new LongAdder();
+    final LongAdder mirrorWrites = new LongAdder();
+    final LongAdder writeThroughs = new LongAdder();
+    final LongAdder destagedBytes = new LongAdder();
+    final ConcurrentHistogram shipLatencyNanos = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 2);
+
+    Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("reads", reads.sum());
+        m.put("writes", writes.sum());
+        m.put("readBytes", readBytes.sum());
+        m.put("writeBytes", writeBytes.sum());
+        m.put("otherOps", otherOps.sum());
+        m.put("errors", errors.sum());
+        m.put("shippedOut", shippedOut.sum());
+        m.put("shippedOutBytes", shippedOutBytes.sum());
+        m.put("shippedIn", shippedIn.sum());
+        m.put("mirrorWrites", mirrorWrites.sum());
+        m.put("writeThroughs", writeThroughs.sum());
+        m.put("destagedBytes", destagedBytes.sum());
+        m.put("shipAddedLatencyMeanMicros", shipLatencyNanos.getTotalCount() == 0 ? 0.0 : shipLatencyNanos.getMean() / 1000.0);
+        m.put("shipAddedLatencyP50Micros", shipLatencyNanos.getValueAtPercentile(50) / 1000.0);
+        m.put("shipAddedLatencyP99Micros", shipLatencyNanos.getValueAtPercentile(99) / 1000.0);
+        return m;
+    }
+}

@@ -1,0 +1,447 @@
+package io.jmpio.emu.link;
+
+import io.jmpio.emu.protocol.NettyTransport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.AttributeKey;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This controller's end of the link to its peer. One listening socket; the controller whose id sorts first
+ * dials every channel (one management, N shipping, N mirroring) and re-dials lost ones; each connection
+ * opens with a HELLO naming its channel. Requests carry a correlation id and complete with the peer's REPLY,
+ * or fail with {@link LinkDownException} when their connection closes or the reply is late.
+ */
+public final class InterControllerLink {
+    private static final Logger LOG = LoggerFactory.getLogger(InterControllerLink.class);
+    private static final AttributeKey<int[]> SLOT = AttributeKey.valueOf("jmpio.link.slot");
+
+    /** What the controller does with what arrives. Called on event-loop threads. */
+    public interface Handler {
+        /** The peer's management channel said hello; {@code payload} is its self-description. */
+        void onHello(byte[] payload);
+
+        void onHeartbeat();
+
+        /** A request from the peer; the returned future's frame is sent back as the reply. */
+        CompletableFuture<LinkFrame> onRequest(LinkFrame request);
+
+        /** The management channel closed. */
+        void onManagementDown();
+    }
+
+    /** The link cannot carry the request (no connection, connection lost, or no reply in time). */
+    public static final class LinkDownException extends IOException {
+        public LinkDownException(String message) {
+            super(message);
+        }
+    }
+
+    private record Pending(CompletableFuture<LinkFrame> future, Channel channel) {
+    }
+
+    private final String selfId;
+    private final String peerId;
+    private final NettyTransport transport;
+    private final InetSocketAddress bindAddress;
+    private final int dataChannels;
+    private final Handler handler;
+    private final Supplier<byte[]> hello;
+    private final long requestTimeoutMillis;
+
+    private final AtomicReferenceArray<Channel> management = new AtomicReferenceArray<>(1);
+    private final AtomicReferenceArray<Channel> ship;
+    private final AtomicReferenceArray<Channel> mirror;
+    private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextCorrelation = new AtomicLong(1);
+    private final AtomicInteger shipRoundRobin = new AtomicInteger();
+    private final ConcurrentHashMap<Channel, Boolean> connections = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Integer, Boolean> dialing = new ConcurrentHashMap<>();
+
+    private volatile InetSocketAddress peerAddress;
+    private volatile Channel server;
+    private volatile int boundPort;
+    private volatile boolean running;
+    private volatile boolean partitioned;
+    private volatile long latencyNanos;
+
+    public InterControllerLink(String selfId, String peerId, NettyTransport transport, InetSocketAddress bindAddress,
+                               int dataChannels, long requestTimeoutMillis, Handler handler, Supplier<byte[]> hello) {
+        if (dataChannels < 1) {
+            throw new IllegalArgumentException("the link needs at least one data channel per kind, got " + dataChannels);
+        }
+        this.selfId = selfId;
+        this.peerId = peerId;
+        this.transport = transport;
+        this.bindAddress = bindAddress;
+        this.dataChannels = dataChannels;
+        this.requestTimeoutMillis = requestTimeoutMillis;
+        this.handler = handler;
+        this.hello = hello;
+        this.ship = new AtomicReferenceArray<>(dataChannels);
+        this.mirror = new AtomicReferenceArray<>(dataChannels);
+    }
+
+    /** Binds the listening socket (the same port again after a restart). */
+    public void start() throws IOException {
+        int port = boundPort != 0 ? boundPort : bindAddress.getPort();
+        ChannelFuture f = new ServerBootstrap().group(transport.group()).channel(transport.serverChannelClass())
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(initializer())
+            .bind(new InetSocketAddress(bindAddress.getAddress(), port)).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new IOException("cannot listen for the inter-controller link on " + bindAddress.getHostString() + ":"
+                + port + ": " + f.cause().getMessage(), f.cause());
+        }
+        server = f.channel();
+        boundPort = ((InetSocketAddress) server.localAddress()).getPort();
+        running = true;
+    }
+
+    /** Closes every connection and the listener; pending requests fail. */
+    public void stop() {
+        running = false;
+        Channel s = server;
+        if (s != null) {
+            s.close().awaitUninterruptibly();
+        }
+        disconnectAll();
+    }
+
+    public InetSocketAddress boundAddress() {
+        return new InetSocketAddress(bindAddress.getAddress(), boundPort);
+    }
+
+    public void setPeerAddress(InetSocketAddress address) {
+        this.peerAddress = address;
+    }
+
+    /** True when this end dials: its id sorts before the peer's. */
+    public boolean dials() {
+        return selfId.compareTo(peerId) < 0;
+    }
+
+    /** Closes every link connection; the dialing end reconnects at its next {@link #maintain()}. */
+    public void disconnectAll() {
+        for (Channel c : connections.keySet()) {
+            c.close();
+        }
+        for (Pending p : pending.values()) {
+            p.future().completeExceptionally(new LinkDownException("link to " + peerId + " disconnected"));
+        }
+        pending.clear();
+    }
+
+    /** Fault: cut the link both ways until {@link #heal()}. */
+    public void partition() {
+        partitioned = true;
+        disconnectAll();
+    }
+
+    public void heal() {
+        partitioned = false;
+    }
+
+    public boolean isPartitioned() {
+        return partitioned;
+    }
+
+    /** Fault: delay every message this end receives. */
+    public void setLatencyMillis(long millis) {
+        latencyNanos = TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    public long latencyMillis() {
+        return TimeUnit.NANOSECONDS.toMillis(latencyNanos);
+    }
+
+    public boolean managementUp() {
+        Channel c = management.get(0);
+        return c != null && c.isActive();
+    }
+
+    public int connectedChannels() {
+        int n = 0;
+        for (Channel c : connections.keySet()) {
+            if (c.isActive()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    public int dataChannels() {
+        return dataChannels;
+    }
+
+    /** Dials the channels that are not connected (dialing end only). Called periodically. */
+    public void maintain() {
+        if (!running || partitioned || !dials() || peerAddress == null) {
+            return;
+        }
+        dialIfMissing(management, LinkFrame.CHANNEL_MANAGEMENT, 0);
+        for (int i = 0; i < dataChannels; i++) {
+            dialIfMissing(ship, LinkFrame.CHANNEL_SHIP, i);
+            dialIfMissing(mirror, LinkFrame.CHANNEL_MIRROR, i);
+        }
+    }
+
+    private void dialIfMissing(AtomicReferenceArray<Channel> slots, int kind, int index) {
+        Channel c = slots.get(index);
+        if (c != null && c.isOpen() || dialing.putIfAbsent(kind * 1000 + index, Boolean.TRUE) != null) {
+            return;
+        }
+        new Bootstrap().group(transport.group()).channel(transport.channelClass())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1000)
+            .handler(initializer())
+            .connect(peerAddress).addListener((ChannelFuture f) -> {
+                dialing.remove(kind * 1000 + index);
+                if (!f.isSuccess()) {
+                    return;
+                }
+                Channel ch = f.channel();
+                if (!running || partitioned) {
+                    ch.close();
+                    return;
+                }
+                Channel previous = slots.getAndSet(index, ch);
+                if (previous != null && previous != ch) {
+                    previous.close();
+                }
+                ch.attr(SLOT).set(new int[] {kind, index});
+                connections.put(ch, Boolean.TRUE);
+                ch.writeAndFlush(helloFrame(kind, index));
+            });
+    }
+
+    private LinkFrame helloFrame(int kind, int index) {
+        byte[] h = kind == LinkFrame.CHANNEL_MANAGEMENT ? hello.get() : new byte[0];
+        return LinkFrame.message(kind, LinkFrame.HELLO, index, 0, 0, 0, 0, 0, Unpooled.wrappedBuffer(h));
+    }
+
+    private ChannelInitializer<Channel> initializer() {
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                if (partitioned || !running) {
+                    ch.close();
+                    return;
+                }
+                ch.pipeline().addLast(new FlushConsolidationHandler(256, true), new LinkCodec.Decoder(),
+                    LinkCodec.Encoder.INSTANCE, new InboundHandler());
+            }
+        };
+    }
+
+    /** Sends a request on the given channel kind and completes with the peer's reply. */
+    public CompletableFuture<LinkFrame> request(LinkFrame message, int routeHint) {
+        Channel ch = pick(message.channel(), routeHint);
+        if (ch == null) {
+            message.release();
+            return CompletableFuture.failedFuture(new LinkDownException("no " + channelName(message.channel())
+                + " channel to controller " + peerId));
+        }
+        long id = nextCorrelation.getAndIncrement();
+        CompletableFuture<LinkFrame> f = new CompletableFuture<>();
+        pending.put(id, new Pending(f, ch));
+        ch.writeAndFlush(message.withCorrelation(id)).addListener(w -> {
+            if (!w.isSuccess()) {
+                fail(id, "cannot send to controller " + peerId + ": " + w.cause());
+            }
+        });
+        ch.eventLoop().schedule(() -> fail(id, "no reply from controller " + peerId + " within "
+            + requestTimeoutMillis + " ms"), requestTimeoutMillis, TimeUnit.MILLISECONDS);
+        return f;
+    }
+
+    /** Sends a message that expects no reply. Returns false when no channel is connected. */
+    public boolean send(LinkFrame message) {
+        Channel ch = pick(message.channel(), 0);
+        if (ch == null) {
+            message.release();
+            return false;
+        }
+        ch.writeAndFlush(message);
+        return true;
+    }
+
+    private void fail(long id, String why) {
+        Pending p = pending.remove(id);
+        if (p != null) {
+            p.future().completeExceptionally(new LinkDownException(why));
+        }
+    }
+
+    private Channel pick(int kind, int hint) {
+        if (partitioned) {
+            return null;
+        }
+        AtomicReferenceArray<Channel> slots = kind == LinkFrame.CHANNEL_MANAGEMENT ? management
+            : kind == LinkFrame.CHANNEL_SHIP ? ship : mirror;
+        int n = slots.length();
+        int start = kind == LinkFrame.CHANNEL_SHIP ? (shipRoundRobin.getAndIncrement() & Integer.MAX_VALUE) % n
+            : Math.floorMod(hint, n);
+        for (int i = 0; i < n; i++) {
+            Channel c = slots.get((start + i) % n);
+            if (c != null && c.isActive()) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private static String channelName(int kind) {
+        switch (kind) {
+            case LinkFrame.CHANNEL_MANAGEMENT: return "management";
+            case LinkFrame.CHANNEL_SHIP: return "shipping";
+            default: return "mirroring";
+        }
+    }
+
+    private final class InboundHandler extends SimpleChannelInboundHandler<LinkFrame> {
+        InboundHandler() {
+            super(false);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, LinkFrame f) {
+            long delay = latencyNanos;
+            if (delay > 0 && f.kind() != LinkFrame.HELLO) {
+                ctx.executor().schedule(() -> dispatch(ctx, f), delay, TimeUnit.NANOSECONDS);
+            } else {
+                dispatch(ctx, f);
+            }
+        }
+
+        private void dispatch(ChannelHandlerContext ctx, LinkFrame f) {
+            if (partitioned || !running) {
+                f.release();
+                ctx.close();
+                return;
+            }
+            switch (f.kind()) {
+                case LinkFrame.HELLO:
+                    onHello(ctx, f);
+                    return;
+                case LinkFrame.HEARTBEAT:
+                    f.release();
+                    handler.onHeartbeat();
+                    return;
+                case LinkFrame.REPLY:
+                    Pending p = pending.remove(f.correlation());
+                    if (p == null || !p.future().complete(f)) {
+                        f.release();
+                    }
+                    return;
+                default:
+                    Channel ch = ctx.channel();
+                    CompletableFuture<LinkFrame> reply;
+                    try {
+                        reply = handler.onRequest(f);
+                    } catch (RuntimeException e) {
+                        LOG.warn("link request kind {} failed", f.kind(), e);
+                        f.release();
+                        return;
+                    }
+                    if (reply != null) {
+                        reply.whenComplete((r, e) -> {
+                            if (r != null && ch.isActive()) {
+                                ch.writeAndFlush(r.withCorrelation(f.correlation()));
+                            } else if (r != null) {
+                                r.release();
+                            }
+                        });
+                    }
+            }
+        }
+
+        private void onHello(ChannelHandlerContext ctx, LinkFrame f) {
+            Channel ch = ctx.channel();
+            int kind = f.channel();
+            int index = f.op();
+            byte[] payload = new byte[f.payload().readableBytes()];
+            f.payload().readBytes(payload);
+            f.release();
+            if (ch.parent() != null) { // accepted: register the slot and answer with our own hello
+                AtomicReferenceArray<Channel> slots = kind == LinkFrame.CHANNEL_MANAGEMENT ? management
+                    : kind == LinkFrame.CHANNEL_SHIP ? ship : mirror;
+                if (index >= slots.length()) {
+                    LOG.warn("link: peer opened {} channel {} but only {} are configured here; closing it",
+                        channelName(kind), index, slots.length());
+                    ch.close();
+                    return;
+                }
+                Channel previous = slots.getAndSet(index, ch);
+                if (previous != null && previous != ch) {
+                    previous.close();
+                }
+                ch.attr(SLOT).set(new int[] {kind, index});
+                connections.put(ch, Boolean.TRUE);
+                ch.writeAndFlush(helloFrame(kind, index));
+            }
+            if (kind == LinkFrame.CHANNEL_MANAGEMENT) {
+                handler.onHello(payload);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            Channel ch = ctx.channel();
+            connections.remove(ch);
+            int[] slot = ch.attr(SLOT).get();
+            if (slot != null) {
+                AtomicReferenceArray<Channel> slots = slot[0] == LinkFrame.CHANNEL_MANAGEMENT ? management
+                    : slot[0] == LinkFrame.CHANNEL_SHIP ? ship : mirror;
+                slots.compareAndSet(slot[1], ch, null);
+            }
+            for (var e : pending.entrySet()) {
+                if (e.getValue().channel() == ch && pending.remove(e.getKey(), e.getValue())) {
+                    e.getValue().future().completeExceptionally(
+                        new LinkDownException("link connection to controller " + peerId + " closed"));
+                }
+            }
+            if (slot != null && slot[0] == LinkFrame.CHANNEL_MANAGEMENT) {
+                handler.onManagementDown();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.debug("link connection error: {}", cause.toString());
+            ctx.close();
+        }
+    }
+
+    /** Sends one heartbeat on the management channel (no reply expected). */
+    public void heartbeat() {
+        send(LinkFrame.message(LinkFrame.CHANNEL_MANAGEMENT, LinkFrame.HEARTBEAT, 0, 0, 0, 0, 0, 0, null));
+    }
+
+    /** Releases a reply's payload into a byte array. */
+    public static byte[] bytes(ByteBuf b) {
+        byte[] out = new byte[b.readableBytes()];
+        b.getBytes(b.readerIndex(), out);
+        return out;
+    }
+}
