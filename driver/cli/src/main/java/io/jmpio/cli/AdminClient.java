@@ -1,0 +1,86 @@
+package io.jmpio.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Talks to an emulator's admin endpoint: the one given, else each controller listed in the state file. */
+final class AdminClient {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final List<String> candidates;
+
+    AdminClient(String admin) throws IOException {
+        this.candidates = admin != null ? List.of(admin) : fromStateFile(StateDir.emuStateFile());
+    }
+
+    private static List<String> fromStateFile(Path f) throws IOException {
+        if (!Files.exists(f)) {
+            throw new IOException("no running emulator found: " + f + " does not exist (start one with "
+                + "'jmpio emu start', or give --admin HOST:PORT)");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode c : JSON.readTree(f.toFile()).path("controllers")) {
+            out.add(c.path("admin").asText());
+        }
+        if (out.isEmpty()) {
+            throw new IOException(f + " lists no controllers");
+        }
+        return out;
+    }
+
+    JsonNode get(String path) throws IOException {
+        return send("GET", path, null);
+    }
+
+    JsonNode post(String path, Object body) throws IOException {
+        return send("POST", path, body);
+    }
+
+    JsonNode delete(String path) throws IOException {
+        return send("DELETE", path, null);
+    }
+
+    /** Tries each candidate endpoint in turn; the first that answers decides. */
+    private JsonNode send(String method, String path, Object body) throws IOException {
+        IOException last = null;
+        for (String admin : candidates) {
+            try {
+                HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + admin + path))
+                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json");
+                b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+                HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+                JsonNode answer = JSON.readTree(r.body());
+                if (r.statusCode() != 200) {
+                    throw new AdminError(answer.path("error").asText("admin endpoint answered HTTP " + r.statusCode()));
+                }
+                return answer;
+            } catch (AdminError e) {
+                throw e;
+            } catch (IOException e) {
+                last = new IOException("admin endpoint " + admin + " unreachable: " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+        }
+        throw last;
+    }
+
+    /** The endpoint answered with an error: not worth asking the other controller. */
+    static final class AdminError extends IOException {
+        AdminError(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,363 @@
+package io.jmpio.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jmpio.emu.array.ArrayConfig;
+import io.jmpio.emu.array.ArrayServer;
+import io.jmpio.emu.array.LunSpec;
+import io.jmpio.emu.store.BackingStores;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code jmpio emu ...}: run the array emulator and manage a running one. */
+@Command(name = "emu", mixinStandardHelpOptions = true,
+    description = "Run and manage the controller-pair array emulator.",
+    subcommands = {EmuCommand.Start.class, EmuCommand.Status.class, EmuCommand.Lun.class, EmuCommand.Fault.class,
+        EmuBench.class})
+final class EmuCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing emu command");
+    }
+
+    @Command(name = "start", mixinStandardHelpOptions = true,
+        description = "Run an array in the foreground (both controllers, or one with --controller/--peer).")
+    static final class Start implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--data-dir", paramLabel = "DIR", description = "LUN files, metadata, NVRAM journals, mailboxes (default: ${XDG_STATE_HOME:-~/.local/state}/jmpio/emu)")
+        Path dataDir;
+
+        @Option(names = "--ready-file", paramLabel = "PATH", description = "Written (JSON) once every port accepts connections")
+        Path readyFile;
+
+        @Option(names = "--lun", paramLabel = "NAME:SIZE[:OWNER]", description = "LUN to create if missing (repeatable; default lun0:1G:A when the array has none)")
+        List<String> luns = new ArrayList<>();
+
+        @Option(names = "--backend", paramLabel = "KIND", defaultValue = "file", description = "Backend of the LUNs created here: file, memory or null (default: ${DEFAULT-VALUE})")
+        String backend;
+
+        @Option(names = "--controller", paramLabel = "ID", description = "Run only this controller (A or B); needs --peer")
+        String controller;
+
+        @Option(names = "--peer", paramLabel = "HOST:PORT", description = "The peer controller's link address (with --controller)")
+        String peer;
+
+        @Option(names = "--listen", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Listen address (default: ${DEFAULT-VALUE})")
+        String listen;
+
+        @Option(names = "--base-port", paramLabel = "N", defaultValue = "7400", description = "Controller A uses N (admin), N+1 (link), N+2.. (ports); B the same from N+10; 0 = ephemeral (default: ${DEFAULT-VALUE})")
+        int basePort;
+
+        @Option(names = "--ports", paramLabel = "N", defaultValue = "2", description = "Front-end ports per controller (default: ${DEFAULT-VALUE})")
+        int ports;
+
+        @Option(names = "--link-channels", paramLabel = "N", defaultValue = "2", description = "Data channels per kind (shipping, mirroring) on the link (default: ${DEFAULT-VALUE})")
+        int linkChannels;
+
+        @Option(names = "--heartbeat-interval", paramLabel = "MS", defaultValue = "100")
+        long heartbeatInterval;
+
+        @Option(names = "--heartbeat-timeout", paramLabel = "MS", defaultValue = "500", description = "Peer declared dead after this much silence on link and mailbox (default: ${DEFAULT-VALUE})")
+        long heartbeatTimeout;
+
+        @Option(names = "--failback", paramLabel = "MODE", defaultValue = "auto", description = "auto or manual (default: ${DEFAULT-VALUE})")
+        String failback;
+
+        @Option(names = "--failback-delay", paramLabel = "MS", defaultValue = "5000")
+        long failbackDelay;
+
+        @Option(names = "--auto-transfer-threshold", paramLabel = "FRACTION", defaultValue = "0.75", description = "Share of a LUN's I/O arriving at the non-owner that moves ownership; 0 = off (default: ${DEFAULT-VALUE})")
+        double autoTransferThreshold;
+
+        @Option(names = "--auto-transfer-window", paramLabel = "MS", defaultValue = "10000")
+        long autoTransferWindow;
+
+        @Option(names = "--auto-transfer-min-ios", paramLabel = "N", defaultValue = "100")
+        long autoTransferMinIos;
+
+        @Option(names = "--write-cache", paramLabel = "SIZE", defaultValue = "256M")
+        String writeCache;
+
+        @Option(names = "--read-cache", paramLabel = "SIZE", defaultValue = "64M")
+        String readCache;
+
+        @Override
+        public Integer call() throws Exception {
+            ArrayConfig cfg = config();
+            Path dir = cfg.dataDir();
+            ArrayServer array = ArrayServer.start(cfg);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                array.close();
+                stopped.countDown();
+            }, "jmpio-emu-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            if (readyFile != null) {
+                array.writeReadyFile(readyFile);
+            }
+            if (dataDir == null || dir.equals(StateDir.emuDataDir())) {
+                array.writeReadyFile(StateDir.emuStateFile());
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf("jmpio emulator serving (transport %s, data %s)%n", array.transportKind(), dir);
+            for (JsonNode c : AdminClient.JSON.valueToTree(array.readyInfo()).path("controllers")) {
+                out.printf("  controller %s: admin %s, ports %s%n", c.path("id").asText(), c.path("admin").asText(),
+                    c.path("ports"));
+            }
+            out.flush();
+            stopped.await();
+            return 0;
+        }
+
+        ArrayConfig config() {
+            ArrayConfig cfg = new ArrayConfig()
+                .dataDir(dataDir != null ? dataDir : StateDir.emuDataDir())
+                .listenAddress(listen).basePort(basePort).portsPerController(ports).linkChannels(linkChannels)
+                .heartbeatIntervalMillis(heartbeatInterval).heartbeatTimeoutMillis(heartbeatTimeout)
+                .failback(failback).failbackDelayMillis(failbackDelay)
+                .autoTransferThreshold(autoTransferThreshold).autoTransferWindowMillis(autoTransferWindow)
+                .autoTransferMinIos(autoTransferMinIos)
+                .writeCacheBytes(LunSpec.parseSize(writeCache)).readCacheBytes(LunSpec.parseSize(readCache));
+            BackingStores.checkKind(backend);
+            if (controller != null) {
+                if (peer == null) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--controller needs --peer HOST:PORT");
+                }
+                cfg.controllers(List.of(controller)).peerLinkAddress(peer);
+            } else if (peer != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--peer is only used with --controller");
+            }
+            List<String> specs = luns.isEmpty() && !hasLuns(cfg.dataDir()) ? List.of("lun0:1G:A") : luns;
+            for (String l : specs) {
+                cfg.lun(LunSpec.parse(l, "A", backend));
+            }
+            return cfg;
+        }
+
+        private static boolean hasLuns(Path dir) {
+            try {
+                return Files.exists(dir.resolve("array.json"))
+                    && new io.jmpio.emu.array.MetadataStore(dir).load().luns().size() > 0;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Controllers, ports, LUNs, owners and ALUA states (from either controller).")
+    static final class Status implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
+        String admin;
+
+        @Option(names = "--json", description = "Print the status document as JSON")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException {
+            JsonNode s = new AdminClient(admin).get("/status");
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(AdminClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
+                return 0;
+            }
+            out.printf("array status (answered by controller %s)%n", s.path("answeredBy").asText());
+            for (JsonNode c : s.path("controllers")) {
+                JsonNode link = c.path("link");
+                out.printf("controller %s  %-11s admin %s  peer %s%s%n", c.path("id").asText(), c.path("state").asText(),
+                    c.path("admin").asText(), link.path("peerState").asText("?"),
+                    link.path("mirroring").asBoolean() ? ", mirroring" : "");
+                for (JsonNode p : c.path("ports")) {
+                    out.printf("  port %-21s %-4s sessions %d  requests %d  errors %d%s%s%n", p.path("address").asText(),
+                        p.path("up").asBoolean() ? "up" : "down", p.path("sessions").asInt(), p.path("requests").asLong(),
+                        p.path("errors").asLong(),
+                        p.path("latencyMs").asLong() > 0 ? "  +" + p.path("latencyMs").asLong() + "ms" : "",
+                        p.path("flakyRate").asDouble() > 0 ? "  flaky " + p.path("flakyRate").asDouble() : "");
+                }
+            }
+            for (JsonNode l : s.path("luns")) {
+                out.printf("LUN %s (id %d)  %s  %s  owner %s (preferred %s)  epoch %d  wwid %s%n", l.path("name").asText(),
+                    l.path("id").asInt(), human(l.path("bytes").asLong()), l.path("backend").asText(),
+                    l.path("owner").asText(), l.path("preferredOwner").asText(), l.path("epoch").asLong(),
+                    l.path("wwid").asText());
+                l.path("alua").fields().forEachRemaining(e -> out.printf("  %-21s %s%n", e.getKey(), e.getValue().asText()));
+                JsonNode st = l.path("stats");
+                out.printf("  reads %d  writes %d  shipped out %d  shipped in %d  dirty %s%n", st.path("reads").asLong(),
+                    st.path("writes").asLong(), st.path("shippedOut").asLong(), st.path("shippedIn").asLong(),
+                    human(l.path("dirtyBytes").asLong()));
+            }
+            return 0;
+        }
+    }
+
+    static String human(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? bytes + " B" : String.format("%.1f %s", v, units[u]);
+    }
+
+    @Command(name = "lun", mixinStandardHelpOptions = true, description = "Create, delete, resize, move and mask LUNs.")
+    static final class Lun implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
+        String admin;
+
+        @Parameters(index = "0", paramLabel = "ACTION", description = "list | create NAME SIZE [OWNER] [BACKEND] | delete NAME | resize NAME SIZE | move NAME OWNER | hosts NAME [HOST...]")
+        String action;
+
+        @Parameters(index = "1..*", paramLabel = "ARGS", arity = "0..*")
+        List<String> args = new ArrayList<>();
+
+        @Override
+        public Integer call() throws IOException {
+            AdminClient c = new AdminClient(admin);
+            PrintWriter out = spec.commandLine().getOut();
+            JsonNode r;
+            switch (action) {
+                case "list":
+                    need(0, 0);
+                    r = c.get("/luns");
+                    break;
+                case "create": {
+                    need(2, 4);
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("name", args.get(0));
+                    body.put("size", args.get(1));
+                    if (args.size() > 2) {
+                        body.put("owner", args.get(2));
+                    }
+                    if (args.size() > 3) {
+                        body.put("backend", args.get(3));
+                    }
+                    r = c.post("/luns", body);
+                    break;
+                }
+                case "delete":
+                    need(1, 1);
+                    r = c.delete("/luns/" + args.get(0));
+                    break;
+                case "resize":
+                    need(2, 2);
+                    r = c.post("/luns/" + args.get(0) + "/resize", Map.of("size", args.get(1)));
+                    break;
+                case "move":
+                    need(2, 2);
+                    r = c.post("/luns/" + args.get(0) + "/move", Map.of("owner", args.get(1)));
+                    break;
+                case "hosts":
+                    need(1, Integer.MAX_VALUE);
+                    r = c.post("/luns/" + args.get(0) + "/hosts", Map.of("allowedHosts", args.subList(1, args.size())));
+                    break;
+                default:
+                    throw new CommandLine.ParameterException(spec.commandLine(), "unknown lun action '" + action
+                        + "' (list, create, delete, resize, move, hosts)");
+            }
+            out.println(AdminClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
+            return 0;
+        }
+
+        private void need(int min, int max) {
+            if (args.size() < min || args.size() > max) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "wrong number of arguments for 'lun " + action + "'");
+            }
+        }
+    }
+
+    @Command(name = "fault", mixinStandardHelpOptions = true, description = {
+        "Inject a fault: kill|pause|resume|restart CONTROLLER, port-down|port-up HOST:PORT, latency HOST:PORT|link MS,",
+        "flaky HOST:PORT RATE [error|drop|mixed], partition, heal."})
+    static final class Fault implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
+        String admin;
+
+        @Parameters(index = "0", paramLabel = "VERB")
+        String verb;
+
+        @Parameters(index = "1..*", paramLabel = "ARGS", arity = "0..*")
+        List<String> args = new ArrayList<>();
+
+        @Override
+        public Integer call() throws IOException {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("verb", verb);
+            switch (verb) {
+                case "kill":
+                case "pause":
+                case "resume":
+                case "restart":
+                case "port-down":
+                case "port-up":
+                    need(1, 1);
+                    body.put("target", args.get(0));
+                    break;
+                case "latency":
+                    need(2, 2);
+                    body.put("target", args.get(0));
+                    body.put("value", number(args.get(1)));
+                    break;
+                case "flaky":
+                    need(2, 3);
+                    body.put("target", args.get(0));
+                    body.put("value", number(args.get(1)));
+                    if (args.size() == 3) {
+                        body.put("mode", args.get(2));
+                    }
+                    break;
+                case "partition":
+                case "heal":
+                    need(0, 0);
+                    break;
+                default:
+                    throw new CommandLine.ParameterException(spec.commandLine(), "unknown fault '" + verb
+                        + "' (kill, pause, resume, restart, port-down, port-up, latency, flaky, partition, heal)");
+            }
+            JsonNode r = new AdminClient(admin).post("/faults", body);
+            spec.commandLine().getOut().println(r.path("done").asText(r.toString()));
+            return 0;
+        }
+
+        private double number(String s) {
+            try {
+                return Double.parseDouble(s);
+            } catch (NumberFormatException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "'" + s + "' is not a number");
+            }
+        }
+
+        private void need(int min, int max) {
+            if (args.size() < min || args.size() > max) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "wrong number of arguments for 'fault " + verb + "'");
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.jmpio.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** Entry point of {@code bin/jmpio}. Usage errors (unknown commands or options) exit with 2. */
+@Command(name = "jmpio", mixinStandardHelpOptions = true, version = "jmpio 0.1.0",
+    description = "A userspace multipath block driver, and a controller-pair array emulator to run it against.",
+    subcommands = {EmuCommand.class})
+public final class Jmpio implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line; returns the exit status. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Jmpio());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("jmpio: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        });
+        return cl.execute(args);
+    }
+}

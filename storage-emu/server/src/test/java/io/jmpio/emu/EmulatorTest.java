@@ -1,0 +1,316 @@
+package io.jmpio.emu;
+
+import static io.jmpio.emu.Harness.await;
+import static io.jmpio.emu.Harness.port;
+import static io.jmpio.emu.Harness.quietly;
+import static io.jmpio.emu.Harness.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jmpio.emu.Harness.Host;
+import io.jmpio.emu.array.ArrayServer;
+import io.jmpio.emu.array.LunRecord;
+import io.jmpio.emu.array.LunSpec;
+import io.jmpio.emu.protocol.AluaState;
+import io.jmpio.emu.protocol.Opcode;
+import io.jmpio.emu.protocol.PortGroupReport;
+import io.jmpio.emu.protocol.Status;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The emulator against real host connections on loopback. */
+class EmulatorTest {
+    @TempDir
+    Path dir;
+
+    private static String owner(ArrayServer a) throws IOException {
+        return a.metadata().load().byName("lun0").owner();
+    }
+
+    private static AluaState stateOf(PortGroupReport r, String address) {
+        for (PortGroupReport.Port p : r.ports()) {
+            if (p.address().equals(address)) {
+                return p.state();
+            }
+        }
+        throw new AssertionError(address + " not in the report " + r);
+    }
+
+    @Test
+    void oneReportListsEveryPortWithItsAluaState() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir));
+             Host h = new Host(port(a, "B", 1), "host-1")) {
+            await("peer link up", 5000, () -> quietly(() ->
+                stateOf(h.portGroups(), port(a, "B", 0)) == AluaState.ACTIVE_NON_OPTIMIZED));
+            PortGroupReport r = h.portGroups();
+            assertEquals(4, r.ports().size(), r.toString());
+            assertEquals(AluaState.ACTIVE_OPTIMIZED, stateOf(r, port(a, "A", 0)));
+            assertEquals(AluaState.ACTIVE_OPTIMIZED, stateOf(r, port(a, "A", 1)));
+            assertEquals(AluaState.ACTIVE_NON_OPTIMIZED, stateOf(r, port(a, "B", 1)));
+            assertTrue(r.ports().stream().anyMatch(PortGroupReport.Port::reportingPort));
+            assertEquals(Status.GOOD, h.status(Opcode.TEST_UNIT_READY));
+        }
+    }
+
+    @Test
+    void writeToNonOwnerIsShippedAndItsStoragePositionRecorded() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            try (Host viaB = new Host(port(a, "B", 0), "host-1"); Host viaA = new Host(port(a, "A", 0), "host-1")) {
+                await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                byte[] data = random(64 * 1024, 1);
+                long position = viaB.write(1 << 20, data);
+                assertTrue(position > 0, "a shipped write's reply carries the owner's storage position");
+                assertEquals(position, a.controller("B").shippedPosition("lun0", 1 << 20));
+                assertEquals(position, a.controller("B").shippedPosition("lun0", (1 << 20) + data.length - 1));
+                assertEquals(-1, a.controller("B").shippedPosition("lun0", 0));
+                assertArrayEquals(data, viaA.read(1 << 20, data.length));
+                assertArrayEquals(data, viaB.read(1 << 20, data.length));
+                @SuppressWarnings("unchecked")
+                var bStats = (java.util.Map<String, Object>) ((java.util.Map<String, Object>) ((List<?>) a.controller("B")
+                    .localStatus().get("luns")).get(0)).get("stats");
+                assertEquals(2L, ((Number) bStats.get("shippedOut")).longValue());
+                assertEquals(2L * data.length, ((Number) bStats.get("shippedOutBytes")).longValue());
+                assertTrue(((Number) bStats.get("shipAddedLatencyP50Micros")).doubleValue() > 0);
+            }
+        }
+    }
+
+    @Test
+    void acknowledgedWriteStillInCacheSurvivesOwnerKill() throws Exception {
+        // destage effectively never runs: the data lives only in A's cache and B's mirror
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000))) {
+            byte[][] blocks = new byte[32][];
+            try (Host viaA = new Host(port(a, "A", 0), "host-1")) {
+                await("mirroring", 5000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
+                    .localStatus().get("link")).get("mirroring")));
+                for (int i = 0; i < blocks.length; i++) {
+                    blocks[i] = random(4096, 100 + i);
+                    viaA.write(i * 8192L, blocks[i]);
+                }
+                assertTrue(((Number) ((java.util.Map<?, ?>) ((List<?>) a.controller("B").localStatus().get("luns"))
+                    .get(0)).get("mirroredBytes")).longValue() >= 32 * 4096, "B holds the mirror");
+            }
+            a.controller("A").kill();
+            try (Host viaB = new Host(port(a, "B", 0), "host-1")) {
+                await("B took over", 5000, () -> quietly(() -> "B".equals(owner(a))
+                    && viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                for (int i = 0; i < blocks.length; i++) {
+                    assertArrayEquals(blocks[i], viaB.read(i * 8192L, 4096), "block " + i);
+                }
+                PortGroupReport r = viaB.portGroups();
+                assertEquals(AluaState.ACTIVE_OPTIMIZED, stateOf(r, port(a, "B", 0)));
+                assertEquals(AluaState.UNAVAILABLE, stateOf(r, port(a, "A", 0)));
+                assertTrue(a.metadata().load().byName("lun0").failedOver());
+            }
+        }
+    }
+
+    @Test
+    void failbackReturnsOwnershipToThePreferredOwnerAfterTheDelay() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            byte[] before = random(8192, 7);
+            byte[] during = random(8192, 8);
+            try (Host viaB = new Host(port(a, "B", 0), "host-1")) {
+                await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                viaB.write(0, before);
+                a.controller("A").kill();
+                await("B took over", 5000, () -> quietly(() -> "B".equals(owner(a))));
+                viaB.writeRetrying(65536, during);
+                long epochWhileFailedOver = a.metadata().load().byName("lun0").epoch();
+                a.controller("A").start();
+                await("failback to A", 10_000, () -> quietly(() -> "A".equals(owner(a))));
+                LunRecord r = a.metadata().load().byName("lun0");
+                assertFalse(r.failedOver());
+                assertTrue(r.epoch() > epochWhileFailedOver);
+            }
+            try (Host viaA = new Host(port(a, "A", 1), "host-1")) {
+                await("A serving", 5000, () -> quietly(() -> viaA.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                assertArrayEquals(before, viaA.read(0, before.length));
+                assertArrayEquals(during, viaA.read(65536, during.length));
+                assertEquals(AluaState.ACTIVE_OPTIMIZED, stateOf(viaA.portGroups(), port(a, "A", 1)));
+            }
+        }
+    }
+
+    @Test
+    void manualFailbackWaitsForAMove() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).failback("manual"))) {
+            a.controller("A").kill();
+            await("B took over", 5000, () -> quietly(() -> "B".equals(owner(a))));
+            a.controller("A").start();
+            Thread.sleep(1000);
+            assertEquals("B", owner(a), "manual failback must not move ownership by itself");
+            await("link up", 5000, () -> a.controller("B").peerState() == io.jmpio.emu.controller.PeerMonitor.PeerState.ALIVE);
+            a.controller("A").moveLun("lun0", "A"); // asked of the non-owner: refused with NotOwner...
+        } catch (io.jmpio.emu.controller.Controller.NotOwnerException expected) {
+            assertEquals("B", expected.owner);
+        }
+    }
+
+    @Test
+    void mostIoAtTheNonOwnerMovesOwnership() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).autoTransferThreshold(0.75)
+                .autoTransferWindowMillis(500).autoTransferMinIos(20));
+             Host viaB = new Host(port(a, "B", 0), "host-1")) {
+            await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            byte[] data = random(4096, 3);
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (!"B".equals(owner(a)) && System.currentTimeMillis() < deadline) {
+                viaB.writeRetrying(0, data);
+            }
+            assertEquals("B", owner(a), "ownership moves to where the I/O arrives");
+            assertFalse(a.metadata().load().byName("lun0").failedOver());
+            assertArrayEquals(data, viaB.read(0, 4096));
+            await("B optimized", 5000, () -> quietly(() ->
+                stateOf(viaB.portGroups(), port(a, "B", 0)) == AluaState.ACTIVE_OPTIMIZED));
+            synchronized (viaB.notices) {
+                assertTrue(viaB.notices.stream().anyMatch(n -> n.opcode() == Opcode.ALUA_CHANGED),
+                    "the host got an ALUA change notice");
+            }
+        }
+    }
+
+    @Test
+    void partitionedLinkWithBothControllersAliveGivesNoSplitBrain() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir));
+             Host viaA = new Host(port(a, "A", 0), "host-1");
+             Host viaB = new Host(port(a, "B", 0), "host-1")) {
+            await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            long epoch = a.metadata().load().byName("lun0").epoch();
+            a.controller("A").partitionLink();
+            a.controller("B").partitionLink();
+            await("B sees a partition", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.STANDBY));
+            Thread.sleep(1000); // several heartbeat timeouts: nobody may take over
+            LunRecord r = a.metadata().load().byName("lun0");
+            assertEquals("A", r.owner());
+            assertEquals(epoch, r.epoch());
+            byte[] data = random(4096, 11);
+            viaA.write(4096, data); // the owner keeps serving (written through, no mirror)
+            assertEquals(AluaState.STANDBY, stateOf(viaB.portGroups(), port(a, "B", 0)));
+            a.controller("A").healLink();
+            a.controller("B").healLink();
+            await("link healed", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            assertArrayEquals(data, viaB.read(4096, 4096));
+            assertEquals("A", owner(a));
+        }
+    }
+
+    @Test
+    void pausedOwnerIsTakenOverAndFencedWhenItResumes() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir));
+             Host viaA = new Host(port(a, "A", 0), "host-1");
+             Host viaB = new Host(port(a, "B", 0), "host-1")) {
+            await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            viaA.write(0, random(4096, 1));
+            a.controller("A").pause();
+            await("B took over from the silent A", 5000, () -> quietly(() -> "B".equals(owner(a))));
+            byte[] newer = random(4096, 2);
+            viaB.writeRetrying(0, newer);
+            a.controller("A").resume();
+            await("A ships to B again", 5000, () -> quietly(() -> viaA.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            assertArrayEquals(newer, viaA.read(0, 4096), "the resumed controller serves the survivor's data");
+        }
+    }
+
+    @Test
+    void gracefulRestartKeepsEveryWrite() throws Exception {
+        byte[] data = random(256 * 1024, 5);
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000));
+             Host h = new Host(port(a, "B", 0), "host-1")) {
+            await("link up", 5000, () -> quietly(() -> h.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            h.write(3 << 20, data);
+        }
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir)); Host h = new Host(port(a, "A", 0), "host-1")) {
+            assertArrayEquals(data, h.read(3 << 20, data.length));
+        }
+    }
+
+    @Test
+    void crashOfTheWholeArrayKeepsAcknowledgedWritesThroughTheJournal() throws Exception {
+        byte[] data = random(128 * 1024, 6);
+        ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000));
+        try (Host h = new Host(port(a, "A", 0), "host-1")) {
+            await("mirroring", 5000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
+                .localStatus().get("link")).get("mirroring")));
+            h.write(5 << 20, data);
+        } finally {
+            a.crash();
+        }
+        byte[] onDisk = java.nio.file.Files.readAllBytes(dir.resolve("luns/lun0.img"));
+        assertFalse(java.util.Arrays.equals(data, java.util.Arrays.copyOfRange(onDisk, 5 << 20, (5 << 20) + data.length)),
+            "the write was only cached when the array crashed");
+        try (ArrayServer b = ArrayServer.start(Harness.config(dir)); Host h = new Host(port(b, "A", 0), "host-1")) {
+            assertArrayEquals(data, h.read(5 << 20, data.length));
+        }
+    }
+
+    @Test
+    void lunMaskingDeniesOtherHosts() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            LunRecord secret = a.controller("A").createLun(new LunSpec("secret", 1 << 20, "A", "memory",
+                List.of("host-allowed")));
+            try (Host allowed = new Host(port(a, "A", 0), "host-allowed");
+                 Host other = new Host(port(a, "A", 0), "host-other")) {
+                var okRead = allowed.call(allowed.client.read(secret.id(), 0, 4096));
+                assertEquals(Status.GOOD, okRead.status());
+                okRead.release();
+                var denied = other.call(other.client.read(secret.id(), 0, 4096));
+                assertEquals(Status.ACCESS_DENIED, denied.status());
+                assertEquals(io.jmpio.emu.protocol.Sense.HOST_NOT_ALLOWED, denied.sense());
+                denied.release();
+                var list = other.call(other.client.simple(Opcode.REPORT_LUNS, 0));
+                var luns = io.jmpio.emu.protocol.LunList.read(list.payload());
+                list.release();
+                assertEquals(null, luns.byName("secret"), "a masked LUN is not reported");
+                assertTrue(luns.byName("lun0") != null);
+            }
+        }
+    }
+
+    @Test
+    void adminStatusFromEitherControllerListsControllersPortsLunsAndAlua() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            await("link up", 5000, () -> a.controller("A").peerState() == io.jmpio.emu.controller.PeerMonitor.PeerState.ALIVE);
+            HttpClient http = HttpClient.newHttpClient();
+            ObjectMapper json = new ObjectMapper();
+            for (String c : List.of("A", "B")) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://"
+                    + a.controller(c).adminAddress() + "/status")).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode());
+                JsonNode s = json.readTree(r.body());
+                assertEquals(c, s.path("answeredBy").asText());
+                assertEquals(2, s.path("controllers").size());
+                for (JsonNode ctl : s.path("controllers")) {
+                    assertEquals("running", ctl.path("state").asText());
+                    assertEquals(2, ctl.path("ports").size());
+                }
+                JsonNode lun = s.path("luns").get(0);
+                assertEquals("lun0", lun.path("name").asText());
+                assertEquals("A", lun.path("owner").asText());
+                assertEquals("active/optimized", lun.path("alua").path(port(a, "A", 0)).asText());
+                assertEquals("active/non-optimized", lun.path("alua").path(port(a, "B", 1)).asText());
+            }
+            HttpResponse<String> bad = http.send(HttpRequest.newBuilder(URI.create("http://"
+                + a.controller("B").adminAddress() + "/faults")).POST(HttpRequest.BodyPublishers.ofString(
+                "{\"verb\":\"explode\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, bad.statusCode());
+            assertTrue(bad.body().contains("unknown fault 'explode'"), bad.body());
+            HttpResponse<String> kill = http.send(HttpRequest.newBuilder(URI.create("http://"
+                + a.controller("B").adminAddress() + "/faults")).POST(HttpRequest.BodyPublishers.ofString(
+                "{\"verb\":\"kill\",\"target\":\"A\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, kill.statusCode(), kill.body());
+            assertEquals(io.jmpio.emu.controller.Controller.State.KILLED, a.controller("A").state());
+        }
+    }
+}
