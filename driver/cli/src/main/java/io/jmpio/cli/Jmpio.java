@@ -29,6 +29,12 @@ public final class Jmpio implements Runnable {
             cmd.getErr().println("jmpio: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;
         });
+        cl.setParameterExceptionHandler((e, a) -> {
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println("jmpio: " + e.getMessage());
+            cmd.usage(cmd.getErr());
+            return CommandLine.ExitCode.USAGE;
+        });
         return cl.execute(args);
     }
 }
