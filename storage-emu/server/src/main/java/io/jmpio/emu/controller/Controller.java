@@ -144,6 +144,8 @@ public final class Controller {
     private ScheduledExecutorService ops;
     private ScheduledExecutorService destager;
     private ExecutorService disk;
+    /** Guards the ALUA table; event loops take it, so it is never held while waiting for an event loop. */
+    private final Object aluaLock = new Object();
     private final Map<Integer, List<String>> aluaTable = new HashMap<>();
     private long aluaGeneration;
 
@@ -367,7 +369,9 @@ public final class Controller {
         } catch (IOException e) {
             LOG.warn("controller {}: {}", id, e.toString());
         }
-        aluaTable.clear();
+        synchronized (aluaLock) {
+            aluaTable.clear();
+        }
     }
 
     private void shutdownExecutors() {
@@ -774,7 +778,7 @@ public final class Controller {
                 ByteBuf out = ctx.alloc().buffer();
                 long gen;
                 List<PortGroupReport.Port> list;
-                synchronized (this) {
+                synchronized (aluaLock) {
                     gen = aluaGeneration;
                     list = portGroups(l, port);
                 }
@@ -1300,7 +1304,13 @@ public final class Controller {
     }
 
     /** Recomputes every LUN's port states; hosts registered here get a notice for each LUN that changed. */
-    private synchronized void recomputeAlua() {
+    private void recomputeAlua() {
+        synchronized (aluaLock) {
+            recomputeAluaLocked();
+        }
+    }
+
+    private void recomputeAluaLocked() {
         if (state != State.RUNNING) {
             return;
         }
