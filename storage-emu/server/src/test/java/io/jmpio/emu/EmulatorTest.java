@@ -149,12 +149,16 @@ class EmulatorTest {
             a.controller("A").kill();
             await("B took over", 5000, () -> quietly(() -> "B".equals(owner(a))));
             a.controller("A").start();
-            Thread.sleep(1000);
-            assertEquals("B", owner(a), "manual failback must not move ownership by itself");
             await("link up", 5000, () -> a.controller("B").peerState() == io.jmpio.emu.controller.PeerMonitor.PeerState.ALIVE);
-            a.controller("A").moveLun("lun0", "A"); // asked of the non-owner: refused with NotOwner...
-        } catch (io.jmpio.emu.controller.Controller.NotOwnerException expected) {
-            assertEquals("B", expected.owner);
+            Thread.sleep(1000); // more than the failback delay
+            assertEquals("B", owner(a), "manual failback must not move ownership by itself");
+            var refused = org.junit.jupiter.api.Assertions.assertThrows(
+                io.jmpio.emu.controller.Controller.NotOwnerException.class, () -> a.controller("A").moveLun("lun0", "A"));
+            assertEquals("B", refused.owner, "only the owner moves a LUN; the admin endpoint forwards to it");
+            await("B in sync with A", 5000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("B")
+                .localStatus().get("link")).get("mirroring")));
+            a.controller("B").moveLun("lun0", "A");
+            assertEquals("A", owner(a));
         }
     }
 
