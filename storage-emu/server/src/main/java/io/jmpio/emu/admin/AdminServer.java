@@ -3,7 +3,6 @@ package io.jmpio.emu.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.jmpio.emu.array.ArrayConfig;
@@ -429,9 +428,5 @@ public final class AdminServer {
             }
         }
         return out;
-    }
-
-    static ObjectNode object() {
-        return JSON.createObjectNode();
     }
 }

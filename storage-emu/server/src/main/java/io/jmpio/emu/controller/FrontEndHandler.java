@@ -2,7 +2,6 @@ package io.jmpio.emu.controller;
 
 import io.jmpio.emu.protocol.Frame;
 import io.jmpio.emu.protocol.FrameHeader;
-import io.jmpio.emu.protocol.Opcode;
 import io.jmpio.emu.protocol.ProtocolException;
 import io.jmpio.emu.protocol.Status;
 import io.netty.channel.ChannelFutureListener;
@@ -53,9 +52,5 @@ final class FrontEndHandler extends SimpleChannelInboundHandler<Frame> {
         }
         LOG.debug("controller {} port {}: connection error: {}", controller.id(), port.address(), c.toString());
         ctx.close();
-    }
-
-    static String describe(Frame f) {
-        return Opcode.name(f.opcode()) + " tag " + f.tag();
     }
 }

@@ -3,7 +3,6 @@ package io.jmpio.emu.link;
 import io.jmpio.emu.protocol.NettyTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -436,12 +435,5 @@ public final class InterControllerLink {
     /** Sends one heartbeat on the management channel (no reply expected). */
     public void heartbeat() {
         send(LinkFrame.message(LinkFrame.CHANNEL_MANAGEMENT, LinkFrame.HEARTBEAT, 0, 0, 0, 0, 0, 0, null));
-    }
-
-    /** Releases a reply's payload into a byte array. */
-    public static byte[] bytes(ByteBuf b) {
-        byte[] out = new byte[b.readableBytes()];
-        b.getBytes(b.readerIndex(), out);
-        return out;
     }
 }
