@@ -1,0 +1,27 @@
+package io.jmpio.api;
+
+/**
+ * What a balancing policy may know of a path. Reads are cheap (plain or volatile fields), so a policy can
+ * call them on every request.
+ */
+public interface PathView {
+    /**
+     * A small number unique to this path within its device, stable while the device runs: policies index
+     * per-path arrays with it instead of hashing.
+     */
+    int index();
+
+    /** "A0", "B1": the controller's id and the port's position on it. */
+    String id();
+
+    /** "host:port" of the port. */
+    String address();
+
+    String controller();
+
+    /** Requests sent on this path and not yet answered, over all I/O queues. */
+    int inFlight();
+
+    /** Bytes of those requests. */
+    long inFlightBytes();
+}

@@ -1,0 +1,166 @@
+package io.jmpio.core;
+
+import io.jmpio.emu.protocol.AluaState;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Chooses the active path group. Paths are grouped by the array's target port group (a controller's
+ * ports); a group ranks by the best ALUA state among its eligible paths (optimized 3, non-optimized 2,
+ * standby 1; unavailable and transitioning 0). Failover to the best group happens at once when the
+ * active group has no eligible path; failback to a better group follows the {@link Failback} setting.
+ * Paths found marginal form their own group, used only when no other group ranks above 0.
+ * Not thread-safe: the device calls it under its topology lock.
+ */
+final class GroupSelector {
+    private final Failback failback;
+    private final Ticker ticker;
+    private int active = -1;
+    private long betterSinceNanos;
+    private boolean failbackRequested;
+    private long generation;
+
+    GroupSelector(Failback failback, Ticker ticker) {
+        this.failback = failback;
+        this.ticker = ticker;
+    }
+
+    /** The next {@link #select} moves to the best group even under manual failback. */
+    void requestFailback() {
+        failbackRequested = true;
+    }
+
+    /** True while a better group waits for its failback delay (the device re-selects on its tick). */
+    boolean failbackPending() {
+        return betterSinceNanos != 0;
+    }
+
+    static int rank(AluaState s) {
+        switch (s) {
+            case ACTIVE_OPTIMIZED: return 3;
+            case ACTIVE_NON_OPTIMIZED: return 2;
+            case STANDBY: return 1;
+            default: return 0;
+        }
+    }
+
+    private static boolean eligible(Path p) {
+        return p.usable() && !p.marginal;
+    }
+
+    /** The best ALUA state among the group's eligible paths, or null when it has none. */
+    private static AluaState groupState(List<Path> paths, int group) {
+        AluaState best = null;
+        for (Path p : paths) {
+            if (p.group == group && eligible(p) && (best == null || rank(p.alua) > rank(best))) {
+                best = p.alua;
+            }
+        }
+        return best;
+    }
+
+    private static boolean groupPreferred(List<Path> paths, int group) {
+        for (Path p : paths) {
+            if (p.group == group && p.preferred) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    Topology select(List<Path> paths) {
+        int best = -1;
+        int bestRank = 0;
+        boolean bestPreferred = false;
+        for (Path p : paths) {
+            if (!eligible(p) || p.group == best) {
+                continue;
+            }
+            int r = rank(groupState(paths, p.group));
+            boolean preferred = groupPreferred(paths, p.group);
+            // Higher rank wins; on equal rank the preferred owner's group, then the lower group id.
+            boolean better = r > bestRank
+                || r == bestRank && r > 0 && (preferred && !bestPreferred || preferred == bestPreferred && p.group < best);
+            if (better) {
+                best = p.group;
+                bestRank = r;
+                bestPreferred = preferred;
+            }
+        }
+        AluaState activeState = active < 0 ? null : groupState(paths, active);
+        int activeRank = activeState == null ? 0 : rank(activeState);
+        if (activeRank == 0) {
+            // Failover; but when nothing ranks (everything transitioning) the active group is kept, so a
+            // transition does not count as a failure for failback purposes.
+            if (best != -1) {
+                switchTo(best, paths);
+            }
+        } else if (bestRank > activeRank) {
+            if (failbackRequested || failback.mode() == Failback.Mode.IMMEDIATE) {
+                switchTo(best, paths);
+            } else if (failback.mode() == Failback.Mode.DELAY) {
+                long now = ticker.nanos();
+                if (betterSinceNanos == 0) {
+                    betterSinceNanos = now;
+                }
+                if (now - betterSinceNanos >= failback.delayMillis() * 1_000_000L) {
+                    switchTo(best, paths);
+                }
+            } else if (failback.mode() == Failback.Mode.FOLLOWOVER && groupRecovered(paths, best)) {
+                switchTo(best, paths);
+            }
+        } else {
+            betterSinceNanos = 0;
+        }
+        failbackRequested = false;
+
+        AluaState state = active < 0 ? null : groupState(paths, active);
+        List<Path> usable = new ArrayList<>();
+        int group = active;
+        if (state != null) {
+            for (Path p : paths) {
+                if (p.group == active && eligible(p) && p.alua == state) {
+                    usable.add(p);
+                }
+            }
+        } else {
+            for (Path p : paths) {
+                if (p.marginal && p.usable() && (state == null || rank(p.alua) > rank(state))) {
+                    state = p.alua;
+                }
+            }
+            for (Path p : paths) {
+                if (p.marginal && p.usable() && p.alua == state) {
+                    usable.add(p);
+                }
+            }
+            group = usable.isEmpty() ? -1 : Topology.MARGINAL_GROUP;
+        }
+        boolean transitioning = false;
+        if (usable.isEmpty()) {
+            for (Path p : paths) {
+                transitioning |= p.health == Path.Health.UP && p.alua == AluaState.TRANSITIONING;
+            }
+        }
+        return new Topology(usable.toArray(new Path[0]), group, usable.isEmpty() ? null : state, transitioning, ++generation);
+    }
+
+    private void switchTo(int group, List<Path> paths) {
+        active = group;
+        betterSinceNanos = 0;
+        for (Path p : paths) {
+            if (p.group == group) {
+                p.recovered = false;
+            }
+        }
+    }
+
+    private static boolean groupRecovered(List<Path> paths, int group) {
+        for (Path p : paths) {
+            if (p.group == group && p.recovered) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,317 @@
+package io.jmpio.core;
+
+import io.jmpio.api.BalancingPolicy;
+import io.jmpio.api.IoErrorKind;
+import io.jmpio.api.IoOp;
+import io.jmpio.api.PathView;
+import io.jmpio.emu.protocol.Frame;
+import io.jmpio.emu.protocol.Status;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One I/O queue: a thread (event loop) with its own connection to every path. A request goes from
+ * {@link #dispatch} to the wire and back to its callback on this thread; retries, timeouts and requests
+ * waiting for a path stay here too.
+ */
+final class IoQueue {
+    private static final Logger LOG = LoggerFactory.getLogger(IoQueue.class);
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    final MultipathDevice device;
+    final EventLoop loop;
+    final int index;
+    private QueueConnection[] connections = new QueueConnection[8];
+    private final ArrayDeque<Request> parked = new ArrayDeque<>();
+    private final LinkedHashSet<Request> backingOff = new LinkedHashSet<>();
+    private long nextTag = 1;
+    private boolean policyFaultLogged;
+
+    IoQueue(MultipathDevice device, EventLoop loop, int index) {
+        this.device = device;
+        this.loop = loop;
+        this.index = index;
+    }
+
+    long nextTag() {
+        return nextTag++;
+    }
+
+    void submit(Request r) {
+        if (loop.inEventLoop()) {
+            dispatch(r);
+        } else {
+            loop.execute(() -> dispatch(r));
+        }
+    }
+
+    void dispatch(Request r) {
+        if (r.done()) {
+            return;
+        }
+        if (device.closed) {
+            r.fail(IoErrorKind.DEVICE_CLOSED, "device " + device.name() + " is detached");
+            return;
+        }
+        Topology t = device.topology;
+        if (t.usable.length == 0) {
+            park(r, t);
+            return;
+        }
+        Path p = choose(t, r);
+        connectionTo(p).send(r);
+    }
+
+    private Path choose(Topology t, Request r) {
+        Path[] usable = t.usable;
+        Path chosen = usable[0];
+        if (usable.length > 1) {
+            BalancingPolicy policy = device.policy;
+            PathView v = null;
+            try {
+                v = policy.select(t.views, r.op, r.offset, r.length);
+            } catch (RuntimeException e) {
+                if (!policyFaultLogged) {
+                    policyFaultLogged = true;
+                    LOG.error("policy {} threw; using the first path instead", device.policyName, e);
+                }
+            }
+            if (v instanceof Path && t.contains((Path) v)) {
+                chosen = (Path) v;
+            }
+            if (chosen == r.avoid) {
+                int at = Arrays.asList(usable).indexOf(chosen);
+                chosen = usable[(at + 1) % usable.length];
+            }
+        }
+        return chosen;
+    }
+
+    private QueueConnection connectionTo(Path p) {
+        if (p.index >= connections.length) {
+            connections = Arrays.copyOf(connections, Math.max(p.index + 1, connections.length * 2));
+        }
+        QueueConnection c = connections[p.index];
+        if (c == null || c.state() == QueueConnection.State.CLOSED) {
+            c = new QueueConnection(this, p);
+            connections[p.index] = c;
+            c.connect();
+        }
+        return c;
+    }
+
+    /** No usable path: wait for one (bounded, with a deadline when configured) or fail, per no-path-retry. */
+    private void park(Request r, Topology t) {
+        long now = device.ticker.nanos();
+        if (r.parkedSinceNanos == 0) {
+            r.parkedSinceNanos = now;
+        }
+        NoPathRetry npr = device.config.noPathRetry();
+        if (t.waitForTransition) {
+            r.parkDeadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(device.config.transitionTimeoutMillis());
+        } else if (npr.mode() == NoPathRetry.Mode.FAIL) {
+            r.fail(IoErrorKind.NO_PATH, "no usable path to " + device.name() + ": " + device.noPathReason());
+            return;
+        } else if (npr.mode() == NoPathRetry.Mode.TIMED) {
+            r.parkDeadlineNanos = r.parkedSinceNanos + TimeUnit.MILLISECONDS.toNanos(npr.timeoutMillis());
+        } else {
+            r.parkDeadlineNanos = 0;
+        }
+        if (device.parkedCount.incrementAndGet() > device.config.queueLimit()) {
+            device.parkedCount.decrementAndGet();
+            r.fail(IoErrorKind.QUEUE_FULL, "no usable path to " + device.name() + " and " + device.config.queueLimit()
+                + " requests already waiting (queue limit)");
+            return;
+        }
+        parked.add(r);
+    }
+
+    /** A usable path appeared: everything waiting goes out again. */
+    void releaseParked() {
+        if (parked.isEmpty()) {
+            return;
+        }
+        List<Request> again = new ArrayList<>(parked);
+        parked.clear();
+        device.parkedCount.addAndGet(-again.size());
+        for (Request r : again) {
+            dispatch(r);
+        }
+    }
+
+    void retryNow(Request r) {
+        r.attempts++;
+        if (r.attempts > 2 * Math.max(1, device.topology.usable.length)) {
+            retryLater(r);
+        } else {
+            dispatch(r);
+        }
+    }
+
+    /** Re-dispatches after an exponential backoff (1 ms doubling to 50 ms), for statuses that say "later". */
+    void retryLater(Request r) {
+        long delay = Math.min(MAX_BACKOFF_NANOS, TimeUnit.MILLISECONDS.toNanos(1) << Math.min(r.attempts, 10));
+        backingOff.add(r);
+        loop.schedule(() -> {
+            if (backingOff.remove(r)) {
+                dispatch(r);
+            }
+        }, delay, TimeUnit.NANOSECONDS);
+    }
+
+    /** A reply to {@code r} arrived on {@code c}. */
+    void complete(QueueConnection c, Request r, Frame frame) {
+        Path path = c.path;
+        long now = device.ticker.nanos();
+        long latency = now - r.sentNanos;
+        int status = frame.status();
+        if (status == Status.GOOD && r.op == IoOp.READ && frame.payload().readableBytes() != r.length) {
+            frame.release();
+            path.stats.pathErrors.increment();
+            r.avoid = path;
+            r.path = null;
+            retryNow(r);
+            c.closed("read reply of " + frame.payloadLength() + " bytes for " + r.length + " asked", true);
+            return;
+        }
+        if (status == Status.GOOD) {
+            path.stats.record(r.length, latency, r.op != IoOp.READ);
+            device.stats.record(r.length, now - r.startNanos, r.op != IoOp.READ);
+            notifyPolicy(path, r, latency, false);
+            ByteBuf data = null;
+            if (r.op == IoOp.READ) {
+                data = frame.payload();
+            } else {
+                frame.release();
+            }
+            r.succeed(data);
+            return;
+        }
+        frame.release();
+        if (!Status.isPathError(status)) {
+            notifyPolicy(path, r, latency, false);
+            r.fail(MultipathDevice.errorKind(status), r + " failed on " + path.id + ": " + frame.describe());
+            return;
+        }
+        notifyPolicy(path, r, latency, true);
+        r.path = null;
+        switch (status) {
+            case Status.TRANSPORT_ERROR:
+                path.stats.pathErrors.increment();
+                r.avoid = path;
+                retryNow(r);
+                break;
+            case Status.TRANSITIONING:
+            case Status.BUSY:
+                path.stats.retries.increment();
+                r.attempts++;
+                retryLater(r);
+                break;
+            default:
+                // NOT_OWNER, STANDBY, UNAVAILABLE: our picture of the ALUA states is stale.
+                path.stats.retries.increment();
+                device.requestRefresh(Status.name(status) + " from " + path.id);
+                r.avoid = path;
+                retryNow(r);
+        }
+    }
+
+    private void notifyPolicy(Path path, Request r, long latency, boolean failed) {
+        try {
+            device.policy.completed(path, r.op, r.length, latency, failed);
+        } catch (RuntimeException e) {
+            if (!policyFaultLogged) {
+                policyFaultLogged = true;
+                LOG.error("policy {} threw on completion", device.policyName, e);
+            }
+        }
+    }
+
+    /** Periodic: fails paths whose oldest request is overdue, and requests that waited for a path too long. */
+    void tick() {
+        long now = device.ticker.nanos();
+        long timeout = TimeUnit.MILLISECONDS.toNanos(device.config.ioTimeoutMillis());
+        long setupTimeout = timeout + TimeUnit.MILLISECONDS.toNanos(device.config.connectTimeoutMillis());
+        for (QueueConnection c : connections) {
+            if (c == null) {
+                continue;
+            }
+            switch (c.state()) {
+                case READY:
+                    long oldest = c.oldestSentNanos();
+                    if (oldest != Long.MAX_VALUE && now - oldest > timeout) {
+                        c.closed("no reply within " + device.config.ioTimeoutMillis() + " ms", true);
+                    }
+                    break;
+                case CONNECTING:
+                case REGISTERING:
+                    if (now - c.openedNanos() > setupTimeout) {
+                        c.closed("connect and register took longer than " + TimeUnit.NANOSECONDS.toMillis(setupTimeout) + " ms", true);
+                    }
+                    break;
+                default:
+            }
+        }
+        if (!parked.isEmpty()) {
+            if (device.topology.usable.length > 0) {
+                releaseParked();
+                return;
+            }
+            int n = parked.size();
+            for (int i = 0; i < n; i++) {
+                Request r = parked.poll();
+                if (r.parkDeadlineNanos != 0 && now - r.parkDeadlineNanos >= 0) {
+                    device.parkedCount.decrementAndGet();
+                    if (device.config.noPathRetry().mode() == NoPathRetry.Mode.QUEUE) {
+                        // A transition wait ran out, but the user asked to queue: keep waiting.
+                        r.parkDeadlineNanos = 0;
+                        device.parkedCount.incrementAndGet();
+                        parked.add(r);
+                        continue;
+                    }
+                    r.fail(IoErrorKind.NO_PATH, "no usable path to " + device.name() + " for "
+                        + TimeUnit.NANOSECONDS.toMillis(now - r.parkedSinceNanos) + " ms: " + device.noPathReason());
+                } else {
+                    parked.add(r);
+                }
+            }
+        }
+    }
+
+    /** The path failed or went offline: close this queue's connection to it, re-issuing what it held. */
+    void abandon(Path p, String reason) {
+        if (p.index < connections.length && connections[p.index] != null) {
+            connections[p.index].closed(reason, false);
+        }
+    }
+
+    /** Device close: everything this queue holds fails with DEVICE_CLOSED. */
+    void abortAll(String message) {
+        for (QueueConnection c : connections) {
+            if (c != null) {
+                c.abort(IoErrorKind.DEVICE_CLOSED, message);
+            }
+        }
+        device.parkedCount.addAndGet(-parked.size());
+        for (Request r : parked) {
+            r.fail(IoErrorKind.DEVICE_CLOSED, message);
+        }
+        parked.clear();
+        for (Request r : backingOff) {
+            r.fail(IoErrorKind.DEVICE_CLOSED, message);
+        }
+        backingOff.clear();
+    }
+
+    int parkedHere() {
+        return parked.size();
+    }
+}

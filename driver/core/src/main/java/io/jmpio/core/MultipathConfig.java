@@ -1,0 +1,143 @@
+package io.jmpio.core;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Everything a multipath device is attached with. Fluent setters that check their argument. */
+public final class MultipathConfig {
+    private final List<String> portals = new ArrayList<>();
+    private String lun;
+    private String hostId;
+    private String name;
+    private String policy = "round-robin";
+    private final Map<String, String> policyOptions = new LinkedHashMap<>();
+    private int ioQueues = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    private long ioTimeoutMillis = 1000;
+    private long connectTimeoutMillis = 1000;
+    private long checkIntervalMillis = 200;
+    private long probeTimeoutMillis = 500;
+    private long scanIntervalMillis = 5000;
+    private long transitionTimeoutMillis = 60_000;
+    private Failback failback = Failback.IMMEDIATE;
+    private NoPathRetry noPathRetry = NoPathRetry.FAIL;
+    private int queueLimit = 4096;
+    private long marginalWindowMillis = 5000;
+    private double marginalErrorRate = 0.05;
+    private long marginalMinIos = 20;
+    private double marginalLatencyFactor = 10;
+    private long marginalLatencyFloorMillis = 20;
+    private long marginalRecheckMillis = 30_000;
+    private Ticker ticker = Ticker.SYSTEM;
+
+    /** Adds portals: "host:port", several separated by commas. */
+    public MultipathConfig portal(String portal) {
+        for (String p : portal.split(",")) {
+            String t = p.trim();
+            if (!t.isEmpty()) {
+                io.jmpio.emu.protocol.ArrayClient.parseAddress(t);
+                portals.add(t);
+            }
+        }
+        return this;
+    }
+    public List<String> portals() { return portals; }
+    /** The LUN by name (as REPORT_LUNS lists it), or "#N" for its number. */
+    public MultipathConfig lun(String v) { lun = nonEmpty(v, "LUN name"); return this; }
+    public String lun() { return lun; }
+    /** The host id registered on every path; 1-255 printable ASCII characters. */
+    public MultipathConfig hostId(String v) {
+        if (v == null || v.isEmpty() || v.length() > 255 || !v.chars().allMatch(c -> c > 32 && c < 127)) {
+            throw new IllegalArgumentException("host id must be 1-255 printable ASCII characters without spaces, got '" + v + "'");
+        }
+        hostId = v;
+        return this;
+    }
+    public String hostId() { return hostId; }
+    /** The device's name (status, control socket); defaults to the LUN name. */
+    public MultipathConfig name(String v) { name = nonEmpty(v, "device name"); return this; }
+    public String name() { return name != null ? name : lun; }
+    public MultipathConfig policy(String v) { policy = nonEmpty(v, "policy name"); return this; }
+    public String policy() { return policy; }
+    public MultipathConfig policyOption(String key, String value) { policyOptions.put(key, value); return this; }
+    public Map<String, String> policyOptions() { return policyOptions; }
+    public MultipathConfig ioQueues(int v) { ioQueues = (int) range(v, 1, 64, "I/O queues"); return this; }
+    public int ioQueues() { return ioQueues; }
+    /** A request not answered within this time fails its path; it is re-issued on another. */
+    public MultipathConfig ioTimeoutMillis(long v) { ioTimeoutMillis = range(v, 10, 600_000, "I/O timeout (ms)"); return this; }
+    public long ioTimeoutMillis() { return ioTimeoutMillis; }
+    public MultipathConfig connectTimeoutMillis(long v) { connectTimeoutMillis = range(v, 10, 60_000, "connect timeout (ms)"); return this; }
+    public long connectTimeoutMillis() { return connectTimeoutMillis; }
+    public MultipathConfig checkIntervalMillis(long v) { checkIntervalMillis = range(v, 10, 600_000, "check interval (ms)"); return this; }
+    public long checkIntervalMillis() { return checkIntervalMillis; }
+    public MultipathConfig probeTimeoutMillis(long v) { probeTimeoutMillis = range(v, 10, 600_000, "probe timeout (ms)"); return this; }
+    public long probeTimeoutMillis() { return probeTimeoutMillis; }
+    public MultipathConfig scanIntervalMillis(long v) { scanIntervalMillis = range(v, 50, 3_600_000, "scan interval (ms)"); return this; }
+    public long scanIntervalMillis() { return scanIntervalMillis; }
+    /** How long requests wait while every usable path is transitioning before no-path-retry applies. */
+    public MultipathConfig transitionTimeoutMillis(long v) { transitionTimeoutMillis = range(v, 0, 3_600_000, "transition timeout (ms)"); return this; }
+    public long transitionTimeoutMillis() { return transitionTimeoutMillis; }
+    public MultipathConfig failback(Failback v) { failback = v; return this; }
+    public Failback failback() { return failback; }
+    public MultipathConfig noPathRetry(NoPathRetry v) { noPathRetry = v; return this; }
+    public NoPathRetry noPathRetry() { return noPathRetry; }
+    /** Most requests that may wait for a path at once; more fail with QUEUE_FULL. */
+    public MultipathConfig queueLimit(int v) { queueLimit = (int) range(v, 1, 1 << 20, "queue limit"); return this; }
+    public int queueLimit() { return queueLimit; }
+    public MultipathConfig marginalWindowMillis(long v) { marginalWindowMillis = range(v, 10, 3_600_000, "marginal window (ms)"); return this; }
+    public long marginalWindowMillis() { return marginalWindowMillis; }
+    /** Error fraction over a window that makes a path marginal; 0 turns error-based detection off. */
+    public MultipathConfig marginalErrorRate(double v) {
+        if (!(v >= 0 && v <= 1)) {
+            throw new IllegalArgumentException("marginal error rate must be within 0..1, got " + v);
+        }
+        marginalErrorRate = v;
+        return this;
+    }
+    public double marginalErrorRate() { return marginalErrorRate; }
+    public MultipathConfig marginalMinIos(long v) { marginalMinIos = range(v, 1, Long.MAX_VALUE, "marginal minimum I/Os"); return this; }
+    public long marginalMinIos() { return marginalMinIos; }
+    /** Mean latency this many times the median of the other paths makes a path marginal; 0 turns it off. */
+    public MultipathConfig marginalLatencyFactor(double v) {
+        if (!(v == 0 || v >= 1)) {
+            throw new IllegalArgumentException("marginal latency factor must be 0 (off) or at least 1, got " + v);
+        }
+        marginalLatencyFactor = v;
+        return this;
+    }
+    public double marginalLatencyFactor() { return marginalLatencyFactor; }
+    public MultipathConfig marginalLatencyFloorMillis(long v) { marginalLatencyFloorMillis = range(v, 0, 600_000, "marginal latency floor (ms)"); return this; }
+    public long marginalLatencyFloorMillis() { return marginalLatencyFloorMillis; }
+    /** A marginal path is put back on probation after this long (doubling each time it is found marginal again). */
+    public MultipathConfig marginalRecheckMillis(long v) { marginalRecheckMillis = range(v, 10, 86_400_000, "marginal recheck (ms)"); return this; }
+    public long marginalRecheckMillis() { return marginalRecheckMillis; }
+    public MultipathConfig ticker(Ticker v) { ticker = v; return this; }
+    public Ticker ticker() { return ticker; }
+
+    void validate() {
+        if (portals.isEmpty()) {
+            throw new IllegalArgumentException("no portal given: pass --portal HOST:PORT of any array port");
+        }
+        if (lun == null) {
+            throw new IllegalArgumentException("no LUN given: pass --lun NAME");
+        }
+        if (hostId == null) {
+            throw new IllegalArgumentException("no host id given");
+        }
+    }
+
+    private static String nonEmpty(String v, String what) {
+        if (v == null || v.isBlank()) {
+            throw new IllegalArgumentException(what + " must not be empty");
+        }
+        return v.trim();
+    }
+
+    private static long range(long v, long min, long max, String what) {
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(what + " must be within " + min + ".." + max + ", got " + v);
+        }
+        return v;
+    }
+}

@@ -1,0 +1,1123 @@
+package io.jmpio.core;
+
+import io.jmpio.api.BalancingPolicy;
+import io.jmpio.api.BlockDevice;
+import io.jmpio.api.DeviceInfo;
+import io.jmpio.api.IoCallback;
+import io.jmpio.api.IoErrorKind;
+import io.jmpio.api.IoOp;
+import io.jmpio.emu.protocol.AluaState;
+import io.jmpio.emu.protocol.ArrayClient;
+import io.jmpio.emu.protocol.Frame;
+import io.jmpio.emu.protocol.FrameHeader;
+import io.jmpio.emu.protocol.InquiryData;
+import io.jmpio.emu.protocol.LunList;
+import io.jmpio.emu.protocol.NettyTransport;
+import io.jmpio.emu.protocol.Opcode;
+import io.jmpio.emu.protocol.PortGroupReport;
+import io.jmpio.emu.protocol.Status;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import io.netty.channel.EventLoop;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The multipath block device: one LUN of the array reached over every port the array reports.
+ * {@link #open} discovers the paths from any portal, registers the host on each, and starts the I/O queues,
+ * the path checker, the periodic scan and the statistics tick. Requests go to the usable paths of the
+ * active ALUA group, chosen among them by the balancing policy; a path that fails is failed for every queue
+ * and what it held is re-issued elsewhere.
+ */
+public final class MultipathDevice implements BlockDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(MultipathDevice.class);
+    /** Discard and write-zeroes ranges are sent in pieces of at most this many bytes (the frame's u32 length). */
+    static final long MAX_RANGE_PIECE = 1L << 30;
+    private static final int MAX_EVENTS = 64;
+
+    final MultipathConfig config;
+    final Ticker ticker;
+    final NettyTransport ioTransport;
+    private final NettyTransport adminTransport;
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService probePool;
+    private final IoQueue[] queues;
+    private final ThreadLocal<IoQueue> currentQueue = new ThreadLocal<>();
+    final CopyOnWriteArrayList<Path> paths = new CopyOnWriteArrayList<>();
+    private final Object topologyLock = new Object();
+    private final GroupSelector selector;
+    volatile Topology topology = Topology.EMPTY;
+    private final Policies policies;
+    volatile BalancingPolicy policy;
+    volatile String policyName;
+    private volatile Map<String, String> policyOptions;
+    final PathStats stats = new PathStats();
+    final AtomicInteger parkedCount = new AtomicInteger();
+    volatile boolean closed;
+    private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
+    private final AtomicBoolean refreshRunning = new AtomicBoolean();
+    private final AtomicBoolean refreshAgain = new AtomicBoolean();
+    private final AtomicLong refreshes = new AtomicLong();
+    private final Deque<String> events = new ArrayDeque<>();
+    private long windowStartNanos;
+    private volatile DeviceInfo info;
+    private volatile int lunId = -1;
+
+    private MultipathDevice(MultipathConfig config, Policies policies, BalancingPolicy policy) {
+        this.config = config;
+        this.ticker = config.ticker();
+        this.policies = policies;
+        this.policy = policy;
+        this.policyName = config.policy();
+        this.policyOptions = Map.copyOf(config.policyOptions());
+        this.selector = new GroupSelector(config.failback(), ticker);
+        this.ioTransport = NettyTransport.create("jmpio-io", config.ioQueues());
+        this.adminTransport = NettyTransport.create("jmpio-admin", 1);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("jmpio-check", true));
+        this.probePool = Executors.newCachedThreadPool(new DefaultThreadFactory("jmpio-probe", true));
+        List<IoQueue> qs = new ArrayList<>();
+        for (EventExecutor e : ioTransport.group()) {
+            IoQueue q = new IoQueue(this, (EventLoop) e, qs.size());
+            qs.add(q);
+            e.execute(() -> currentQueue.set(q));
+        }
+        this.queues = qs.toArray(new IoQueue[0]);
+    }
+
+    /**
+     * Attaches: finds the LUN through the first portal that answers, reads its port groups, registers the
+     * host on every path, and starts serving. Fails with a message naming the problem (no portal reachable,
+     * LUN unknown, registration refused, unknown policy).
+     */
+    public static MultipathDevice open(MultipathConfig config) throws IOException {
+        config.validate();
+        Policies policies = Policies.installed();
+        BalancingPolicy policy = policies.create(config.policy(), config.policyOptions());
+        MultipathDevice d = new MultipathDevice(config, policies, policy);
+        try {
+            d.discover();
+            d.start();
+        } catch (IOException | RuntimeException e) {
+            d.close();
+            throw e;
+        }
+        return d;
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Discovery, registration, port-group reports
+
+    private void discover() throws IOException {
+        List<String> errors = new ArrayList<>();
+        for (String portal : config.portals()) {
+            ArrayClient c = null;
+            try {
+                c = connectAndRegister(portal);
+                Frame l = call(c, c.simple(Opcode.REPORT_LUNS, 0), "REPORT_LUNS");
+                LunList luns = LunList.read(l.payload());
+                l.release();
+                LunList.Entry entry = findLun(luns, config.lun());
+                if (entry == null) {
+                    List<String> names = new ArrayList<>();
+                    luns.luns().forEach(e -> names.add(e.name()));
+                    throw new IOException("LUN '" + config.lun() + "' not found (this host sees: "
+                        + (names.isEmpty() ? "no LUNs" : String.join(", ", names)) + ")");
+                }
+                lunId = entry.id();
+                Frame inq = call(c, c.simple(Opcode.INQUIRY, lunId), "INQUIRY");
+                InquiryData id = InquiryData.read(inq.payload());
+                inq.release();
+                info = new DeviceInfo(config.name(), id.wwidHex(), id.sizeBytes(), id.logicalBlockSize(),
+                    id.physicalBlockSize(), id.maxTransfer(), (id.flags() & InquiryData.FLAG_WRITE_CACHE) != 0,
+                    (id.flags() & InquiryData.FLAG_DISCARD) != 0, (id.flags() & InquiryData.FLAG_WRITE_ZEROES) != 0,
+                    (id.flags() & InquiryData.FLAG_FUA) != 0);
+                Frame rep = call(c, c.simple(Opcode.REPORT_TARGET_PORT_GROUPS, lunId), "REPORT_TARGET_PORT_GROUPS");
+                PortGroupReport report = PortGroupReport.read(rep.payload());
+                rep.release();
+                applyReport(report, c);
+                event("attached LUN " + entry.name() + " (#" + lunId + ", " + id.sizeBytes() + " bytes) through " + portal
+                    + ": " + report.ports().size() + " ports reported");
+                return;
+            } catch (IOException | RuntimeException e) {
+                errors.add(portal + ": " + e.getMessage());
+                if (c != null && !isAdminOfSomePath(c)) {
+                    c.close();
+                }
+            }
+        }
+        throw new IOException("cannot attach LUN '" + config.lun() + "': " + String.join("; ", errors));
+    }
+
+    private boolean isAdminOfSomePath(ArrayClient c) {
+        for (Path p : paths) {
+            if (p.admin == c) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static LunList.Entry findLun(LunList luns, String wanted) {
+        for (LunList.Entry e : luns.luns()) {
+            if (e.name().equals(wanted) || wanted.equals("#" + e.id())) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private Frame call(ArrayClient c, CompletableFuture<Frame> request, String what) throws IOException {
+        Frame f = ArrayClient.await(request, config.probeTimeoutMillis());
+        if (!f.good()) {
+            f.release();
+            throw new IOException(what + " refused by " + c.address() + ": " + f.describe());
+        }
+        return f;
+    }
+
+    private ArrayClient connectAndRegister(String address) throws IOException {
+        ArrayClient c = ArrayClient.connect(adminTransport, ArrayClient.parseAddress(address), this::onNotice,
+            (int) config.connectTimeoutMillis());
+        try {
+            Frame r = ArrayClient.await(c.register(config.hostId()), config.probeTimeoutMillis());
+            r.release();
+            if (!r.good()) {
+                throw new IOException("host id " + config.hostId() + " refused by " + address + ": " + r.describe());
+            }
+            return c;
+        } catch (IOException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private void onNotice(Frame f) {
+        f.release();
+        requestRefresh("ALUA change notice");
+    }
+
+    /** Takes in a port-group report: new ports become paths, ALUA states are updated, missing ports fail. */
+    private void applyReport(PortGroupReport report, ArrayClient reporter) {
+        List<Path> gone = new ArrayList<>();
+        synchronized (topologyLock) {
+            for (Path p : paths) {
+                p.reported = false;
+            }
+            for (PortGroupReport.Port port : report.ports()) {
+                Path p = pathAt(port.address());
+                if (p == null) {
+                    p = new Path(paths.size(), port.controller(), port.group(), port.relativePortId(), port.address());
+                    paths.add(p);
+                    if (reporter == null) {
+                        event("discovered path " + p.id + " (" + p.address + ") by scan");
+                        probeSoon(p);
+                    }
+                }
+                p.reported = true;
+                p.preferred = port.preferred();
+                if (p.alua != port.state()) {
+                    if (!closed && p.everUp) {
+                        event("path " + p.id + " ALUA " + p.alua.label() + " -> " + port.state().label());
+                    }
+                    p.alua = port.state();
+                }
+                if (port.reportingPort() && reporter != null && p.admin == null) {
+                    p.admin = reporter;
+                }
+            }
+            for (Path p : paths) {
+                if (!p.reported && p.health == Path.Health.UP) {
+                    gone.add(p);
+                }
+            }
+            republishLocked();
+        }
+        for (Path p : gone) {
+            pathFailed(p, "no longer reported by the array");
+        }
+    }
+
+    private Path pathAt(String address) {
+        for (Path p : paths) {
+            if (p.address.equals(address)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Asks for a fresh port-group report; concurrent asks collapse into one more report after the current. */
+    void requestRefresh(String why) {
+        if (closed) {
+            return;
+        }
+        if (!refreshRunning.compareAndSet(false, true)) {
+            refreshAgain.set(true);
+            return;
+        }
+        LOG.debug("refreshing ALUA states: {}", why);
+        try {
+            probePool.execute(this::runRefresh);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            refreshRunning.set(false);
+        }
+    }
+
+    private void runRefresh() {
+        try {
+            do {
+                refreshAgain.set(false);
+                refreshOnce();
+            } while (refreshAgain.get() && !closed);
+        } finally {
+            refreshRunning.set(false);
+        }
+        if (refreshAgain.get()) {
+            requestRefresh("asked again meanwhile");
+        }
+    }
+
+    private void refreshOnce() {
+        refreshes.incrementAndGet();
+        List<Path> order = new ArrayList<>();
+        for (Path p : paths) {
+            if (p.health == Path.Health.UP) {
+                order.add(0, p);
+            } else {
+                order.add(p);
+            }
+        }
+        for (Path p : order) {
+            ArrayClient c = p.admin;
+            if (c == null || !c.isOpen() || closed) {
+                continue;
+            }
+            try {
+                Frame f = ArrayClient.await(c.simple(Opcode.REPORT_TARGET_PORT_GROUPS, lunId), config.probeTimeoutMillis());
+                try {
+                    if (!f.good()) {
+                        continue;
+                    }
+                    applyReport(PortGroupReport.read(f.payload()), null);
+                    return;
+                } finally {
+                    f.release();
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("port-group report from {} failed: {}", p.id, e.getMessage());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Path checker
+
+    private void start() throws IOException {
+        CountDownLatch first = new CountDownLatch(paths.size());
+        for (Path p : paths) {
+            p.probing.set(true);
+            probePool.execute(() -> {
+                try {
+                    probe(p);
+                } finally {
+                    first.countDown();
+                }
+            });
+        }
+        try {
+            first.await(config.connectTimeoutMillis() + 2 * config.probeTimeoutMillis() + 500, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while checking paths");
+        }
+        synchronized (topologyLock) {
+            for (Path p : paths) {
+                p.recovered = false;
+            }
+            republishLocked();
+        }
+        long queueTick = Math.max(5, Math.min(100, config.ioTimeoutMillis() / 4));
+        for (IoQueue q : queues) {
+            q.loop.scheduleAtFixedRate(q::tick, queueTick, queueTick, TimeUnit.MILLISECONDS);
+        }
+        scheduler.scheduleWithFixedDelay(guard(this::checkTick), config.checkIntervalMillis(), config.checkIntervalMillis(),
+            TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(guard(this::statsTick), 1000, 1000, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(guard(() -> requestRefresh("periodic scan")), config.scanIntervalMillis(),
+            config.scanIntervalMillis(), TimeUnit.MILLISECONDS);
+        windowStartNanos = ticker.nanos();
+        int up = 0;
+        for (Path p : paths) {
+            up += p.health == Path.Health.UP ? 1 : 0;
+        }
+        event("serving: " + up + " of " + paths.size() + " paths up, policy " + policyName);
+    }
+
+    private static Runnable guard(Runnable r) {
+        return () -> {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.error("periodic task failed", e);
+            }
+        };
+    }
+
+    private void checkTick() {
+        for (Path p : paths) {
+            if (p.health != Path.Health.OFFLINE) {
+                probeSoon(p);
+            }
+        }
+        synchronized (topologyLock) {
+            if (selector.failbackPending()) {
+                republishLocked();
+            }
+        }
+    }
+
+    private void probeSoon(Path p) {
+        if (closed || !p.probing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            probePool.execute(() -> probe(p));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            p.probing.set(false);
+        }
+    }
+
+    /** TEST_UNIT_READY on the path's admin connection (connecting and registering first when needed). */
+    private void probe(Path p) {
+        try {
+            ArrayClient c = p.admin;
+            if (c == null || !c.isOpen()) {
+                closeAdmin(p);
+                c = connectAndRegister(p.address);
+                p.admin = c;
+            }
+            Frame r = ArrayClient.await(c.simple(Opcode.TEST_UNIT_READY, lunId), config.probeTimeoutMillis());
+            int status = r.status();
+            r.release();
+            p.lastProbeNanos = ticker.nanos();
+            probeAnswered(p, status);
+        } catch (IOException | RuntimeException e) {
+            closeAdmin(p);
+            if (p.health == Path.Health.UP) {
+                pathFailed(p, "probe: " + e.getMessage());
+            } else if (p.health == Path.Health.FAILED) {
+                p.reason = "probe: " + e.getMessage();
+            }
+        } finally {
+            p.probing.set(false);
+        }
+    }
+
+    private void probeAnswered(Path p, int status) {
+        if (status == Status.ACCESS_DENIED) {
+            if (p.health == Path.Health.UP) {
+                pathFailed(p, "access denied: this host is not allowed the LUN on " + p.id);
+            }
+            return;
+        }
+        boolean stale = status == Status.GOOD ? !p.alua.servesIo() : p.alua.ioStatus() != status;
+        if (p.health == Path.Health.FAILED && !closed) {
+            synchronized (topologyLock) {
+                if (p.health != Path.Health.FAILED) {
+                    return;
+                }
+                p.health = Path.Health.UP;
+                p.reason = "";
+                p.recovered = p.everUp;
+                event("path " + p.id + " (" + p.address + ") " + (p.everUp ? "restored" : "up"));
+                p.everUp = true;
+                republishLocked();
+            }
+            stale = true;
+        }
+        if (stale) {
+            requestRefresh("probe of " + p.id + " answered " + Status.name(status));
+        }
+    }
+
+    private void closeAdmin(Path p) {
+        ArrayClient c = p.admin;
+        p.admin = null;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                LOG.debug("closing admin connection of {}", p.id, e);
+            }
+        }
+    }
+
+    /** Fails a path for every queue (idempotent); what its connections held is re-issued elsewhere. */
+    void pathFailed(Path p, String reason) {
+        synchronized (topologyLock) {
+            if (p.health != Path.Health.UP) {
+                return;
+            }
+            p.health = Path.Health.FAILED;
+            p.reason = reason;
+            p.failures.incrementAndGet();
+            event("path " + p.id + " (" + p.address + ") failed: " + reason);
+            republishLocked();
+        }
+        abandonEverywhere(p, reason);
+    }
+
+    private void abandonEverywhere(Path p, String reason) {
+        for (IoQueue q : queues) {
+            try {
+                q.loop.execute(() -> q.abandon(p, reason));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.debug("queue {} already stopped", q.index);
+            }
+        }
+    }
+
+    /** Recomputes the active group; a change goes to the policy and wakes requests waiting for a path. */
+    private void republishLocked() {
+        Topology old = topology;
+        Topology t = selector.select(paths);
+        if (t.sameRoute(old)) {
+            return;
+        }
+        topology = t;
+        StringBuilder ids = new StringBuilder();
+        for (Path p : t.usable) {
+            ids.append(ids.length() == 0 ? "" : ",").append(p.id);
+        }
+        if (t.usable.length == 0) {
+            event(t.waitForTransition ? "no usable path: waiting for the ALUA transition" : "no usable path");
+        } else {
+            event("I/O on " + groupName(t.activeGroup) + " (" + t.activeState.label() + "): " + ids);
+        }
+        try {
+            policy.pathsChanged(t.views);
+        } catch (RuntimeException e) {
+            LOG.error("policy {} threw on a path change", policyName, e);
+        }
+        if (t.usable.length > 0) {
+            for (IoQueue q : queues) {
+                try {
+                    q.loop.execute(q::releaseParked);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    LOG.debug("queue {} already stopped", q.index);
+                }
+            }
+        }
+    }
+
+    private String groupName(int group) {
+        if (group == Topology.MARGINAL_GROUP) {
+            return "the marginal group";
+        }
+        for (Path p : paths) {
+            if (p.group == group) {
+                return "group " + group + " (controller " + p.controller + ")";
+            }
+        }
+        return "group " + group;
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Statistics and marginal paths
+
+    private void statsTick() {
+        long now = ticker.nanos();
+        stats.roll(now);
+        for (Path p : paths) {
+            p.stats.roll(now);
+        }
+        evaluateMarginal(now);
+    }
+
+    /**
+     * Moves paths whose error rate, failure count or latency over the window is far worse than their peers'
+     * to the marginal group, and puts marginal paths back on probation when their recheck time comes.
+     */
+    private void evaluateMarginal(long now) {
+        boolean changed = false;
+        synchronized (topologyLock) {
+            for (Path p : paths) {
+                if (p.marginal && now - p.marginalUntilNanos >= 0) {
+                    p.marginal = false;
+                    event("path " + p.id + " leaves the marginal group on probation");
+                    changed = true;
+                }
+            }
+            if (changed) {
+                republishLocked();
+            }
+        }
+        if (now - windowStartNanos < TimeUnit.MILLISECONDS.toNanos(config.marginalWindowMillis())) {
+            return;
+        }
+        windowStartNanos = now;
+        int n = paths.size();
+        long[] ios = new long[n];
+        long[] errors = new long[n];
+        long[] mean = new long[n];
+        int[] fails = new int[n];
+        List<Long> means = new ArrayList<>();
+        for (Path p : paths) {
+            long i = p.stats.ios.sum();
+            long e = p.stats.pathErrors.sum();
+            long l = p.stats.latencySumNanos.sum();
+            int f = p.failures.get();
+            ios[p.index] = i - p.windowIos;
+            errors[p.index] = e - p.windowErrors;
+            fails[p.index] = f - p.windowFailures;
+            mean[p.index] = ios[p.index] > 0 ? (l - p.windowLatencyNanos) / ios[p.index] : 0;
+            p.windowIos = i;
+            p.windowErrors = e;
+            p.windowLatencyNanos = l;
+            p.windowFailures = f;
+            if (ios[p.index] >= config.marginalMinIos()) {
+                means.add(mean[p.index]);
+            }
+        }
+        changed = false;
+        synchronized (topologyLock) {
+            for (Path p : paths) {
+                if (p.marginal || p.health == Path.Health.OFFLINE) {
+                    continue;
+                }
+                int i = p.index;
+                long attempts = ios[i] + errors[i];
+                String why = null;
+                if (config.marginalErrorRate() > 0 && attempts >= config.marginalMinIos()
+                    && errors[i] >= config.marginalErrorRate() * attempts) {
+                    why = String.format("%d errors in %d requests", errors[i], attempts);
+                } else if (fails[i] >= 3) {
+                    why = fails[i] + " failures";
+                } else if (config.marginalLatencyFactor() > 0 && ios[i] >= config.marginalMinIos() && means.size() > 1) {
+                    long peers = medianWithout(means, mean[i]);
+                    if (peers > 0 && mean[i] > config.marginalLatencyFactor() * peers
+                        && mean[i] > TimeUnit.MILLISECONDS.toNanos(config.marginalLatencyFloorMillis())) {
+                        why = String.format("mean latency %.2f ms against %.2f ms on the other paths", mean[i] / 1e6, peers / 1e6);
+                    }
+                }
+                if (why != null) {
+                    p.marginal = true;
+                    p.marginalStrikes++;
+                    long recheck = TimeUnit.MILLISECONDS.toNanos(config.marginalRecheckMillis()) << Math.min(p.marginalStrikes - 1, 6);
+                    p.marginalUntilNanos = now + recheck;
+                    event("path " + p.id + " is marginal (" + why + " in " + config.marginalWindowMillis()
+                        + " ms); recheck in " + TimeUnit.NANOSECONDS.toMillis(recheck) + " ms");
+                    changed = true;
+                } else if (attempts >= config.marginalMinIos() && errors[i] == 0 && fails[i] == 0) {
+                    p.marginalStrikes = 0;
+                }
+            }
+            if (changed) {
+                republishLocked();
+            }
+        }
+    }
+
+    private static long medianWithout(List<Long> values, long own) {
+        List<Long> others = new ArrayList<>(values);
+        others.remove(Long.valueOf(own));
+        if (others.isEmpty()) {
+            return 0;
+        }
+        others.sort(null);
+        return others.get(others.size() / 2);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // BlockDevice
+
+    @Override
+    public DeviceInfo info() {
+        return info;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public void read(long offset, int length, IoCallback callback) {
+        submit(IoOp.READ, offset, length, null, false, callback);
+    }
+
+    @Override
+    public void write(long offset, ByteBuf data, boolean fua, IoCallback callback) {
+        submit(IoOp.WRITE, offset, data.readableBytes(), data, fua, callback);
+    }
+
+    @Override
+    public void flush(IoCallback callback) {
+        submit(IoOp.FLUSH, 0, 0, null, false, callback);
+    }
+
+    @Override
+    public void discard(long offset, long length, IoCallback callback) {
+        submitRange(IoOp.DISCARD, offset, length, callback);
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, IoCallback callback) {
+        submitRange(IoOp.WRITE_ZEROES, offset, length, callback);
+    }
+
+    private void submitRange(IoOp op, long offset, long length, IoCallback callback) {
+        if (length <= MAX_RANGE_PIECE) {
+            submit(op, offset, length, null, false, callback);
+            return;
+        }
+        String problem = checkRange(op, offset, length);
+        if (problem != null) {
+            new Request(op, offset, 0, null, false, callback, 0).fail(kindOfProblem(problem), problem);
+            return;
+        }
+        int pieces = (int) ((length + MAX_RANGE_PIECE - 1) / MAX_RANGE_PIECE);
+        RangeCompletion joined = new RangeCompletion(pieces, callback);
+        for (long at = offset; at < offset + length; at += MAX_RANGE_PIECE) {
+            submit(op, at, Math.min(MAX_RANGE_PIECE, offset + length - at), null, false, joined);
+        }
+    }
+
+    /** Completes a split range once every piece has, failing with the first piece's failure. */
+    private static final class RangeCompletion implements IoCallback {
+        private final AtomicInteger left;
+        private final IoCallback callback;
+        private volatile io.jmpio.api.BlockIoException failure;
+
+        RangeCompletion(int pieces, IoCallback callback) {
+            this.left = new AtomicInteger(pieces);
+            this.callback = callback;
+        }
+
+        @Override
+        public void completed(ByteBuf data) {
+            finishOne();
+        }
+
+        @Override
+        public void failed(io.jmpio.api.BlockIoException error) {
+            if (failure == null) {
+                failure = error;
+            }
+            finishOne();
+        }
+
+        private void finishOne() {
+            if (left.decrementAndGet() == 0) {
+                if (failure != null) {
+                    callback.failed(failure);
+                } else {
+                    callback.completed(null);
+                }
+            }
+        }
+    }
+
+    private void submit(IoOp op, long offset, long length, ByteBuf data, boolean fua, IoCallback callback) {
+        Request r = new Request(op, offset, (int) Math.min(length, Integer.MAX_VALUE), data, fua, callback, ticker.nanos());
+        if (closed) {
+            r.fail(IoErrorKind.DEVICE_CLOSED, "device " + name() + " is detached");
+            return;
+        }
+        String problem = checkRange(op, offset, length);
+        if (problem != null) {
+            r.fail(kindOfProblem(problem), problem);
+            return;
+        }
+        IoQueue q = currentQueue.get();
+        if (q == null) {
+            q = queues[(int) Math.floorMod(Thread.currentThread().getId(), (long) queues.length)];
+        }
+        q.submit(r);
+    }
+
+    private static IoErrorKind kindOfProblem(String problem) {
+        return problem.startsWith("out of range") ? IoErrorKind.OUT_OF_RANGE : IoErrorKind.INVALID_REQUEST;
+    }
+
+    /** Null when the request fits the device, else what is wrong (starting "out of range" for range errors). */
+    private String checkRange(IoOp op, long offset, long length) {
+        if (op == IoOp.FLUSH) {
+            return null;
+        }
+        DeviceInfo di = info;
+        int bs = di.logicalBlockSize();
+        if (length <= 0) {
+            return op + " of " + length + " bytes: length must be positive";
+        }
+        if (offset < 0 || offset % bs != 0 || length % bs != 0) {
+            return op + " at " + offset + " of " + length + " bytes: offset and length must be multiples of " + bs;
+        }
+        if ((op == IoOp.READ || op == IoOp.WRITE) && length > di.maxTransferBytes()) {
+            return op + " of " + length + " bytes exceeds the maximum transfer of " + di.maxTransferBytes() + " bytes";
+        }
+        if (offset + length > di.sizeBytes() || offset + length < 0) {
+            return "out of range: " + op + " at " + offset + " of " + length + " bytes ends past the device size of "
+                + di.sizeBytes() + " bytes";
+        }
+        return null;
+    }
+
+    /** The frame that carries {@code r}; a write's data is retained so a re-issue can send it again. */
+    Frame frameFor(Request r, long tag) {
+        int opcode;
+        ByteBuf payload = null;
+        switch (r.op) {
+            case READ: opcode = Opcode.READ; break;
+            case WRITE: opcode = Opcode.WRITE; payload = r.data.retainedDuplicate(); break;
+            case FLUSH: opcode = Opcode.FLUSH; break;
+            case DISCARD: opcode = Opcode.DISCARD; break;
+            default: opcode = Opcode.WRITE_ZEROES;
+        }
+        return new Frame(opcode, r.fua ? FrameHeader.FLAG_FUA : 0, tag, lunId, Status.GOOD, 0, r.offset, r.length, 0, payload);
+    }
+
+    static IoErrorKind errorKind(int status) {
+        switch (status) {
+            case Status.OUT_OF_RANGE: return IoErrorKind.OUT_OF_RANGE;
+            case Status.ACCESS_DENIED: return IoErrorKind.ACCESS_DENIED;
+            case Status.MEDIUM_ERROR: return IoErrorKind.MEDIUM_ERROR;
+            default: return IoErrorKind.INVALID_REQUEST;
+        }
+    }
+
+    @Override
+    public int queueCount() {
+        return queues.length;
+    }
+
+    @Override
+    public Executor queueExecutor(int queue) {
+        return queues[queue].loop;
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Live control
+
+    /** Switches the balancing policy with I/O running. Unknown names and options fail with the known ones. */
+    public void setPolicy(String name, Map<String, String> options) {
+        BalancingPolicy p = policies.create(name, options);
+        p.pathsChanged(topology.views);
+        policy = p;
+        policyName = name;
+        policyOptions = Map.copyOf(options);
+        event("policy switched to " + name + (options.isEmpty() ? "" : " " + options));
+    }
+
+    public String policyName() {
+        return policyName;
+    }
+
+    /** Takes a path out of use ({@code offline}) or gives it back to the checker; by id ("A0") or address. */
+    public void setPathOffline(String idOrAddress, boolean offline) {
+        Path p = findPath(idOrAddress);
+        if (offline) {
+            synchronized (topologyLock) {
+                if (p.health == Path.Health.OFFLINE) {
+                    return;
+                }
+                p.health = Path.Health.OFFLINE;
+                p.reason = "taken offline by the operator";
+                event("path " + p.id + " offline (operator)");
+                republishLocked();
+            }
+            abandonEverywhere(p, "taken offline");
+        } else {
+            synchronized (topologyLock) {
+                if (p.health != Path.Health.OFFLINE) {
+                    return;
+                }
+                p.health = Path.Health.FAILED;
+                p.reason = "online again, waiting for its check";
+                event("path " + p.id + " online (operator); checking");
+            }
+            probeSoon(p);
+        }
+    }
+
+    private Path findPath(String idOrAddress) {
+        List<String> ids = new ArrayList<>();
+        for (Path p : paths) {
+            if (p.id.equalsIgnoreCase(idOrAddress) || p.address.equals(idOrAddress)) {
+                return p;
+            }
+            ids.add(p.id);
+        }
+        throw new IllegalArgumentException("no path '" + idOrAddress + "' (paths: " + String.join(", ", ids) + ")");
+    }
+
+    /** Moves I/O to the best group now (what manual failback waits for). */
+    public void failback() {
+        synchronized (topologyLock) {
+            selector.requestFailback();
+            event("failback requested");
+            republishLocked();
+        }
+    }
+
+    public CompletableFuture<Void> closedFuture() {
+        return closedFuture;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void event(String text) {
+        LOG.info("{}: {}", config.name(), text);
+        synchronized (events) {
+            events.addLast(Instant.now() + " " + text);
+            while (events.size() > MAX_EVENTS) {
+                events.removeFirst();
+            }
+        }
+    }
+
+    /** A short account of why no path is usable: each path with its state. */
+    String noPathReason() {
+        List<String> parts = new ArrayList<>();
+        for (Path p : paths) {
+            parts.add(p.id + " " + describeState(p));
+        }
+        return parts.isEmpty() ? "no paths" : String.join(", ", parts);
+    }
+
+    private static String describeState(Path p) {
+        switch (p.health) {
+            case OFFLINE: return "offline";
+            case FAILED: return "failed (" + p.reason + ")";
+            default: return p.marginal ? "marginal" : p.alua.label();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Status
+
+    /** The device's topology and statistics as a tree of maps and lists (rendered as JSON or text). */
+    public Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        DeviceInfo di = info;
+        Topology t = topology;
+        m.put("device", config.name());
+        m.put("lun", config.lun());
+        m.put("lunId", lunId);
+        m.put("wwid", di == null ? null : di.wwid());
+        m.put("sizeBytes", di == null ? 0 : di.sizeBytes());
+        m.put("blockSize", di == null ? 0 : di.logicalBlockSize());
+        m.put("hostId", config.hostId());
+        Map<String, Object> pol = new LinkedHashMap<>();
+        pol.put("name", policyName);
+        pol.put("options", policyOptions);
+        m.put("policy", pol);
+        m.put("failback", config.failback().toString());
+        m.put("noPathRetry", config.noPathRetry().toString());
+        m.put("queues", queues.length);
+        m.put("queued", parkedCount.get());
+        m.put("activeGroup", t.activeGroup);
+        m.put("usablePaths", t.usable.length);
+        m.put("stats", statsOf(stats, -1, -1));
+        List<Map<String, Object>> groups = new ArrayList<>();
+        List<Integer> ids = new ArrayList<>();
+        for (Path p : paths) {
+            if (!ids.contains(p.group)) {
+                ids.add(p.group);
+            }
+        }
+        ids.sort(null);
+        boolean anyMarginal = paths.stream().anyMatch(p -> p.marginal);
+        if (anyMarginal) {
+            ids.add(Topology.MARGINAL_GROUP);
+        }
+        for (int g : ids) {
+            Map<String, Object> gm = new LinkedHashMap<>();
+            List<Map<String, Object>> members = new ArrayList<>();
+            AluaState best = null;
+            String controller = null;
+            for (Path p : paths) {
+                boolean inGroup = g == Topology.MARGINAL_GROUP ? p.marginal : p.group == g && !p.marginal;
+                if (!inGroup) {
+                    continue;
+                }
+                controller = controller == null ? p.controller : controller.equals(p.controller) ? controller : "mixed";
+                if (p.health == Path.Health.UP && (best == null || GroupSelector.rank(p.alua) > GroupSelector.rank(best))) {
+                    best = p.alua;
+                }
+                members.add(pathStatus(p, t));
+            }
+            gm.put("group", g == Topology.MARGINAL_GROUP ? "marginal" : g);
+            gm.put("controller", controller);
+            gm.put("alua", best == null ? "unusable" : best.label());
+            gm.put("status", t.activeGroup == g && t.usable.length > 0 ? "active" : best != null ? "enabled" : "failed");
+            gm.put("paths", members);
+            groups.add(gm);
+        }
+        m.put("groups", groups);
+        synchronized (events) {
+            m.put("events", new ArrayList<>(events));
+        }
+        return m;
+    }
+
+    private Map<String, Object> pathStatus(Path p, Topology t) {
+        Map<String, Object> pm = new LinkedHashMap<>();
+        pm.put("id", p.id);
+        pm.put("address", p.address);
+        pm.put("controller", p.controller);
+        pm.put("group", p.group);
+        pm.put("relativePortId", p.relativePortId);
+        pm.put("alua", p.alua.label());
+        pm.put("health", p.health.name().toLowerCase());
+        pm.put("reason", p.reason);
+        pm.put("marginal", p.marginal);
+        pm.put("inUse", t.contains(p));
+        pm.put("inFlight", p.inFlight.get());
+        pm.putAll(statsOf(p.stats, p.stats.pathErrors.sum(), p.stats.retries.sum()));
+        return pm;
+    }
+
+    private static Map<String, Object> statsOf(PathStats s, long errors, long retries) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ios", s.ios.sum());
+        m.put("reads", s.readIos.sum());
+        m.put("writes", s.writeIos.sum());
+        m.put("bytes", s.bytes.sum());
+        m.put("iops", Math.round(s.iops()));
+        m.put("p50Micros", s.p50Nanos() / 1000);
+        m.put("p99Micros", s.p99Nanos() / 1000);
+        if (errors >= 0) {
+            m.put("errors", errors);
+            m.put("retries", retries);
+        }
+        return m;
+    }
+
+    /** Prometheus text exposition of the device's and each path's counters and latency quantiles. */
+    public String prometheus() {
+        StringBuilder sb = new StringBuilder();
+        String dev = "device=\"" + config.name() + "\"";
+        sb.append("# HELP jmpio_device_ios_total Requests completed by the device.\n# TYPE jmpio_device_ios_total counter\n");
+        sb.append("jmpio_device_ios_total{").append(dev).append("} ").append(stats.ios.sum()).append('\n');
+        sb.append("# HELP jmpio_device_bytes_total Bytes moved by completed requests.\n# TYPE jmpio_device_bytes_total counter\n");
+        sb.append("jmpio_device_bytes_total{").append(dev).append("} ").append(stats.bytes.sum()).append('\n');
+        sb.append("# HELP jmpio_device_queued Requests waiting for a usable path.\n# TYPE jmpio_device_queued gauge\n");
+        sb.append("jmpio_device_queued{").append(dev).append("} ").append(parkedCount.get()).append('\n');
+        sb.append("# HELP jmpio_device_usable_paths Paths I/O is sent to now.\n# TYPE jmpio_device_usable_paths gauge\n");
+        sb.append("jmpio_device_usable_paths{").append(dev).append("} ").append(topology.usable.length).append('\n');
+        summary(sb, "jmpio_device_latency_seconds", "Request latency as the application sees it, retries included.",
+            dev, stats);
+        sb.append("# HELP jmpio_path_ios_total Requests completed on the path.\n# TYPE jmpio_path_ios_total counter\n");
+        for (Path p : paths) {
+            sb.append("jmpio_path_ios_total{").append(pathLabels(p)).append("} ").append(p.stats.ios.sum()).append('\n');
+        }
+        sb.append("# HELP jmpio_path_errors_total Path failures: transport errors, timeouts, lost connections.\n");
+        sb.append("# TYPE jmpio_path_errors_total counter\n");
+        for (Path p : paths) {
+            sb.append("jmpio_path_errors_total{").append(pathLabels(p)).append("} ").append(p.stats.pathErrors.sum()).append('\n');
+        }
+        sb.append("# HELP jmpio_path_in_flight Requests outstanding on the path.\n# TYPE jmpio_path_in_flight gauge\n");
+        for (Path p : paths) {
+            sb.append("jmpio_path_in_flight{").append(pathLabels(p)).append("} ").append(p.inFlight.get()).append('\n');
+        }
+        sb.append("# HELP jmpio_path_up 1 when the path is up (checked and not offline).\n# TYPE jmpio_path_up gauge\n");
+        for (Path p : paths) {
+            sb.append("jmpio_path_up{").append(pathLabels(p)).append("} ").append(p.health == Path.Health.UP ? 1 : 0).append('\n');
+        }
+        sb.append("# HELP jmpio_path_latency_seconds Latency of requests on the path.\n# TYPE jmpio_path_latency_seconds summary\n");
+        for (Path p : paths) {
+            quantiles(sb, "jmpio_path_latency_seconds", pathLabels(p), p.stats);
+        }
+        return sb.toString();
+    }
+
+    private String pathLabels(Path p) {
+        return "device=\"" + config.name() + "\",path=\"" + p.id + "\",address=\"" + p.address + "\",controller=\""
+            + p.controller + "\",alua=\"" + p.alua.label() + "\"";
+    }
+
+    private static void summary(StringBuilder sb, String name, String help, String labels, PathStats s) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ").append(name).append(" summary\n");
+        quantiles(sb, name, labels, s);
+    }
+
+    private static void quantiles(StringBuilder sb, String name, String labels, PathStats s) {
+        for (double q : new double[] {0.5, 0.9, 0.99, 0.999}) {
+            sb.append(name).append('{').append(labels).append(",quantile=\"").append(q).append("\"} ")
+                .append(s.totalPercentile(q * 100) / 1e9).append('\n');
+        }
+        sb.append(name).append("_sum{").append(labels).append("} ").append(s.totalSumSeconds()).append('\n');
+        sb.append(name).append("_count{").append(labels).append("} ").append(s.totalCount()).append('\n');
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Detach
+
+    /**
+     * Detaches: stops the checker, fails every queued, backing-off and in-flight request with
+     * DEVICE_CLOSED, closes every connection. Never waits on a path.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        for (IoQueue q : queues) {
+            if (q.loop.inEventLoop()) {
+                // Called from an I/O callback: finish on another thread so this loop is not waited on by itself.
+                Thread t = new Thread(this::finishClose, "jmpio-detach");
+                t.setDaemon(true);
+                t.start();
+                return;
+            }
+        }
+        finishClose();
+    }
+
+    private void finishClose() {
+        event("detaching");
+        scheduler.shutdownNow();
+        for (IoQueue q : queues) {
+            try {
+                q.loop.submit(() -> q.abortAll("device " + name() + " detached")).await(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.debug("queue {} already stopped", q.index);
+            }
+        }
+        probePool.shutdownNow();
+        for (Path p : paths) {
+            closeAdmin(p);
+        }
+        ioTransport.close();
+        adminTransport.close();
+        closedFuture.complete(null);
+    }
+}

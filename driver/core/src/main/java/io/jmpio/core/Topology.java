@@ -1,0 +1,52 @@
+package io.jmpio.core;
+
+import io.jmpio.api.PathView;
+import io.jmpio.emu.protocol.AluaState;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * An immutable snapshot of where I/O goes: the usable paths of the active group. I/O threads read the
+ * device's current snapshot once per request; the admin side publishes a new one on every change.
+ */
+final class Topology {
+    /** Group id of the marginal group (paths found marginal, used only when nothing else is left). */
+    static final int MARGINAL_GROUP = 0;
+    static final Topology EMPTY = new Topology(new Path[0], -1, null, false, 0);
+
+    final Path[] usable;
+    final List<PathView> views;
+    final int activeGroup;
+    final AluaState activeState;
+    /** No usable path, but some reachable path is transitioning: requests wait for the transition. */
+    final boolean waitForTransition;
+    final long generation;
+    private final boolean[] member;
+
+    Topology(Path[] usable, int activeGroup, AluaState activeState, boolean waitForTransition, long generation) {
+        this.usable = usable;
+        this.views = Collections.unmodifiableList(Arrays.asList((PathView[]) usable));
+        this.activeGroup = activeGroup;
+        this.activeState = activeState;
+        this.waitForTransition = waitForTransition;
+        this.generation = generation;
+        int max = 0;
+        for (Path p : usable) {
+            max = Math.max(max, p.index + 1);
+        }
+        member = new boolean[max];
+        for (Path p : usable) {
+            member[p.index] = true;
+        }
+    }
+
+    boolean contains(Path p) {
+        return p.index < member.length && member[p.index];
+    }
+
+    boolean sameRoute(Topology o) {
+        return activeGroup == o.activeGroup && activeState == o.activeState && waitForTransition == o.waitForTransition
+            && Arrays.equals(usable, o.usable);
+    }
+}

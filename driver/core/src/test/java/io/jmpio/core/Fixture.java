@@ -1,0 +1,94 @@
+package io.jmpio.core;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.jmpio.api.BlockDevice;
+import io.jmpio.api.BlockIoException;
+import io.jmpio.api.IoCallback;
+import io.jmpio.emu.array.ArrayConfig;
+import io.jmpio.emu.array.ArrayServer;
+import io.jmpio.emu.array.LunSpec;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+
+/** A real emulated array on loopback with short timers, and a device config that reaches it through one port. */
+final class Fixture {
+    private Fixture() {
+    }
+
+    static ArrayConfig arrayConfig(Path dir) {
+        return new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50).heartbeatTimeoutMillis(300)
+            .failbackDelayMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
+            .lun(LunSpec.parse("lun0:64M:A", "A", "file"));
+    }
+
+    static String port(ArrayServer a, String controller, int i) {
+        return a.controller(controller).portAddresses().get(i);
+    }
+
+    static MultipathConfig deviceConfig(ArrayServer a) {
+        return new MultipathConfig().portal(port(a, "A", 0)).lun("lun0").hostId("test-host").ioQueues(2)
+            .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(1000);
+    }
+
+    static void await(String what, long timeoutMillis, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                fail("timed out waiting for: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** An IoCallback as a future: the read data as bytes, or an empty array for other operations. */
+    static final class Done extends CompletableFuture<byte[]> implements IoCallback {
+        @Override
+        public void completed(ByteBuf data) {
+            if (data == null) {
+                complete(new byte[0]);
+                return;
+            }
+            try {
+                complete(ByteBufUtil.getBytes(data));
+            } finally {
+                data.release();
+            }
+        }
+
+        @Override
+        public void failed(BlockIoException error) {
+            completeExceptionally(error);
+        }
+
+        byte[] get(long seconds) throws IOException {
+            try {
+                return get(seconds, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                throw (IOException) e.getCause();
+            } catch (InterruptedException | TimeoutException e) {
+                throw new IOException("no completion within " + seconds + " s", e);
+            }
+        }
+    }
+
+    static byte[] read(BlockDevice d, long offset, int length) throws IOException {
+        Done done = new Done();
+        d.read(offset, length, done);
+        return done.get(30);
+    }
+
+    static void write(BlockDevice d, long offset, byte[] data) throws IOException {
+        Done done = new Done();
+        d.write(offset, Unpooled.wrappedBuffer(data), false, done);
+        done.get(30);
+    }
+}
