@@ -8,7 +8,9 @@ import picocli.CommandLine.Spec;
 /** Entry point of {@code bin/jmpio}. Usage errors (unknown commands or options) exit with 2. */
 @Command(name = "jmpio", mixinStandardHelpOptions = true, version = "jmpio 0.1.0",
     description = "A userspace multipath block driver, and a controller-pair array emulator to run it against.",
-    subcommands = {EmuCommand.class})
+    subcommands = {HostCommands.Attach.class, HostCommands.Status.class, HostCommands.Policy.class,
+        HostCommands.PathCommand.class, HostCommands.FailbackCommand.class, HostCommands.Detach.class,
+        HostCommands.PoliciesCommand.class, DeviceBench.class, EmuCommand.class})
 public final class Jmpio implements Runnable {
     @Spec
     CommandSpec spec;

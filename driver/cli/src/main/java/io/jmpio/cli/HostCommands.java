@@ -1,0 +1,344 @@
+package io.jmpio.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jmpio.api.BalancingPolicyProvider;
+import io.jmpio.api.PolicyOption;
+import io.jmpio.core.Failback;
+import io.jmpio.core.MultipathConfig;
+import io.jmpio.core.MultipathDevice;
+import io.jmpio.core.NoPathRetry;
+import io.jmpio.core.Policies;
+import io.jmpio.core.control.ControlClient;
+import io.jmpio.core.control.ControlServer;
+import io.jmpio.core.control.MetricsServer;
+import io.jmpio.core.control.StatusText;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** The host-side commands: attach a multipath device, and control a running one over its socket. */
+final class HostCommands {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private HostCommands() {
+    }
+
+    static Map<String, String> options(List<String> pairs, CommandLine cl) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String kv : pairs) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new CommandLine.ParameterException(cl, "policy option must be KEY=VALUE, got '" + kv + "'");
+            }
+            m.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        return m;
+    }
+
+    /** Finds the control socket: --control, else the only one in the default directory. */
+    static Path control(Path given) throws IOException {
+        return given != null ? given : ControlClient.findSocket();
+    }
+
+    @Command(name = "attach", mixinStandardHelpOptions = true,
+        description = "Attach a LUN as a multipath device and serve it in the foreground until detached or signalled.")
+    static final class Attach implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--portal", paramLabel = "HOST:PORT[,...]", required = true, split = ",",
+            description = "Any port(s) of the array; every other port is discovered from its port-group report")
+        List<String> portals;
+
+        @Option(names = "--lun", paramLabel = "NAME", required = true, description = "The LUN by name (or #N by number)")
+        String lun;
+
+        @Option(names = "--name", paramLabel = "NAME", description = "Device name for status and the control socket (default: the LUN name)")
+        String name;
+
+        @Option(names = "--host-id", paramLabel = "ID", description = "Host id registered on every path (default: kept in the state directory, stable across restarts)")
+        String hostId;
+
+        @Option(names = "--policy", paramLabel = "NAME", defaultValue = "round-robin", description = "Balancing policy (default: ${DEFAULT-VALUE}; see `jmpio policies`)")
+        String policy;
+
+        @Option(names = "--policy-option", paramLabel = "KEY=VALUE", description = "Option of the policy (repeatable)")
+        List<String> policyOptions = new ArrayList<>();
+
+        @Option(names = "--bridge", paramLabel = "NAME", defaultValue = "none", description = "Kernel bridge: none serves in-process users and the control socket only (default: ${DEFAULT-VALUE})")
+        String bridge;
+
+        @Option(names = "--ready-file", paramLabel = "PATH", description = "Written (JSON) once the device serves")
+        Path readyFile;
+
+        @Option(names = "--control", paramLabel = "PATH", description = "Control socket (default: <run dir>/<name>.sock)")
+        Path control;
+
+        @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", description = "Serve Prometheus /metrics and JSON /status on this loopback address")
+        String metricsListen;
+
+        @Option(names = "--queues", paramLabel = "N", description = "I/O queues, each a thread with its own connection to every path (default: cores, at most 4)")
+        Integer queues;
+
+        @Option(names = "--io-timeout", paramLabel = "MS", defaultValue = "1000", description = "A request unanswered this long fails its path and is re-issued (default: ${DEFAULT-VALUE})")
+        long ioTimeout;
+
+        @Option(names = "--check-interval", paramLabel = "MS", defaultValue = "200", description = "Path checker interval; every path, failed ones included (default: ${DEFAULT-VALUE})")
+        long checkInterval;
+
+        @Option(names = "--probe-timeout", paramLabel = "MS", defaultValue = "500", description = "A probe unanswered this long fails the path (default: ${DEFAULT-VALUE})")
+        long probeTimeout;
+
+        @Option(names = "--scan-interval", paramLabel = "MS", defaultValue = "5000", description = "Port-group report interval, which also finds new ports (default: ${DEFAULT-VALUE})")
+        long scanInterval;
+
+        @Option(names = "--failback", paramLabel = "MODE", defaultValue = "immediate", description = "immediate, manual, followover or SECONDS (default: ${DEFAULT-VALUE})")
+        String failback;
+
+        @Option(names = "--no-path-retry", paramLabel = "MODE", defaultValue = "fail", description = "fail, queue or SECONDS (default: ${DEFAULT-VALUE})")
+        String noPathRetry;
+
+        @Option(names = "--queue-limit", paramLabel = "N", defaultValue = "4096", description = "Most requests waiting for a path (default: ${DEFAULT-VALUE})")
+        int queueLimit;
+
+        @Option(names = "--marginal-window", paramLabel = "MS", defaultValue = "5000", description = "Window over which paths are compared (default: ${DEFAULT-VALUE})")
+        long marginalWindow;
+
+        @Option(names = "--marginal-error-rate", paramLabel = "FRACTION", defaultValue = "0.05", description = "Error fraction that makes a path marginal; 0 = off (default: ${DEFAULT-VALUE})")
+        double marginalErrorRate;
+
+        @Option(names = "--marginal-latency-factor", paramLabel = "X", defaultValue = "10", description = "Mean latency this many times the other paths' makes a path marginal; 0 = off (default: ${DEFAULT-VALUE})")
+        double marginalLatencyFactor;
+
+        @Option(names = "--marginal-recheck", paramLabel = "MS", defaultValue = "30000", description = "A marginal path is retried after this long, doubling each time (default: ${DEFAULT-VALUE})")
+        long marginalRecheck;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!bridge.equals("none")) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                    "unknown bridge '" + bridge + "' (installed: none)");
+            }
+            MultipathConfig cfg = new MultipathConfig().lun(lun).policy(policy)
+                .hostId(HostId.resolve(hostId, StateDir.root().resolve("host-id")))
+                .ioTimeoutMillis(ioTimeout).checkIntervalMillis(checkInterval).probeTimeoutMillis(probeTimeout)
+                .scanIntervalMillis(scanInterval).failback(Failback.parse(failback))
+                .noPathRetry(NoPathRetry.parse(noPathRetry)).queueLimit(queueLimit)
+                .marginalWindowMillis(marginalWindow).marginalErrorRate(marginalErrorRate)
+                .marginalLatencyFactor(marginalLatencyFactor).marginalRecheckMillis(marginalRecheck);
+            portals.forEach(cfg::portal);
+            options(policyOptions, spec.commandLine()).forEach(cfg::policyOption);
+            if (name != null) {
+                cfg.name(name);
+            }
+            if (queues != null) {
+                cfg.ioQueues(queues);
+            }
+            Path socket = control != null ? control : ControlClient.defaultSocket(cfg.name());
+            MultipathDevice device = MultipathDevice.open(cfg);
+            Teardown teardown = new Teardown(device, readyFile);
+            Thread hook = new Thread(teardown, "jmpio-sigterm");
+            try {
+                teardown.control = ControlServer.start(device, socket);
+                if (metricsListen != null) {
+                    teardown.metrics = MetricsServer.start(device, metricsListen);
+                }
+                Runtime.getRuntime().addShutdownHook(hook);
+                Map<String, Object> ready = new LinkedHashMap<>();
+                ready.put("device", null);
+                ready.put("bridge", bridge);
+                ready.put("control", "unix:" + socket.toAbsolutePath());
+                ready.put("nbd", null);
+                ready.put("metrics", teardown.metrics == null ? null : "http://" + teardown.metrics.address() + "/metrics");
+                ready.put("paths", countPaths(device));
+                ready.put("name", cfg.name());
+                ready.put("hostId", cfg.hostId());
+                String json = JSON.writeValueAsString(ready);
+                if (readyFile != null) {
+                    Path tmp = readyFile.resolveSibling(readyFile.getFileName() + ".tmp");
+                    Files.writeString(tmp, json + "\n", StandardCharsets.UTF_8);
+                    Files.move(tmp, readyFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                }
+                System.out.println("jmpio: " + cfg.name() + " attached: " + json);
+                System.out.flush();
+                device.closedFuture().join();
+                System.out.println("jmpio: " + cfg.name() + " detached");
+                return 0;
+            } finally {
+                teardown.run();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // The JVM is already shutting down (SIGTERM): the hook does the same teardown.
+                }
+            }
+        }
+
+        /** Undoes everything attach set up; idempotent, run on return and from the SIGTERM hook. */
+        private static final class Teardown implements Runnable {
+            private final MultipathDevice device;
+            private final Path readyFile;
+            volatile ControlServer control;
+            volatile MetricsServer metrics;
+
+            Teardown(MultipathDevice device, Path readyFile) {
+                this.device = device;
+                this.readyFile = readyFile;
+            }
+
+            @Override
+            public synchronized void run() {
+                device.close();
+                if (metrics != null) {
+                    metrics.close();
+                }
+                if (control != null) {
+                    control.close();
+                }
+                if (readyFile != null) {
+                    try {
+                        Files.deleteIfExists(readyFile);
+                    } catch (IOException e) {
+                        System.err.println("jmpio: cannot remove " + readyFile + ": " + e.getMessage());
+                    }
+                }
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        private static int countPaths(MultipathDevice d) {
+            int n = 0;
+            for (Map<String, Object> g : (List<Map<String, Object>>) d.status().get("groups")) {
+                if (!"marginal".equals(g.get("group"))) {
+                    n += ((List<?>) g.get("paths")).size();
+                }
+            }
+            return n;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show a running device's paths, groups and statistics.")
+    static final class Status implements Callable<Integer> {
+        @Option(names = "--control", paramLabel = "PATH", description = "Control socket of the device")
+        Path control;
+
+        @Option(names = "--json", description = "Print the status as JSON")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            JsonNode s = ControlClient.status(control(control));
+            System.out.print(json ? JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s) + "\n" : StatusText.render(s));
+            return 0;
+        }
+    }
+
+    @Command(name = "policy", mixinStandardHelpOptions = true, description = "Change a running device's balancing policy.",
+        subcommands = PolicySet.class)
+    static final class Policy implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new CommandLine.ParameterException(spec.commandLine(), "missing policy command (set)");
+        }
+    }
+
+    @Command(name = "set", mixinStandardHelpOptions = true, description = "Switch the balancing policy with I/O running.")
+    static final class PolicySet implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1..*", paramLabel = "KEY=VALUE", description = "Policy options")
+        List<String> options = new ArrayList<>();
+
+        @Option(names = "--control", paramLabel = "PATH")
+        Path control;
+
+        @Override
+        public Integer call() throws Exception {
+            System.out.println(ControlClient.setPolicy(control(control), name, options(options, spec.commandLine())));
+            return 0;
+        }
+    }
+
+    @Command(name = "path", mixinStandardHelpOptions = true, description = "Take a path offline or give it back (by id such as A0, or HOST:PORT).")
+    static final class PathCommand implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "offline|online")
+        String action;
+
+        @Parameters(index = "1", paramLabel = "ID")
+        String id;
+
+        @Option(names = "--control", paramLabel = "PATH")
+        Path control;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!action.equals("offline") && !action.equals("online")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "path action must be offline or online, got '" + action + "'");
+            }
+            System.out.println(ControlClient.path(control(control), id, action));
+            return 0;
+        }
+    }
+
+    @Command(name = "failback", mixinStandardHelpOptions = true, description = "Move I/O to the best path group now (for --failback manual).")
+    static final class FailbackCommand implements Callable<Integer> {
+        @Option(names = "--control", paramLabel = "PATH")
+        Path control;
+
+        @Override
+        public Integer call() throws Exception {
+            System.out.println(ControlClient.simple(control(control), "failback"));
+            return 0;
+        }
+    }
+
+    @Command(name = "detach", mixinStandardHelpOptions = true, description = "Detach a running device; requests waiting for a path fail.")
+    static final class Detach implements Callable<Integer> {
+        @Option(names = "--control", paramLabel = "PATH")
+        Path control;
+
+        @Override
+        public Integer call() throws Exception {
+            System.out.println(ControlClient.simple(control(control), "detach"));
+            return 0;
+        }
+    }
+
+    @Command(name = "policies", mixinStandardHelpOptions = true, description = "List the installed balancing policies and their options.")
+    static final class PoliciesCommand implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            for (BalancingPolicyProvider p : Policies.installed().all()) {
+                System.out.printf("%-24s %s%n", p.name(), p.description());
+                for (PolicyOption o : p.options()) {
+                    System.out.printf("    %s=%s  %s%n", o.name(), o.defaultValue(), o.description());
+                }
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.jmpio.cli;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * The host id registered on every path: {@code --host-id} when given, else the one kept in the state
+ * directory ({@code host-id}), created on first use from the host name and a random suffix so that it
+ * stays the same across restarts and differs between hosts.
+ */
+final class HostId {
+    private HostId() {
+    }
+
+    static String resolve(String given, Path stateFile) throws IOException {
+        if (given != null) {
+            return given;
+        }
+        if (Files.exists(stateFile)) {
+            String id = Files.readString(stateFile, StandardCharsets.US_ASCII).trim();
+            if (!id.isEmpty()) {
+                return id;
+            }
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9.-]", "");
+        } catch (IOException e) {
+            host = "host";
+        }
+        byte[] r = new byte[4];
+        new SecureRandom().nextBytes(r);
+        String id = "jmpio-" + (host.isEmpty() ? "host" : host) + "-" + HexFormat.of().formatHex(r);
+        Files.createDirectories(stateFile.getParent());
+        Path tmp = stateFile.resolveSibling("host-id.tmp");
+        Files.writeString(tmp, id + "\n", StandardCharsets.US_ASCII);
+        Files.move(tmp, stateFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return id;
+    }
+}

@@ -1,0 +1,143 @@
+package io.jmpio.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jmpio.emu.array.ArrayConfig;
+import io.jmpio.emu.array.ArrayServer;
+import io.jmpio.emu.array.LunSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `jmpio attach` in the foreground, driven by the other host commands over its control socket. */
+class HostCliTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true));
+            System.setErr(new PrintStream(err, true));
+            int code = Jmpio.run(args);
+            return new Run(code, out.toString(), err.toString());
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void attachServesTheControlSocketAndMetricsUntilDetached() throws Exception {
+        ArrayConfig ac = new ArrayConfig().dataDir(dir.resolve("array")).basePort(0).heartbeatIntervalMillis(50)
+            .heartbeatTimeoutMillis(300).autoTransferThreshold(0).lun(LunSpec.parse("lun0:16M:A", "A", "memory"));
+        try (ArrayServer array = ArrayServer.start(ac)) {
+            Path ready = dir.resolve("ready.json");
+            Path control = dir.resolve("ctl.sock");
+            String portal = array.controller("B").portAddresses().get(1);
+            CompletableFuture<Integer> attach = CompletableFuture.supplyAsync(() -> Jmpio.run("attach", "--portal", portal,
+                "--lun", "lun0", "--host-id", "cli-test", "--ready-file", ready.toString(), "--control", control.toString(),
+                "--metrics-listen", "127.0.0.1:0", "--scan-interval", "200", "--policy", "queue-length"));
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (!Files.exists(ready) && System.currentTimeMillis() < deadline && !attach.isDone()) {
+                Thread.sleep(20);
+            }
+            assertTrue(Files.exists(ready), "ready file written; attach ended with " + (attach.isDone() ? attach.get() : "-"));
+            JsonNode r = new ObjectMapper().readTree(Files.readString(ready));
+            assertEquals("none", r.path("bridge").asText());
+            assertEquals("unix:" + control.toAbsolutePath(), r.path("control").asText());
+            assertTrue(r.path("device").isNull() && r.path("nbd").isNull());
+
+            deadline = System.currentTimeMillis() + 10_000;
+            JsonNode s = null;
+            while (System.currentTimeMillis() < deadline) {
+                Run st = run("status", "--json", "--control", control.toString());
+                assertEquals(0, st.code(), st.err());
+                s = new ObjectMapper().readTree(st.out());
+                if (s.path("groups").size() == 2 && s.toString().split("\"health\":\"up\"", -1).length - 1 == 4) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertEquals("queue-length", s.path("policy").path("name").asText());
+            assertEquals("active", s.path("groups").get(0).path("status").asText(), s.toPrettyString());
+            assertEquals("cli-test", s.path("hostId").asText());
+
+            Run text = run("status", "--control", control.toString());
+            assertTrue(text.out().contains("group 1 controller=A status=active alua=active/optimized"), text.out());
+            assertTrue(text.out().contains("A0 "), text.out());
+
+            Run bad = run("policy", "set", "fastest", "--control", control.toString());
+            assertEquals(1, bad.code());
+            assertTrue(bad.err().contains("unknown policy 'fastest' (known: ") && bad.err().contains("round-robin"), bad.err());
+            Run set = run("policy", "set", "round-robin", "ios=4", "--control", control.toString());
+            assertEquals(0, set.code(), set.err());
+            Run badOpt = run("policy", "set", "round-robin", "ios=zero", "--control", control.toString());
+            assertTrue(badOpt.err().contains("option ios"), badOpt.err());
+
+            assertEquals(0, run("path", "offline", "A0", "--control", control.toString()).code());
+            Run off = run("status", "--json", "--control", control.toString());
+            assertTrue(off.out().contains("\"health\" : \"offline\""), off.out());
+            Run noSuch = run("path", "offline", "Q7", "--control", control.toString());
+            assertTrue(noSuch.err().contains("no path 'Q7'"), noSuch.err());
+            assertEquals(2, run("path", "sideways", "A0", "--control", control.toString()).code());
+            assertEquals(0, run("path", "online", "A0", "--control", control.toString()).code());
+
+            String metricsUrl = r.path("metrics").asText();
+            HttpResponse<String> m = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(metricsUrl)).build(),
+                HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, m.statusCode());
+            assertTrue(m.body().contains("jmpio_path_up{device=\"lun0\",path=\"B1\""), m.body());
+            assertTrue(m.body().contains("# TYPE jmpio_device_latency_seconds summary"), m.body());
+
+            Run detach = run("detach", "--control", control.toString());
+            assertEquals(0, detach.code(), detach.err());
+            assertEquals(0, attach.get(15, TimeUnit.SECONDS));
+            assertTrue(!Files.exists(control) && !Files.exists(ready), "socket and ready file removed");
+            Run gone = run("status", "--control", control.toString());
+            assertEquals(1, gone.code());
+            assertTrue(gone.err().contains("no control socket"), gone.err());
+        }
+    }
+
+    @Test
+    void badAttachArgumentsAreNamed() {
+        Run noLun = run("attach", "--portal", "127.0.0.1:1");
+        assertEquals(2, noLun.code());
+        assertTrue(noLun.err().contains("--lun"), noLun.err());
+        Run bridge = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--bridge", "tape");
+        assertEquals(2, bridge.code());
+        assertTrue(bridge.err().contains("unknown bridge 'tape'"), bridge.err());
+        Run fb = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--failback", "sometimes", "--host-id", "h");
+        assertEquals(1, fb.code());
+        assertTrue(fb.err().contains("failback must be immediate, manual, followover or a number of seconds"), fb.err());
+        Run npr = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--no-path-retry", "-3", "--host-id", "h");
+        assertTrue(npr.err().contains("no-path-retry must be fail, queue or a positive number"), npr.err());
+        Run portal = run("attach", "--portal", "nowhere", "--lun", "x", "--host-id", "h");
+        assertTrue(portal.err().contains("expected HOST:PORT, got 'nowhere'"), portal.err());
+        Run unreachable = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--host-id", "h");
+        assertEquals(1, unreachable.code());
+        assertTrue(unreachable.err().contains("cannot attach LUN 'x': 127.0.0.1:1"), unreachable.err());
+        Run policies = run("policies");
+        assertTrue(policies.out().contains("round-robin") && policies.out().contains("queue-length")
+            && policies.out().contains("failover"), policies.out());
+    }
+}

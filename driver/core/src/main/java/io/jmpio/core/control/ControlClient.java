@@ -1,0 +1,121 @@
+package io.jmpio.core.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Sends one command to a device's control socket and returns its result, or throws with its error. */
+public final class ControlClient {
+    private ControlClient() {
+    }
+
+    /**
+     * Where control sockets live by default: {@code $JMPIO_RUN_DIR}, else {@code $XDG_RUNTIME_DIR/jmpio},
+     * else {@code /run/jmpio} for root, else {@code /tmp/jmpio-USER}.
+     */
+    public static Path defaultDir() {
+        String run = System.getenv("JMPIO_RUN_DIR");
+        if (run != null && !run.isEmpty()) {
+            return Path.of(run);
+        }
+        String xdg = System.getenv("XDG_RUNTIME_DIR");
+        if (xdg != null && !xdg.isEmpty()) {
+            return Path.of(xdg, "jmpio");
+        }
+        String user = System.getProperty("user.name", "user");
+        return user.equals("root") ? Path.of("/run/jmpio") : Path.of(System.getProperty("java.io.tmpdir"), "jmpio-" + user);
+    }
+
+    public static Path defaultSocket(String deviceName) {
+        return defaultDir().resolve(deviceName + ".sock");
+    }
+
+    /** The one control socket in the default directory; with none or several, says what to pass. */
+    public static Path findSocket() throws IOException {
+        Path dir = defaultDir();
+        List<Path> found = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.sock")) {
+                for (Path p : ds) {
+                    if (answers(p)) {
+                        found.add(p);
+                    }
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            throw new IOException("no attached device found in " + dir + " (start one with `jmpio attach`, or pass --control PATH)");
+        }
+        if (found.size() > 1) {
+            found.sort(null);
+            throw new IOException("several attached devices; pass --control with one of: " + found);
+        }
+        return found.get(0);
+    }
+
+    static boolean answers(Path socket) {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public static JsonNode status(Path socket) throws IOException {
+        return call(socket, ControlServer.request("status"));
+    }
+
+    public static String setPolicy(Path socket, String name, Map<String, String> options) throws IOException {
+        ObjectNode req = ControlServer.request("policy").put("name", name);
+        ObjectNode o = req.putObject("options");
+        options.forEach(o::put);
+        return call(socket, req).asText();
+    }
+
+    public static String path(Path socket, String id, String action) throws IOException {
+        return call(socket, ControlServer.request("path").put("id", id).put("action", action)).asText();
+    }
+
+    public static String simple(Path socket, String command) throws IOException {
+        return call(socket, ControlServer.request(command)).asText();
+    }
+
+    private static JsonNode call(Path socket, ObjectNode request) throws IOException {
+        if (!Files.exists(socket)) {
+            throw new IOException("no control socket at " + socket + " (is the device attached?)");
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            OutputStream out = Channels.newOutputStream(ch);
+            out.write(ControlServer.JSON.writeValueAsBytes(request));
+            out.write('\n');
+            out.flush();
+            String line = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8)).readLine();
+            if (line == null) {
+                throw new IOException("control socket " + socket + " closed without a reply");
+            }
+            JsonNode reply = ControlServer.JSON.readTree(line);
+            if (!reply.path("ok").asBoolean(false)) {
+                throw new IOException(reply.path("error").asText("request failed"));
+            }
+            return reply.path("result");
+        } catch (java.net.SocketException e) {
+            throw new IOException("cannot reach control socket " + socket + ": " + e.getMessage(), e);
+        }
+    }
+}
