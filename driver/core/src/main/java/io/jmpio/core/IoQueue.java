@@ -310,8 +310,4 @@ final class IoQueue {
         }
         backingOff.clear();
     }
-
-    int parkedHere() {
-        return parked.size();
-    }
 }

@@ -37,7 +37,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import io.netty.channel.EventLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,7 +76,6 @@ public final class MultipathDevice implements BlockDevice {
     private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
     private final AtomicBoolean refreshRunning = new AtomicBoolean();
     private final AtomicBoolean refreshAgain = new AtomicBoolean();
-    private final AtomicLong refreshes = new AtomicLong();
     private final Deque<String> events = new ArrayDeque<>();
     private long windowStartNanos;
     private volatile DeviceInfo info;
@@ -298,7 +296,6 @@ public final class MultipathDevice implements BlockDevice {
     }
 
     private void refreshOnce() {
-        refreshes.incrementAndGet();
         List<Path> order = new ArrayList<>();
         for (Path p : paths) {
             if (p.health == Path.Health.UP) {
@@ -419,7 +416,6 @@ public final class MultipathDevice implements BlockDevice {
             Frame r = ArrayClient.await(c.simple(Opcode.TEST_UNIT_READY, lunId), config.probeTimeoutMillis());
             int status = r.status();
             r.release();
-            p.lastProbeNanos = ticker.nanos();
             probeAnswered(p, status);
         } catch (IOException | RuntimeException e) {
             closeAdmin(p);

@@ -34,7 +34,6 @@ final class Path implements PathView {
     volatile boolean reported = true;
     /** Set when the path came back from FAILED; followover failback reads and clears it. */
     volatile boolean recovered;
-    volatile long lastProbeNanos;
 
     /** Times this path went from UP to FAILED. */
     final AtomicInteger failures = new AtomicInteger();

@@ -30,8 +30,6 @@ final class PathStats {
     private volatile double iops;
     private volatile long p50Nanos;
     private volatile long p99Nanos;
-    private volatile long meanNanos;
-    private volatile long intervalCount;
 
     void record(int length, long latencyNanos, boolean write) {
         ios.increment();
@@ -51,19 +49,15 @@ final class PathStats {
         }
         lastIos = n;
         lastNanos = nowNanos;
-        intervalCount = interval.getTotalCount();
-        if (intervalCount > 0) {
+        if (interval.getTotalCount() > 0) {
             p50Nanos = interval.getValueAtPercentile(50);
             p99Nanos = interval.getValueAtPercentile(99);
-            meanNanos = (long) interval.getMean();
         }
     }
 
     double iops() { return iops; }
     long p50Nanos() { return p50Nanos; }
     long p99Nanos() { return p99Nanos; }
-    long meanNanos() { return meanNanos; }
-    long intervalCount() { return intervalCount; }
 
     /** Latency at a percentile over the device's whole life (for the metrics endpoint). */
     synchronized long totalPercentile(double percentile) {
