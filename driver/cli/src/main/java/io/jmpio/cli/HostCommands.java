@@ -9,6 +9,7 @@ import io.jmpio.core.MultipathConfig;
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.core.NoPathRetry;
 import io.jmpio.core.Policies;
+import io.jmpio.core.PluginPath;
 import io.jmpio.core.control.ControlClient;
 import io.jmpio.core.control.ControlServer;
 import io.jmpio.core.control.MetricsServer;
@@ -79,6 +80,9 @@ final class HostCommands {
         @Option(names = "--policy-option", paramLabel = "KEY=VALUE", description = "Option of the policy (repeatable)")
         List<String> policyOptions = new ArrayList<>();
 
+        @Option(names = "--plugin-path", paramLabel = "DIR", description = "Load third-party plugins (policies) from the jars in DIR (repeatable)")
+        List<Path> pluginPath = new ArrayList<>();
+
         @Option(names = "--bridge", paramLabel = "NAME", defaultValue = "none", description = "Kernel bridge: none serves in-process users and the control socket only (default: ${DEFAULT-VALUE})")
         String bridge;
 
@@ -134,6 +138,7 @@ final class HostCommands {
                     "unknown bridge '" + bridge + "' (installed: none)");
             }
             MultipathConfig cfg = new MultipathConfig().lun(lun).policy(policy)
+                .pluginLoader(pluginLoader(pluginPath, spec.commandLine()))
                 .hostId(HostId.resolve(hostId, StateDir.root().resolve("host-id")))
                 .ioTimeoutMillis(ioTimeout).checkIntervalMillis(checkInterval).probeTimeoutMillis(probeTimeout)
                 .scanIntervalMillis(scanInterval).failback(Failback.parse(failback))
@@ -330,15 +335,29 @@ final class HostCommands {
 
     @Command(name = "policies", mixinStandardHelpOptions = true, description = "List the installed balancing policies and their options.")
     static final class PoliciesCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--plugin-path", paramLabel = "DIR", description = "Also list the policies in the jars in DIR (repeatable)")
+        List<Path> pluginPath = new ArrayList<>();
+
         @Override
         public Integer call() {
-            for (BalancingPolicyProvider p : Policies.installed().all()) {
+            for (BalancingPolicyProvider p : Policies.from(pluginLoader(pluginPath, spec.commandLine())).all()) {
                 System.out.printf("%-24s %s%n", p.name(), p.description());
                 for (PolicyOption o : p.options()) {
                     System.out.printf("    %s=%s  %s%n", o.name(), o.defaultValue(), o.description());
                 }
             }
             return 0;
+        }
+    }
+
+    static ClassLoader pluginLoader(List<Path> dirs, CommandLine cl) {
+        try {
+            return PluginPath.loader(dirs);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, e.getMessage());
         }
     }
 }

@@ -139,5 +139,11 @@ class HostCliTest {
         Run policies = run("policies");
         assertTrue(policies.out().contains("round-robin") && policies.out().contains("queue-length")
             && policies.out().contains("failover"), policies.out());
+        Run noPlugins = run("policies", "--plugin-path", "/nonexistent/jmpio-plugins");
+        assertEquals(2, noPlugins.code());
+        assertTrue(noPlugins.err().contains("plugin path /nonexistent/jmpio-plugins: no such directory"), noPlugins.err());
+        Run attachNoPlugins = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--plugin-path", "/nonexistent/p");
+        assertEquals(2, attachNoPlugins.code());
+        assertTrue(attachNoPlugins.err().contains("plugin path /nonexistent/p: no such directory"), attachNoPlugins.err());
     }
 }

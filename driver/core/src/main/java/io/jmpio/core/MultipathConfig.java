@@ -30,6 +30,7 @@ public final class MultipathConfig {
     private long marginalLatencyFloorMillis = 20;
     private long marginalRecheckMillis = 30_000;
     private Ticker ticker = Ticker.SYSTEM;
+    private ClassLoader pluginLoader;
 
     /** Adds portals: "host:port", several separated by commas. */
     public MultipathConfig portal(String portal) {
@@ -58,6 +59,9 @@ public final class MultipathConfig {
     /** The device's name (status, control socket); defaults to the LUN name. */
     public MultipathConfig name(String v) { name = nonEmpty(v, "device name"); return this; }
     public String name() { return name != null ? name : lun; }
+    /** Where policies are looked up ({@link PluginPath#loader}); the application's class loader by default. */
+    public MultipathConfig pluginLoader(ClassLoader v) { pluginLoader = v; return this; }
+    public ClassLoader pluginLoader() { return pluginLoader != null ? pluginLoader : MultipathConfig.class.getClassLoader(); }
     public MultipathConfig policy(String v) { policy = nonEmpty(v, "policy name"); return this; }
     public String policy() { return policy; }
     public MultipathConfig policyOption(String key, String value) { policyOptions.put(key, value); return this; }

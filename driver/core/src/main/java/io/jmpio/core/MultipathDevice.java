@@ -109,7 +109,7 @@ public final class MultipathDevice implements BlockDevice {
      */
     public static MultipathDevice open(MultipathConfig config) throws IOException {
         config.validate();
-        Policies policies = Policies.installed();
+        Policies policies = Policies.from(config.pluginLoader());
         BalancingPolicy policy = policies.create(config.policy(), config.policyOptions());
         MultipathDevice d = new MultipathDevice(config, policies, policy);
         try {
