@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
  * queue depth, the CPU the device's own I/O threads spend per request, and the longest gap with no
  * completions when the owning controller is killed mid-run.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = PolicyScenario.class,
     description = "Measure the multipath device: IOPS at a queue depth, driver CPU per I/O, and the stall when a controller is killed.")
 final class DeviceBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "Length of each measurement (default: ${DEFAULT-VALUE})")
@@ -109,7 +109,7 @@ final class DeviceBench implements java.util.concurrent.Callable<Integer> {
         return 0;
     }
 
-    private static void waitForPaths(MultipathDevice d, int n) throws InterruptedException {
+    static void waitForPaths(MultipathDevice d, int n) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 15_000;
         while (System.currentTimeMillis() < deadline) {
             if (d.status().toString().split("health=up", -1).length - 1 >= n) {
@@ -141,7 +141,7 @@ final class DeviceBench implements java.util.concurrent.Callable<Integer> {
     }
 
     /** A closed loop of {@code depth} requests, each issuing the next from its completion. */
-    private static final class Load {
+    static final class Load {
         final MultipathDevice device;
         final int readPercent;
         final AtomicLong completed = new AtomicLong();
