@@ -26,25 +26,6 @@ class HostCliTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true));
-            System.setErr(new PrintStream(err, true));
-            int code = Jmpio.run(args);
-            return new Run(code, out.toString(), err.toString());
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void attachServesTheControlSocketAndMetricsUntilDetached() throws Exception {
         ArrayConfig ac = new ArrayConfig().dataDir(dir.resolve("array")).basePort(0).heartbeatIntervalMillis(50)
@@ -69,7 +50,7 @@ class HostCliTest {
             deadline = System.currentTimeMillis() + 10_000;
             JsonNode s = null;
             while (System.currentTimeMillis() < deadline) {
-                Run st = run("status", "--json", "--control", control.toString());
+                CliRun st = CliRun.run("status", "--json", "--control", control.toString());
                 assertEquals(0, st.code(), st.err());
                 s = new ObjectMapper().readTree(st.out());
                 if (s.path("groups").size() == 2 && s.toString().split("\"health\":\"up\"", -1).length - 1 == 4) {
@@ -81,25 +62,25 @@ class HostCliTest {
             assertEquals("active", s.path("groups").get(0).path("status").asText(), s.toPrettyString());
             assertEquals("cli-test", s.path("hostId").asText());
 
-            Run text = run("status", "--control", control.toString());
+            CliRun text = CliRun.run("status", "--control", control.toString());
             assertTrue(text.out().contains("group 1 controller=A status=active alua=active/optimized"), text.out());
             assertTrue(text.out().contains("A0 "), text.out());
 
-            Run bad = run("policy", "set", "fastest", "--control", control.toString());
+            CliRun bad = CliRun.run("policy", "set", "fastest", "--control", control.toString());
             assertEquals(1, bad.code());
             assertTrue(bad.err().contains("unknown policy 'fastest' (known: ") && bad.err().contains("round-robin"), bad.err());
-            Run set = run("policy", "set", "round-robin", "ios=4", "--control", control.toString());
+            CliRun set = CliRun.run("policy", "set", "round-robin", "ios=4", "--control", control.toString());
             assertEquals(0, set.code(), set.err());
-            Run badOpt = run("policy", "set", "round-robin", "ios=zero", "--control", control.toString());
+            CliRun badOpt = CliRun.run("policy", "set", "round-robin", "ios=zero", "--control", control.toString());
             assertTrue(badOpt.err().contains("option ios"), badOpt.err());
 
-            assertEquals(0, run("path", "offline", "A0", "--control", control.toString()).code());
-            Run off = run("status", "--json", "--control", control.toString());
+            assertEquals(0, CliRun.run("path", "offline", "A0", "--control", control.toString()).code());
+            CliRun off = CliRun.run("status", "--json", "--control", control.toString());
             assertTrue(off.out().contains("\"health\" : \"offline\""), off.out());
-            Run noSuch = run("path", "offline", "Q7", "--control", control.toString());
+            CliRun noSuch = CliRun.run("path", "offline", "Q7", "--control", control.toString());
             assertTrue(noSuch.err().contains("no path 'Q7'"), noSuch.err());
-            assertEquals(2, run("path", "sideways", "A0", "--control", control.toString()).code());
-            assertEquals(0, run("path", "online", "A0", "--control", control.toString()).code());
+            assertEquals(2, CliRun.run("path", "sideways", "A0", "--control", control.toString()).code());
+            assertEquals(0, CliRun.run("path", "online", "A0", "--control", control.toString()).code());
 
             String metricsUrl = r.path("metrics").asText();
             HttpResponse<String> m = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(metricsUrl)).build(),
@@ -108,11 +89,11 @@ class HostCliTest {
             assertTrue(m.body().contains("jmpio_path_up{device=\"lun0\",path=\"B1\""), m.body());
             assertTrue(m.body().contains("# TYPE jmpio_device_latency_seconds summary"), m.body());
 
-            Run detach = run("detach", "--control", control.toString());
+            CliRun detach = CliRun.run("detach", "--control", control.toString());
             assertEquals(0, detach.code(), detach.err());
             assertEquals(0, attach.get(15, TimeUnit.SECONDS));
             assertTrue(!Files.exists(control) && !Files.exists(ready), "socket and ready file removed");
-            Run gone = run("status", "--control", control.toString());
+            CliRun gone = CliRun.run("status", "--control", control.toString());
             assertEquals(1, gone.code());
             assertTrue(gone.err().contains("no control socket"), gone.err());
         }
@@ -120,29 +101,29 @@ class HostCliTest {
 
     @Test
     void badAttachArgumentsAreNamed() {
-        Run noLun = run("attach", "--portal", "127.0.0.1:1");
+        CliRun noLun = CliRun.run("attach", "--portal", "127.0.0.1:1");
         assertEquals(2, noLun.code());
         assertTrue(noLun.err().contains("--lun"), noLun.err());
-        Run bridge = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--bridge", "tape");
+        CliRun bridge = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--bridge", "tape");
         assertEquals(2, bridge.code());
         assertTrue(bridge.err().contains("unknown bridge 'tape'"), bridge.err());
-        Run fb = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--failback", "sometimes", "--host-id", "h");
+        CliRun fb = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--failback", "sometimes", "--host-id", "h");
         assertEquals(1, fb.code());
         assertTrue(fb.err().contains("failback must be immediate, manual, followover or a number of seconds"), fb.err());
-        Run npr = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--no-path-retry", "-3", "--host-id", "h");
+        CliRun npr = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--no-path-retry", "-3", "--host-id", "h");
         assertTrue(npr.err().contains("no-path-retry must be fail, queue or a positive number"), npr.err());
-        Run portal = run("attach", "--portal", "nowhere", "--lun", "x", "--host-id", "h");
+        CliRun portal = CliRun.run("attach", "--portal", "nowhere", "--lun", "x", "--host-id", "h");
         assertTrue(portal.err().contains("expected HOST:PORT, got 'nowhere'"), portal.err());
-        Run unreachable = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--host-id", "h");
+        CliRun unreachable = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--host-id", "h");
         assertEquals(1, unreachable.code());
         assertTrue(unreachable.err().contains("cannot attach LUN 'x': 127.0.0.1:1"), unreachable.err());
-        Run policies = run("policies");
+        CliRun policies = CliRun.run("policies");
         assertTrue(policies.out().contains("round-robin") && policies.out().contains("queue-length")
             && policies.out().contains("failover"), policies.out());
-        Run noPlugins = run("policies", "--plugin-path", "/nonexistent/jmpio-plugins");
+        CliRun noPlugins = CliRun.run("policies", "--plugin-path", "/nonexistent/jmpio-plugins");
         assertEquals(2, noPlugins.code());
         assertTrue(noPlugins.err().contains("plugin path /nonexistent/jmpio-plugins: no such directory"), noPlugins.err());
-        Run attachNoPlugins = run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--plugin-path", "/nonexistent/p");
+        CliRun attachNoPlugins = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--plugin-path", "/nonexistent/p");
         assertEquals(2, attachNoPlugins.code());
         assertTrue(attachNoPlugins.err().contains("plugin path /nonexistent/p: no such directory"), attachNoPlugins.err());
     }

@@ -17,46 +17,27 @@ class JmpioCliTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true));
-            System.setErr(new PrintStream(err, true));
-            int code = Jmpio.run(args);
-            return new Run(code, out.toString(), err.toString());
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void unknownCommandsAndFlagsPrintUsageAndExit2() {
-        Run r = run("frobnicate");
+        CliRun r = CliRun.run("frobnicate");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("Usage: jmpio"), r.err());
-        assertEquals(2, run("emu", "bogus").code());
-        Run flag = run("emu", "start", "--no-such-flag");
+        assertEquals(2, CliRun.run("emu", "bogus").code());
+        CliRun flag = CliRun.run("emu", "start", "--no-such-flag");
         assertEquals(2, flag.code());
         assertTrue(flag.err().contains("--no-such-flag") && flag.err().contains("Usage: jmpio emu start"), flag.err());
-        assertEquals(2, run("emu", "start", "--base-port", "seven").code());
-        assertEquals(2, run("emu", "fault", "explode").code());
-        assertEquals(2, run("emu", "start", "--controller", "A").code(), "--controller needs --peer");
-        assertEquals(2, run().code());
+        assertEquals(2, CliRun.run("emu", "start", "--base-port", "seven").code());
+        assertEquals(2, CliRun.run("emu", "fault", "explode").code());
+        assertEquals(2, CliRun.run("emu", "start", "--controller", "A").code(), "--controller needs --peer");
+        assertEquals(2, CliRun.run().code());
     }
 
     @Test
     void badValuesAreNamed() {
-        Run r = run("emu", "start", "--data-dir", dir.toString(), "--lun", "x:lots");
+        CliRun r = CliRun.run("emu", "start", "--data-dir", dir.toString(), "--lun", "x:lots");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("bad size 'lots'"), r.err());
-        Run b = run("emu", "start", "--data-dir", dir.toString(), "--backend", "tape");
+        CliRun b = CliRun.run("emu", "start", "--data-dir", dir.toString(), "--backend", "tape");
         assertTrue(b.err().contains("unknown LUN backend 'tape'"), b.err());
     }
 
@@ -66,20 +47,20 @@ class JmpioCliTest {
                 .heartbeatTimeoutMillis(300).lun(LunSpec.parse("lun0:16M:A", "A", "file")))) {
             String adminB = a.controller("B").adminAddress();
             Thread.sleep(500);
-            Run json = run("emu", "status", "--admin", adminB, "--json");
+            CliRun json = CliRun.run("emu", "status", "--admin", adminB, "--json");
             assertEquals(0, json.code(), json.err());
             assertTrue(json.out().contains("\"answeredBy\" : \"B\"") && json.out().contains("active/optimized"), json.out());
-            Run text = run("emu", "status", "--admin", adminB);
+            CliRun text = CliRun.run("emu", "status", "--admin", adminB);
             assertTrue(text.out().contains("LUN lun0") && text.out().contains("controller A"), text.out());
-            assertEquals(0, run("emu", "lun", "--admin", adminB, "create", "scratch", "4M", "B", "memory").code());
-            Run dup = run("emu", "lun", "--admin", adminB, "create", "scratch", "4M");
+            assertEquals(0, CliRun.run("emu", "lun", "--admin", adminB, "create", "scratch", "4M", "B", "memory").code());
+            CliRun dup = CliRun.run("emu", "lun", "--admin", adminB, "create", "scratch", "4M");
             assertEquals(1, dup.code());
             assertTrue(dup.err().contains("already exists"), dup.err());
-            assertEquals(0, run("emu", "fault", "--admin", adminB, "latency", a.controller("A").portAddresses().get(0), "5").code());
-            Run noPort = run("emu", "fault", "--admin", adminB, "port-down", "127.0.0.1:1");
+            assertEquals(0, CliRun.run("emu", "fault", "--admin", adminB, "latency", a.controller("A").portAddresses().get(0), "5").code());
+            CliRun noPort = CliRun.run("emu", "fault", "--admin", adminB, "port-down", "127.0.0.1:1");
             assertEquals(1, noPort.code());
             assertTrue(noPort.err().contains("no front-end port 127.0.0.1:1"), noPort.err());
-            assertEquals(0, run("emu", "fault", "--admin", adminB, "kill", "A").code());
+            assertEquals(0, CliRun.run("emu", "fault", "--admin", adminB, "kill", "A").code());
             assertEquals(Controller.State.KILLED, a.controller("A").state());
         }
     }
