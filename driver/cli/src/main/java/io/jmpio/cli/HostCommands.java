@@ -9,6 +9,9 @@ import io.jmpio.core.MultipathConfig;
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.core.NoPathRetry;
 import io.jmpio.core.Policies;
+import io.jmpio.core.Bridges;
+import io.jmpio.api.KernelBridge;
+import io.jmpio.api.KernelBridgeProvider;
 import io.jmpio.core.PluginPath;
 import io.jmpio.core.control.ControlClient;
 import io.jmpio.core.control.ControlServer;
@@ -83,8 +86,23 @@ final class HostCommands {
         @Option(names = "--plugin-path", paramLabel = "DIR", description = "Load third-party plugins (policies) from the jars in DIR (repeatable)")
         List<Path> pluginPath = new ArrayList<>();
 
-        @Option(names = "--bridge", paramLabel = "NAME", defaultValue = "none", description = "Kernel bridge: none serves in-process users and the control socket only (default: ${DEFAULT-VALUE})")
+        @Option(names = "--bridge", paramLabel = "NAME", defaultValue = "none", description = "How the device is exposed:"
+            + " auto (ublk, else fuse as root, else nbd), ublk, fuse, nbd, or none (in-process users and the control socket"
+            + " only; default: ${DEFAULT-VALUE}); see `jmpio bridges`")
         String bridge;
+
+        @Option(names = "--nbd-listen", paramLabel = "HOST:PORT|unix:PATH", description = "NBD bridge: where to listen (default: "
+            + "127.0.0.1:10809)")
+        String nbdListen;
+
+        @Option(names = "--fuse-mount", paramLabel = "DIR", description = "FUSE bridge: where the device file appears")
+        Path fuseMount;
+
+        @Option(names = "--loop", description = "FUSE bridge: attach the file as a loop device (losetup --direct-io=on)")
+        boolean loop;
+
+        @Option(names = "--bridge-option", paramLabel = "KEY=VALUE", description = "Option of the bridge (repeatable; see `jmpio bridges`)")
+        List<String> bridgeOptions = new ArrayList<>();
 
         @Option(names = "--ready-file", paramLabel = "PATH", description = "Written (JSON) once the device serves")
         Path readyFile;
@@ -133,12 +151,34 @@ final class HostCommands {
 
         @Override
         public Integer call() throws Exception {
-            if (!bridge.equals("none")) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                    "unknown bridge '" + bridge + "' (installed: none)");
+            ClassLoader plugins = pluginLoader(pluginPath, spec.commandLine());
+            KernelBridgeProvider bridgeProvider = null;
+            String bridgeReason = null;
+            if (bridge.equals("auto")) {
+                Bridges.Choice choice = Bridges.from(plugins).auto();
+                bridgeProvider = choice.provider();
+                bridgeReason = choice.reason();
+            } else if (!bridge.equals("none")) {
+                try {
+                    bridgeProvider = Bridges.from(plugins).provider(bridge);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                }
+                KernelBridgeProvider.Availability a = bridgeProvider.availability();
+                if (!a.usable()) {
+                    throw new IllegalStateException("bridge " + bridge + " cannot run here: " + a.reason());
+                }
+            }
+            Map<String, String> bridgeOpts = bridgeProvider == null ? Map.of() : bridgeOptions(bridgeProvider.name());
+            if (bridgeProvider != null) {
+                try {
+                    Bridges.checkOptions(bridgeProvider, bridgeOpts);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                }
             }
             MultipathConfig cfg = new MultipathConfig().lun(lun).policy(policy)
-                .pluginLoader(pluginLoader(pluginPath, spec.commandLine()))
+                .pluginLoader(plugins)
                 .hostId(HostId.resolve(hostId, StateDir.root().resolve("host-id")))
                 .ioTimeoutMillis(ioTimeout).checkIntervalMillis(checkInterval).probeTimeoutMillis(probeTimeout)
                 .scanIntervalMillis(scanInterval).failback(Failback.parse(failback))
@@ -158,16 +198,29 @@ final class HostCommands {
             Teardown teardown = new Teardown(device, readyFile);
             Thread hook = new Thread(teardown, "jmpio-sigterm");
             try {
-                teardown.control = ControlServer.start(device, socket);
+                if (bridgeProvider != null) {
+                    if (bridgeReason != null) {
+                        System.out.println("jmpio: bridge " + bridgeProvider.name() + " (auto: " + bridgeReason + ")");
+                    }
+                    teardown.bridge = bridgeProvider.start(device, bridgeOpts);
+                    Map<String, Object> b = new LinkedHashMap<>();
+                    b.put("name", bridgeProvider.name());
+                    b.put("location", teardown.bridge.location());
+                    b.putAll(teardown.bridge.details());
+                    device.bridgeAttached(b);
+                }
+                teardown.control = ControlServer.start(device, socket, teardown);
                 if (metricsListen != null) {
                     teardown.metrics = MetricsServer.start(device, metricsListen);
                 }
                 Runtime.getRuntime().addShutdownHook(hook);
                 Map<String, Object> ready = new LinkedHashMap<>();
-                ready.put("device", null);
-                ready.put("bridge", bridge);
+                ready.put("device", teardown.bridge == null ? null : teardown.bridge.location());
+                ready.put("bridge", bridgeProvider == null ? "none" : bridgeProvider.name());
+                if (teardown.bridge != null) {
+                    ready.putAll(teardown.bridge.details());
+                }
                 ready.put("control", "unix:" + socket.toAbsolutePath());
-                ready.put("nbd", null);
                 ready.put("metrics", teardown.metrics == null ? null : "http://" + teardown.metrics.address() + "/metrics");
                 ready.put("paths", countPaths(device));
                 ready.put("name", cfg.name());
@@ -199,6 +252,7 @@ final class HostCommands {
             private final Path readyFile;
             volatile ControlServer control;
             volatile MetricsServer metrics;
+            volatile KernelBridge bridge;
 
             Teardown(MultipathDevice device, Path readyFile) {
                 this.device = device;
@@ -207,6 +261,13 @@ final class HostCommands {
 
             @Override
             public synchronized void run() {
+                if (bridge != null) {
+                    try {
+                        bridge.close();
+                    } catch (RuntimeException e) {
+                        System.err.println("jmpio: closing the bridge: " + e.getMessage());
+                    }
+                }
                 device.close();
                 if (metrics != null) {
                     metrics.close();
@@ -222,6 +283,24 @@ final class HostCommands {
                     }
                 }
             }
+        }
+
+        /** The options for bridge {@code name}: its own flags, then --bridge-option. */
+        private Map<String, String> bridgeOptions(String name) {
+            Map<String, String> m = new LinkedHashMap<>();
+            if (name.equals("nbd") && nbdListen != null) {
+                m.put("listen", nbdListen);
+            }
+            if (name.equals("fuse")) {
+                if (fuseMount != null) {
+                    m.put("mount", fuseMount.toString());
+                }
+                if (loop) {
+                    m.put("loop", "true");
+                }
+            }
+            m.putAll(options(bridgeOptions, spec.commandLine()));
+            return m;
         }
 
         @SuppressWarnings("unchecked")
@@ -329,6 +408,35 @@ final class HostCommands {
         @Override
         public Integer call() throws Exception {
             System.out.println(ControlClient.simple(control(control), "detach"));
+            return 0;
+        }
+    }
+
+    @Command(name = "bridges", mixinStandardHelpOptions = true, description = "List the kernel bridges, whether each can run here, and why not.")
+    static final class BridgesCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--plugin-path", paramLabel = "DIR", description = "Also list the bridges in the jars in DIR (repeatable)")
+        List<Path> pluginPath = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            Bridges bridges = Bridges.from(pluginLoader(pluginPath, spec.commandLine()));
+            for (KernelBridgeProvider p : bridges.all()) {
+                KernelBridgeProvider.Availability a = p.availability();
+                System.out.printf("%-6s %-8s %s%n       %s%n", p.name(), a.usable() ? "usable" : "unusable", p.description(),
+                    a.reason());
+                for (PolicyOption o : p.options()) {
+                    System.out.printf("    %s=%s  %s%n", o.name(), o.defaultValue(), o.description());
+                }
+            }
+            try {
+                Bridges.Choice c = bridges.auto();
+                System.out.println("auto: " + c.provider().name());
+            } catch (IllegalStateException e) {
+                System.out.println("auto: none (" + e.getMessage() + ")");
+            }
             return 0;
         }
     }

@@ -824,6 +824,13 @@ public final class MultipathDevice implements BlockDevice {
         event("policy switched to " + name + (options.isEmpty() ? "" : " " + options));
     }
 
+    private volatile Map<String, Object> bridge;
+
+    /** What serves this device to the kernel or clients (name, location, details), shown in status. */
+    public void bridgeAttached(Map<String, Object> description) {
+        bridge = description == null ? null : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(description));
+    }
+
     public String policyName() {
         return policyName;
     }
@@ -925,6 +932,7 @@ public final class MultipathDevice implements BlockDevice {
         m.put("sizeBytes", di == null ? 0 : di.sizeBytes());
         m.put("blockSize", di == null ? 0 : di.logicalBlockSize());
         m.put("hostId", config.hostId());
+        m.put("bridge", bridge);
         Map<String, Object> pol = new LinkedHashMap<>();
         pol.put("name", policyName);
         pol.put("options", policyOptions);

@@ -29,6 +29,20 @@ public final class Policies {
         return new Policies(loader);
     }
 
+    /** Refuses option names a plugin ({@code what}: "policy NAME", "bridge NAME") does not take, naming the ones it does. */
+    static void checkOptions(String what, List<PolicyOption> declared, Map<String, String> options) {
+        for (String key : options.keySet()) {
+            if (declared.stream().noneMatch(o -> o.name().equals(key))) {
+                List<String> known = new ArrayList<>();
+                for (PolicyOption o : declared) {
+                    known.add(o.name());
+                }
+                throw new IllegalArgumentException(what + " has no option '" + key + "' (options: "
+                    + (known.isEmpty() ? "none" : String.join(", ", known)) + ")");
+            }
+        }
+    }
+
     public List<BalancingPolicyProvider> all() {
         return new ArrayList<>(byName.values());
     }
@@ -45,16 +59,7 @@ public final class Policies {
     /** Creates a policy, refusing option names the policy does not take. */
     public BalancingPolicy create(String name, Map<String, String> options) {
         BalancingPolicyProvider p = provider(name);
-        for (String key : options.keySet()) {
-            if (p.options().stream().noneMatch(o -> o.name().equals(key))) {
-                List<String> known = new ArrayList<>();
-                for (PolicyOption o : p.options()) {
-                    known.add(o.name());
-                }
-                throw new IllegalArgumentException("policy " + name + " has no option '" + key + "' (options: "
-                    + (known.isEmpty() ? "none" : String.join(", ", known)) + ")");
-            }
-        }
+        checkOptions("policy " + name, p.options(), options);
         return p.create(options);
     }
 }

@@ -35,10 +35,12 @@ public final class ControlServer implements AutoCloseable {
     private final MultipathDevice device;
     private final Path socketPath;
     private final ServerSocketChannel server;
+    private final Runnable detach;
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private ControlServer(MultipathDevice device, Path socketPath, ServerSocketChannel server) {
+    private ControlServer(MultipathDevice device, Path socketPath, ServerSocketChannel server, Runnable detach) {
+        this.detach = detach;
         this.device = device;
         this.socketPath = socketPath;
         this.server = server;
@@ -48,6 +50,14 @@ public final class ControlServer implements AutoCloseable {
 
     /** Listens on {@code socketPath}; refuses when another live device already answers there. */
     public static ControlServer start(MultipathDevice device, Path socketPath) throws IOException {
+        return start(device, socketPath, device::close);
+    }
+
+    /**
+     * As {@link #start(MultipathDevice, Path)}, with what {@code detach} does: the attach command passes its
+     * teardown, so the kernel bridge goes before the device it serves.
+     */
+    public static ControlServer start(MultipathDevice device, Path socketPath, Runnable detach) throws IOException {
         Path dir = socketPath.toAbsolutePath().getParent();
         if (dir != null) {
             Files.createDirectories(dir);
@@ -66,7 +76,7 @@ public final class ControlServer implements AutoCloseable {
         } catch (UnsupportedOperationException e) {
             LOG.debug("no POSIX permissions on {}", socketPath);
         }
-        ControlServer cs = new ControlServer(device, socketPath, s);
+        ControlServer cs = new ControlServer(device, socketPath, s, detach);
         cs.acceptor.start();
         return cs;
     }
@@ -127,7 +137,7 @@ public final class ControlServer implements AutoCloseable {
                         break;
                     case "detach":
                         reply.put("result", "detaching " + device.name());
-                        after = device::close;
+                        after = detach;
                         break;
                     default:
                         throw new IllegalArgumentException("unknown command '" + command

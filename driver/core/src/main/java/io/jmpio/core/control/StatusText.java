@@ -32,6 +32,11 @@ public final class StatusText {
             .append(" queued=").append(s.path("queued").asInt()).append('\n');
         sb.append(String.format(Locale.ROOT, "  host=%s ios=%d iops=%d p50=%s p99=%s%n", s.path("hostId").asText(),
             st.path("ios").asLong(), st.path("iops").asLong(), ms(st.path("p50Micros").asLong()), ms(st.path("p99Micros").asLong())));
+        JsonNode bridge = s.path("bridge");
+        if (bridge.isObject()) {
+            sb.append("  bridge=").append(bridge.path("name").asText()).append(' ').append(bridge.path("location").asText())
+                .append('\n');
+        }
         for (Iterator<JsonNode> gi = s.path("groups").elements(); gi.hasNext();) {
             JsonNode g = gi.next();
             boolean lastGroup = !gi.hasNext();

@@ -84,6 +84,24 @@ public final class NettyTransport implements AutoCloseable {
         return channelClass;
     }
 
+    /** The server channel class for Unix domain sockets on this transport. */
+    public Class<? extends ServerChannel> serverDomainChannelClass() {
+        switch (kind) {
+            case "io_uring":
+                return io.netty.channel.uring.IoUringServerDomainSocketChannel.class;
+            case "epoll":
+                return io.netty.channel.epoll.EpollServerDomainSocketChannel.class;
+            default:
+                return io.netty.channel.socket.nio.NioServerDomainSocketChannel.class;
+        }
+    }
+
+    /** The address of a Unix domain socket at {@code path}, in the form this transport binds. */
+    public java.net.SocketAddress domainAddress(java.nio.file.Path path) {
+        return kind.equals("nio") ? java.net.UnixDomainSocketAddress.of(path)
+            : new io.netty.channel.unix.DomainSocketAddress(path.toFile());
+    }
+
     @Override
     public void close() {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

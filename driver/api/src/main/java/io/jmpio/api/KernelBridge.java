@@ -1,0 +1,15 @@
+package io.jmpio.api;
+
+import java.util.Map;
+
+/** A running bridge. {@link #close()} undoes every step it took (idempotent), also after errors. */
+public interface KernelBridge extends AutoCloseable {
+    /** Where users find the device: "/dev/ublkb0", "/dev/loop3", "nbd://127.0.0.1:10809/lun0". */
+    String location();
+
+    /** What to report beside the location (ready file, status): export URI, mount point, loop device... */
+    Map<String, Object> details();
+
+    @Override
+    void close();
+}

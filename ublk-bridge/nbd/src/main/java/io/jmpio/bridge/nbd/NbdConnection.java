@@ -1,0 +1,606 @@
+package io.jmpio.bridge.nbd;
+
+import static io.jmpio.bridge.nbd.NbdProtocol.*;
+
+import io.jmpio.api.BlockDevice;
+import io.jmpio.api.BlockIoException;
+import io.jmpio.api.DeviceInfo;
+import io.jmpio.api.IoCallback;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: the fixed newstyle negotiation, then transmission with many requests in flight.
+ * Requests are checked here (range, alignment, size, flags) and answered with the protocol's errors; valid
+ * ones go to the device, whose completions come back on its threads and are written on this channel's loop.
+ * Input that leaves the stream unparseable (bad magic, an option too long to skip) closes the connection.
+ */
+final class NbdConnection extends ByteToMessageDecoder {
+    private static final Logger LOG = LoggerFactory.getLogger(NbdConnection.class);
+    /** Longest option payload read: names and queries are at most 4096 bytes each, so this is generous. */
+    static final int MAX_OPTION_LENGTH = 64 * 1024;
+    /** Most requests outstanding before the connection stops reading (the client waits, nothing is lost). */
+    static final int MAX_IN_FLIGHT = 512;
+
+    private enum State { CLIENT_FLAGS, OPTIONS, TRANSMISSION, SKIP_PAYLOAD, CLOSING }
+
+    private final BlockDevice device;
+    private final DeviceInfo info;
+    private final String exportName;
+    private final String description;
+    private final int maxPayload;
+    private State state = State.CLIENT_FLAGS;
+    private boolean noZeroes;
+    private boolean structured;
+    private long skipRemaining;
+    private int inFlight;
+    private boolean disconnectRequested;
+    private boolean flushPending;
+    private ChannelHandlerContext ctx;
+
+    NbdConnection(BlockDevice device, String exportName, String description) {
+        this.device = device;
+        this.info = device.info();
+        this.exportName = exportName;
+        this.description = description;
+        this.maxPayload = Math.min(32 << 20, info.maxTransferBytes());
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        ByteBuf greeting = ctx.alloc().buffer(GREETING_LENGTH);
+        greeting.writeLong(NBDMAGIC).writeLong(IHAVEOPT).writeShort(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES);
+        ctx.writeAndFlush(greeting);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        while (ctx.channel().isActive()) {
+            int before = in.readableBytes();
+            switch (state) {
+                case CLIENT_FLAGS:
+                    if (in.readableBytes() < 4) {
+                        return;
+                    }
+                    int flags = in.readInt();
+                    if ((flags & ~CLIENT_FLAGS_KNOWN) != 0) {
+                        close("client flags 0x" + Integer.toHexString(flags) + " have bits this server does not know");
+                        return;
+                    }
+                    noZeroes = (flags & FLAG_NO_ZEROES) != 0;
+                    state = State.OPTIONS;
+                    break;
+                case OPTIONS:
+                    if (!option(in)) {
+                        return;
+                    }
+                    break;
+                case TRANSMISSION:
+                    if (!request(in)) {
+                        return;
+                    }
+                    break;
+                case SKIP_PAYLOAD:
+                    int n = (int) Math.min(skipRemaining, in.readableBytes());
+                    in.skipBytes(n);
+                    skipRemaining -= n;
+                    if (skipRemaining > 0) {
+                        return;
+                    }
+                    state = State.TRANSMISSION;
+                    break;
+                default:
+                    in.skipBytes(in.readableBytes());
+                    return;
+            }
+            if (in.readableBytes() == before && state != State.SKIP_PAYLOAD) {
+                return;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Negotiation
+
+    /** Handles one whole option; false when more bytes are needed. */
+    private boolean option(ByteBuf in) {
+        if (in.readableBytes() < OPTION_HEADER_LENGTH) {
+            return false;
+        }
+        int start = in.readerIndex();
+        long magic = in.getLong(start);
+        int option = in.getInt(start + 8);
+        long length = in.getUnsignedInt(start + 12);
+        if (magic != IHAVEOPT) {
+            close("option without the IHAVEOPT magic (0x" + Long.toHexString(magic) + ")");
+            return false;
+        }
+        if (length > MAX_OPTION_LENGTH) {
+            optionReply(option, REP_ERR_TOO_BIG, "option " + option + " data of " + length + " bytes is too long");
+            ctx.flush();
+            close("option " + option + " with " + length + " bytes of data");
+            return false;
+        }
+        if (in.readableBytes() < OPTION_HEADER_LENGTH + length) {
+            return false;
+        }
+        in.skipBytes(OPTION_HEADER_LENGTH);
+        ByteBuf data = in.readSlice((int) length);
+        switch (option) {
+            case OPT_EXPORT_NAME:
+                String name = data.toString(StandardCharsets.UTF_8);
+                if (!knownExport(name)) {
+                    close("client asked for unknown export '" + name + "' with NBD_OPT_EXPORT_NAME");
+                    return false;
+                }
+                ByteBuf reply = ctx.alloc().buffer(134);
+                reply.writeLong(info.sizeBytes()).writeShort(transmissionFlags());
+                if (!noZeroes) {
+                    reply.writeZero(124);
+                }
+                ctx.writeAndFlush(reply);
+                state = State.TRANSMISSION;
+                return true;
+            case OPT_ABORT:
+                optionReply(option, REP_ACK, null);
+                ctx.flush();
+                close(null);
+                return false;
+            case OPT_LIST:
+                if (length != 0) {
+                    optionReply(option, REP_ERR_INVALID, "NBD_OPT_LIST takes no data");
+                } else {
+                    byte[] n = exportName.getBytes(StandardCharsets.UTF_8);
+                    ByteBuf server = ctx.alloc().buffer(4 + n.length);
+                    server.writeInt(n.length).writeBytes(n);
+                    optionReply(option, REP_SERVER, server);
+                    optionReply(option, REP_ACK, null);
+                }
+                break;
+            case OPT_STARTTLS:
+                optionReply(option, REP_ERR_POLICY, "TLS is not offered; connect over loopback or a Unix socket");
+                break;
+            case OPT_INFO:
+            case OPT_GO:
+                if (infoOrGo(option, data)) {
+                    ctx.flush();
+                    state = State.TRANSMISSION;
+                    return true;
+                }
+                break;
+            case OPT_STRUCTURED_REPLY:
+                if (length != 0) {
+                    optionReply(option, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
+                } else if (structured) {
+                    optionReply(option, REP_ERR_INVALID, "structured replies already negotiated");
+                } else {
+                    structured = true;
+                    optionReply(option, REP_ACK, null);
+                }
+                break;
+            case OPT_LIST_META_CONTEXT:
+            case OPT_SET_META_CONTEXT:
+                if (option == OPT_SET_META_CONTEXT && !structured) {
+                    optionReply(option, REP_ERR_INVALID, "NBD_OPT_SET_META_CONTEXT needs structured replies first");
+                } else if (!validMetaContextRequest(data)) {
+                    optionReply(option, REP_ERR_INVALID, "malformed meta context request");
+                } else {
+                    // No metadata contexts are served: every query gets the empty answer.
+                    optionReply(option, REP_ACK, null);
+                }
+                break;
+            default:
+                optionReply(option, REP_ERR_UNSUP, "option " + option + " is not supported");
+        }
+        ctx.flush();
+        return true;
+    }
+
+    /** NBD_OPT_INFO / NBD_OPT_GO; true when GO succeeded and transmission starts. */
+    private boolean infoOrGo(int option, ByteBuf data) {
+        if (data.readableBytes() < 6) {
+            optionReply(option, REP_ERR_INVALID, "request too short");
+            return false;
+        }
+        long nameLength = data.readUnsignedInt();
+        if (nameLength > data.readableBytes() - 2) {
+            optionReply(option, REP_ERR_INVALID, "export name length " + nameLength + " past the end of the option");
+            return false;
+        }
+        String name = data.readCharSequence((int) nameLength, StandardCharsets.UTF_8).toString();
+        int requests = data.readUnsignedShort();
+        if (data.readableBytes() != requests * 2) {
+            optionReply(option, REP_ERR_INVALID, requests + " information requests do not match the option length");
+            return false;
+        }
+        if (!knownExport(name)) {
+            optionReply(option, REP_ERR_UNKNOWN, "no export '" + name + "' (this server exports '" + exportName + "')");
+            return false;
+        }
+        boolean wantName = false;
+        boolean wantDescription = false;
+        boolean wantBlockSize = false;
+        for (int i = 0; i < requests; i++) {
+            int type = data.readUnsignedShort();
+            wantName |= type == INFO_NAME;
+            wantDescription |= type == INFO_DESCRIPTION;
+            wantBlockSize |= type == INFO_BLOCK_SIZE;
+        }
+        ByteBuf export = ctx.alloc().buffer(12);
+        export.writeShort(INFO_EXPORT).writeLong(info.sizeBytes()).writeShort(transmissionFlags());
+        optionReply(option, REP_INFO, export);
+        if (wantName) {
+            optionReply(option, REP_INFO, infoString(INFO_NAME, exportName));
+        }
+        if (wantDescription) {
+            optionReply(option, REP_INFO, infoString(INFO_DESCRIPTION, description));
+        }
+        if (wantBlockSize) {
+            ByteBuf bs = ctx.alloc().buffer(14);
+            bs.writeShort(INFO_BLOCK_SIZE).writeInt(info.logicalBlockSize())
+                .writeInt(Math.max(info.logicalBlockSize(), info.physicalBlockSize())).writeInt(maxPayload);
+            optionReply(option, REP_INFO, bs);
+        }
+        optionReply(option, REP_ACK, null);
+        return option == OPT_GO;
+    }
+
+    private ByteBuf infoString(int type, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        return ctx.alloc().buffer(2 + b.length).writeShort(type).writeBytes(b);
+    }
+
+    private static boolean validMetaContextRequest(ByteBuf data) {
+        ByteBuf d = data.duplicate();
+        if (d.readableBytes() < 4) {
+            return false;
+        }
+        long nameLength = d.readUnsignedInt();
+        if (nameLength > d.readableBytes() - 4) {
+            return false;
+        }
+        d.skipBytes((int) nameLength);
+        long queries = d.readUnsignedInt();
+        for (long i = 0; i < queries; i++) {
+            if (d.readableBytes() < 4) {
+                return false;
+            }
+            long l = d.readUnsignedInt();
+            if (l > d.readableBytes()) {
+                return false;
+            }
+            d.skipBytes((int) l);
+        }
+        return d.readableBytes() == 0;
+    }
+
+    private boolean knownExport(String name) {
+        return name.isEmpty() || name.equals(exportName);
+    }
+
+    private int transmissionFlags() {
+        int f = TFLAG_HAS_FLAGS | TFLAG_SEND_FLUSH | TFLAG_CAN_MULTI_CONN;
+        if (info.fua()) {
+            f |= TFLAG_SEND_FUA;
+        }
+        if (info.discard()) {
+            f |= TFLAG_SEND_TRIM;
+        }
+        if (info.writeZeroes()) {
+            f |= TFLAG_SEND_WRITE_ZEROES;
+        }
+        if (structured) {
+            f |= TFLAG_SEND_DF;
+        }
+        return f;
+    }
+
+    /** Writes one option reply; {@code data} is a ByteBuf, a message String (errors) or null. */
+    private void optionReply(int option, int type, Object data) {
+        ByteBuf payload = data instanceof ByteBuf ? (ByteBuf) data
+            : data instanceof String ? ctx.alloc().buffer().writeBytes(((String) data).getBytes(StandardCharsets.UTF_8))
+            : ctx.alloc().buffer(0);
+        ByteBuf header = ctx.alloc().buffer(20);
+        header.writeLong(OPT_REPLY_MAGIC).writeInt(option).writeInt(type).writeInt(payload.readableBytes());
+        ctx.write(header);
+        ctx.write(payload);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Transmission
+
+    /** Handles one whole request (header, and payload for writes); false when more bytes are needed. */
+    private boolean request(ByteBuf in) {
+        if (in.readableBytes() < REQUEST_LENGTH) {
+            return false;
+        }
+        int start = in.readerIndex();
+        int magic = in.getInt(start);
+        if (magic != REQUEST_MAGIC) {
+            close("request without the request magic (0x" + Integer.toHexString(magic) + ")");
+            return false;
+        }
+        int flags = in.getUnsignedShort(start + 4);
+        int type = in.getUnsignedShort(start + 6);
+        long cookie = in.getLong(start + 8);
+        long offset = in.getLong(start + 16);
+        long length = in.getUnsignedInt(start + 24);
+        if (type == CMD_WRITE) {
+            if (length > maxPayload) {
+                // Too long to take: answer, then read past the payload so the stream stays in step.
+                in.skipBytes(REQUEST_LENGTH);
+                error(cookie, length > 32 << 20 ? EOVERFLOW : EINVAL,
+                    "write of " + length + " bytes is over the maximum of " + maxPayload);
+                skipRemaining = length;
+                state = State.SKIP_PAYLOAD;
+                return true;
+            }
+            if (in.readableBytes() < REQUEST_LENGTH + length) {
+                return false;
+            }
+        }
+        in.skipBytes(REQUEST_LENGTH);
+        if (disconnectRequested) {
+            // The client promised no more requests; drop them (their payload was read with the header).
+            if (type == CMD_WRITE) {
+                in.skipBytes((int) length);
+            }
+            return true;
+        }
+        int known = CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_DF;
+        if ((flags & ~known) != 0) {
+            skipWritePayload(in, type, length);
+            error(cookie, EINVAL, "unknown command flags 0x" + Integer.toHexString(flags));
+            return true;
+        }
+        switch (type) {
+            case CMD_READ:
+                if (checkRange(cookie, offset, length, false)) {
+                    submitted();
+                    device.read(offset, (int) length, new Reply(cookie, offset, true));
+                }
+                return true;
+            case CMD_WRITE: {
+                if ((flags & CMD_FLAG_FUA) != 0 && !info.fua()) {
+                    in.skipBytes((int) length);
+                    error(cookie, EINVAL, "FUA was not offered");
+                    return true;
+                }
+                if (!checkRange(cookie, offset, length, true)) {
+                    in.skipBytes((int) length);
+                    return true;
+                }
+                ByteBuf data = in.readRetainedSlice((int) length);
+                submitted();
+                device.write(offset, data, (flags & CMD_FLAG_FUA) != 0, new Reply(cookie, offset, false));
+                return true;
+            }
+            case CMD_FLUSH:
+                submitted();
+                device.flush(new Reply(cookie, 0, false));
+                return true;
+            case CMD_TRIM:
+                if (!info.discard()) {
+                    error(cookie, EINVAL, "TRIM was not offered");
+                } else if (checkRange(cookie, offset, length, true)) {
+                    submitted();
+                    device.discard(offset, length, new Reply(cookie, offset, false));
+                }
+                return true;
+            case CMD_WRITE_ZEROES:
+                if (!info.writeZeroes()) {
+                    error(cookie, EINVAL, "WRITE_ZEROES was not offered");
+                } else if (checkRange(cookie, offset, length, true)) {
+                    submitted();
+                    device.writeZeroes(offset, length, new Reply(cookie, offset, false));
+                }
+                return true;
+            case CMD_DISC:
+                disconnectRequested = true;
+                if (inFlight == 0) {
+                    close(null);
+                }
+                return true;
+            default:
+                skipWritePayload(in, type, length);
+                error(cookie, EINVAL, NbdProtocol.commandName(type) + " is not supported");
+                return true;
+        }
+    }
+
+    private static void skipWritePayload(ByteBuf in, int type, long length) {
+        if (type == CMD_WRITE) {
+            in.skipBytes((int) length);
+        }
+    }
+
+    /** Checks length, alignment and range; answers the error and returns false when the request is bad. */
+    private boolean checkRange(long cookie, long offset, long length, boolean write) {
+        int block = info.logicalBlockSize();
+        boolean transfer = length <= Integer.MAX_VALUE;
+        if (length == 0) {
+            error(cookie, EINVAL, "zero-length request");
+            return false;
+        }
+        if (offset < 0 || offset + length > info.sizeBytes() || offset + length < 0) {
+            error(cookie, write ? ENOSPC : EINVAL, "request at " + offset + "+" + length + " is past the end of the "
+                + info.sizeBytes() + "-byte export");
+            return false;
+        }
+        if (offset % block != 0 || length % block != 0) {
+            error(cookie, EINVAL, "request at " + offset + "+" + length + " is not aligned to the " + block
+                + "-byte block size");
+            return false;
+        }
+        if (!transfer) {
+            error(cookie, EINVAL, "request of " + length + " bytes is too long");
+            return false;
+        }
+        return true;
+    }
+
+    private void submitted() {
+        if (++inFlight >= MAX_IN_FLIGHT) {
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    /** On the channel's loop: one request answered. */
+    private void answered() {
+        inFlight--;
+        if (inFlight == MAX_IN_FLIGHT / 2) {
+            ctx.channel().config().setAutoRead(true);
+        }
+        if (disconnectRequested && inFlight == 0) {
+            ctx.flush();
+            close(null);
+        }
+    }
+
+    private void error(long cookie, int errno, String message) {
+        LOG.debug("nbd {}: {}", ctx.channel().remoteAddress(), message);
+        writeError(cookie, errno, message);
+        flushLater();
+    }
+
+    private void writeError(long cookie, int errno, String message) {
+        if (structured) {
+            byte[] m = message.getBytes(StandardCharsets.UTF_8);
+            int len = Math.min(m.length, 4096);
+            ByteBuf b = ctx.alloc().buffer(CHUNK_HEADER_LENGTH + 6 + len);
+            b.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_ERROR).writeLong(cookie)
+                .writeInt(6 + len).writeInt(errno).writeShort(len).writeBytes(m, 0, len);
+            ctx.write(b);
+        } else {
+            ByteBuf b = ctx.alloc().buffer(SIMPLE_REPLY_LENGTH);
+            b.writeInt(SIMPLE_REPLY_MAGIC).writeInt(errno).writeLong(cookie);
+            ctx.write(b);
+        }
+    }
+
+    private void writeSuccess(long cookie, long offset, ByteBuf data) {
+        if (structured) {
+            ByteBuf b = ctx.alloc().buffer(CHUNK_HEADER_LENGTH + 8);
+            if (data != null) {
+                b.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_OFFSET_DATA)
+                    .writeLong(cookie).writeInt(8 + data.readableBytes()).writeLong(offset);
+            } else {
+                b.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_NONE)
+                    .writeLong(cookie).writeInt(0);
+            }
+            ctx.write(b);
+        } else {
+            ByteBuf b = ctx.alloc().buffer(SIMPLE_REPLY_LENGTH);
+            b.writeInt(SIMPLE_REPLY_MAGIC).writeInt(0).writeLong(cookie);
+            ctx.write(b);
+        }
+        if (data != null) {
+            ctx.write(data);
+        }
+    }
+
+    /** Replies arriving together go out in one flush. */
+    private void flushLater() {
+        if (!flushPending) {
+            flushPending = true;
+            ctx.executor().execute(() -> {
+                flushPending = false;
+                ctx.flush();
+            });
+        }
+    }
+
+    static int errno(BlockIoException e, boolean write) {
+        switch (e.kind()) {
+            case OUT_OF_RANGE:
+                return write ? ENOSPC : EINVAL;
+            case INVALID_REQUEST:
+                return EINVAL;
+            case ACCESS_DENIED:
+                return EPERM;
+            case QUEUE_FULL:
+                return ENOMEM;
+            case DEVICE_CLOSED:
+                return ESHUTDOWN;
+            default:
+                return EIO;
+        }
+    }
+
+    /** A device completion, answered on the channel's loop (the only thread that writes to it). */
+    private final class Reply implements IoCallback {
+        private final long cookie;
+        private final long offset;
+        private final boolean read;
+
+        Reply(long cookie, long offset, boolean read) {
+            this.cookie = cookie;
+            this.offset = offset;
+            this.read = read;
+        }
+
+        @Override
+        public void completed(ByteBuf data) {
+            if (ctx.executor().inEventLoop()) {
+                finish(data, null);
+            } else {
+                ctx.executor().execute(() -> finish(data, null));
+            }
+        }
+
+        @Override
+        public void failed(BlockIoException error) {
+            if (ctx.executor().inEventLoop()) {
+                finish(null, error);
+            } else {
+                ctx.executor().execute(() -> finish(null, error));
+            }
+        }
+
+        private void finish(ByteBuf data, BlockIoException error) {
+            if (!ctx.channel().isActive()) {
+                if (data != null) {
+                    data.release();
+                }
+                answered();
+                return;
+            }
+            if (error != null) {
+                LOG.warn("nbd {}: request failed: {}", ctx.channel().remoteAddress(), error.getMessage());
+                writeError(cookie, errno(error, !read), error.getMessage());
+            } else {
+                writeSuccess(cookie, offset, read ? data : null);
+                if (!read && data != null) {
+                    data.release();
+                }
+            }
+            flushLater();
+            answered();
+        }
+    }
+
+    private void close(String why) {
+        if (why != null) {
+            LOG.warn("nbd {}: closing: {}", ctx.channel().remoteAddress(), why);
+        }
+        state = State.CLOSING;
+        ctx.channel().close();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.warn("nbd {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}
