@@ -1,0 +1,201 @@
+package io.jmpio.bridge.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.jmpio.api.KernelBridge;
+import io.jmpio.core.MultipathConfig;
+import io.jmpio.core.MultipathDevice;
+import io.jmpio.core.NoPathRetry;
+import io.jmpio.emu.array.ArrayConfig;
+import io.jmpio.emu.array.ArrayServer;
+import io.jmpio.emu.array.LunSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The FUSE bridge as root against the real kernel: a loop device on the served file carries an ext4 file
+ * system through mkfs, mount, writes, sync, unmount, e2fsck and a remount, also with the owning controller
+ * killed mid-write; detach leaves nothing behind and never leaves a writer hanging.
+ */
+class FuseBridgeTest {
+    @TempDir
+    Path tmp;
+    ArrayServer array;
+    MultipathDevice device;
+    KernelBridge bridge;
+    Path fs;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Assumptions.assumeTrue(FuseBridgeProvider.isRoot(), "FUSE mount and loop devices need root; run the tests as root");
+        array = ArrayServer.start(new ArrayConfig().dataDir(tmp.resolve("array")).basePort(0).heartbeatIntervalMillis(50)
+            .heartbeatTimeoutMillis(300).failbackDelayMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
+            .lun(LunSpec.parse("lun0:256M:A", "A", "file")));
+        fs = tmp.resolve("fs");
+        Files.createDirectories(fs);
+    }
+
+    private void attach(NoPathRetry noPathRetry, Map<String, String> options) throws Exception {
+        device = MultipathDevice.open(new MultipathConfig().portal(array.controller("A").portAddresses().get(0)).lun("lun0")
+            .hostId("fuse-test").ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500)
+            .scanIntervalMillis(500).noPathRetry(noPathRetry));
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (device.status().toString().split("health=up", -1).length - 1 < 4) {
+            assertTrue(System.currentTimeMillis() < deadline, "paths did not come up");
+            Thread.sleep(50);
+        }
+        bridge = new FuseBridgeProvider().start(device, options);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (fs != null && mounted(fs)) {
+            run(30, "umount", "-l", fs.toString());
+        }
+        if (bridge != null) {
+            bridge.close();
+        }
+        if (device != null) {
+            device.close();
+        }
+        if (array != null) {
+            array.close();
+        }
+    }
+
+    @Test
+    void ext4OnTheLoopDeviceSurvivesRemountAndFsck() throws Exception {
+        attach(NoPathRetry.FAIL, Map.of("mount", tmp.resolve("mnt").toString(), "loop", "true"));
+        String loop = bridge.location();
+        assertTrue(loop.startsWith("/dev/loop"), loop);
+        assertTrue(run(10, "losetup", "--list", "--noheadings", "--output", "DIO", loop).trim().equals("1"),
+            "loop attached with direct I/O");
+        assertEquals(List.of("lun0"), List.of(tmp.resolve("mnt").toFile().list()));
+        Map<String, String> sums = filesystemRoundTrip(loop, null);
+        assertEquals(6, sums.size());
+        bridge.close();
+        assertFalse(run(10, "losetup", "--list", "--noheadings").contains(tmp.resolve("mnt").toString()), "loop device left");
+        assertFalse(mounted(tmp.resolve("mnt")), "FUSE mount left");
+    }
+
+    @Test
+    void ext4WritesCarryOnWhenTheOwnerIsKilled() throws Exception {
+        attach(NoPathRetry.FAIL, Map.of("mount", tmp.resolve("mnt").toString(), "loop", "true"));
+        filesystemRoundTrip(bridge.location(), () -> array.controller("A").kill());
+        Object active = device.status().get("activeGroup");
+        String controller = null;
+        for (Object g : (List<?>) device.status().get("groups")) {
+            if (active.equals(((Map<?, ?>) g).get("group"))) {
+                controller = (String) ((Map<?, ?>) g).get("controller");
+            }
+        }
+        assertEquals("B", controller, "I/O moved to B after A was killed");
+    }
+
+    @Test
+    void detachAnswersRequestsTheDeviceCannotFinish() throws Exception {
+        attach(NoPathRetry.QUEUE, Map.of("mount", tmp.resolve("mnt").toString(), "shutdown-grace-ms", "500"));
+        Path file = tmp.resolve("mnt/lun0");
+        assertEquals(256L << 20, Files.size(file));
+        // Both controllers paused: a direct write waits in the device's no-path queue.
+        array.controller("A").pause();
+        array.controller("B").pause();
+        Process dd = new ProcessBuilder("dd", "if=/dev/zero", "of=" + file, "bs=4096", "count=1", "oflag=direct",
+            "conv=notrunc").redirectErrorStream(true).start();
+        assertFalse(dd.waitFor(1500, TimeUnit.MILLISECONDS), "the write should be waiting for a path");
+        long t0 = System.nanoTime();
+        bridge.close();
+        assertTrue(dd.waitFor(10, TimeUnit.SECONDS), "writer left hanging after detach");
+        assertTrue(dd.exitValue() != 0, "the unfinished write must fail, not succeed");
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10));
+        assertFalse(mounted(tmp.resolve("mnt")), "FUSE mount left");
+        array.controller("A").resume();
+        array.controller("B").resume();
+    }
+
+    @Test
+    void badMountPointIsNamedAndNothingIsLeft() throws Exception {
+        Path notDir = Files.writeString(tmp.resolve("plain-file"), "x");
+        IOException e = assertThrows(IOException.class,
+            () -> attach(NoPathRetry.FAIL, Map.of("mount", notDir.toString(), "loop", "true")));
+        assertTrue(e.getMessage().contains("is not a directory"), e.getMessage());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+            () -> new FuseBridgeProvider().start(device, Map.of("mount", tmp.resolve("m2").toString(), "threads", "zero")));
+        assertTrue(bad.getMessage().contains("threads must be a positive number"), bad.getMessage());
+        assertFalse(mounted(tmp.resolve("m2")));
+    }
+
+    /**
+     * mkfs.ext4, mount, six files of random data (the fault runs after the second), sync, unmount,
+     * e2fsck -fn, remount and compare every checksum. Returns name to SHA-256.
+     */
+    private Map<String, String> filesystemRoundTrip(String blockDevice, Runnable fault) throws Exception {
+        run(120, "mkfs.ext4", "-q", "-F", blockDevice);
+        run(30, "mount", blockDevice, fs.toString());
+        Map<String, String> sums = new LinkedHashMap<>();
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int i = 0; i < 6; i++) {
+            byte[] data = new byte[(3 << 20) + rnd.nextInt(1 << 20)];
+            rnd.nextBytes(data);
+            Path f = fs.resolve("file" + i);
+            Files.write(f, data);
+            sums.put(f.getFileName().toString(), sha256(data));
+            if (i == 1 && fault != null) {
+                run(30, "sync");
+                fault.run();
+            }
+        }
+        run(120, "sync");
+        run(60, "umount", fs.toString());
+        String fsck = run(120, "e2fsck", "-fn", blockDevice);
+        assertTrue(fsck.contains("clean") || fsck.contains("files"), fsck);
+        run(30, "mount", blockDevice, fs.toString());
+        for (Map.Entry<String, String> e : sums.entrySet()) {
+            assertEquals(e.getValue(), sha256(Files.readAllBytes(fs.resolve(e.getKey()))), e.getKey());
+        }
+        run(60, "umount", fs.toString());
+        return sums;
+    }
+
+    private static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+
+    private static boolean mounted(Path p) throws IOException {
+        String target = p.toAbsolutePath().toString();
+        return Files.readAllLines(Path.of("/proc/self/mounts")).stream().anyMatch(l -> l.split(" ")[1].equals(target));
+    }
+
+    /** Runs a command; a non-zero exit fails the test with its output. */
+    static String run(long seconds, String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail(String.join(" ", cmd) + " did not finish in " + seconds + " s");
+        }
+        if (p.exitValue() != 0) {
+            fail(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out);
+        }
+        return out;
+    }
+}
