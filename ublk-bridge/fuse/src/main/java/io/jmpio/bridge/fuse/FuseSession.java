@@ -626,8 +626,11 @@ final class FuseSession implements KernelBridge {
                 LOG.warn("FUSE: worker {} still blocked after abort", t.getName());
             }
         }
-        for (int f : fds) {
-            Native.close(f);
+        for (int i = 0; i < fds.size(); i++) {
+            // A worker still in read() keeps its fd; closing it under the reader would let the number be reused.
+            if (i >= workers.size() || !workers.get(i).isAlive()) {
+                Native.close(fds.get(i));
+            }
         }
         if (fds.isEmpty()) {
             Native.close(masterFd);
@@ -669,8 +672,13 @@ final class FuseSession implements KernelBridge {
         if (connectionId < 0) {
             return;
         }
-        Path abort = Path.of("/sys/fs/fuse/connections", Long.toString(connectionId), "abort");
+        Path connections = Path.of("/sys/fs/fuse/connections");
+        Path abort = connections.resolve(Long.toString(connectionId)).resolve("abort");
         try {
+            if (!Files.exists(abort) && Files.isDirectory(connections)) {
+                // fusectl is usually mounted by systemd; where it is not, mount it (it is harmless and shared).
+                Native.mount("fusectl", connections.toString(), "fusectl", 0, null);
+            }
             if (Files.exists(abort)) {
                 Files.writeString(abort, "1");
             }
