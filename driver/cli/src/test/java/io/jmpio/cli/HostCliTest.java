@@ -45,7 +45,7 @@ class HostCliTest {
             JsonNode r = new ObjectMapper().readTree(Files.readString(ready));
             assertEquals("none", r.path("bridge").asText());
             assertEquals("unix:" + control.toAbsolutePath(), r.path("control").asText());
-            assertTrue(r.path("device").isNull() && r.path("nbd").isNull());
+            assertTrue(r.path("device").isNull() && r.path("nbd").isMissingNode(), r.toString());
 
             deadline = System.currentTimeMillis() + 10_000;
             JsonNode s = null;
@@ -100,13 +100,48 @@ class HostCliTest {
     }
 
     @Test
+    void attachWithTheNbdBridgeSaysWhereTheExportIs() throws Exception {
+        ArrayConfig ac = new ArrayConfig().dataDir(dir.resolve("array")).basePort(0).autoTransferThreshold(0)
+            .lun(LunSpec.parse("lun0:16M:A", "A", "memory"));
+        try (ArrayServer array = ArrayServer.start(ac)) {
+            Path ready = dir.resolve("ready.json");
+            Path control = dir.resolve("ctl.sock");
+            CompletableFuture<Integer> attach = CompletableFuture.supplyAsync(() -> Jmpio.run("attach", "--portal",
+                array.controller("A").portAddresses().get(0), "--lun", "lun0", "--host-id", "cli-nbd", "--bridge", "nbd",
+                "--nbd-listen", "127.0.0.1:0", "--ready-file", ready.toString(), "--control", control.toString()));
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (!Files.exists(ready) && System.currentTimeMillis() < deadline && !attach.isDone()) {
+                Thread.sleep(20);
+            }
+            assertTrue(Files.exists(ready), "ready file written; attach ended with " + (attach.isDone() ? attach.get() : "-"));
+            JsonNode r = new ObjectMapper().readTree(Files.readString(ready));
+            assertEquals("nbd", r.path("bridge").asText());
+            String uri = r.path("device").asText();
+            assertTrue(uri.matches("nbd://127\\.0\\.0\\.1:\\d+/lun0"), uri);
+            Process p = new ProcessBuilder("nbdinfo", "--size", uri).redirectErrorStream(true).start();
+            assertEquals(Long.toString(16L << 20), new String(p.getInputStream().readAllBytes()).trim());
+            CliRun st = CliRun.run("status", "--control", control.toString());
+            assertTrue(st.out().contains("bridge=nbd " + uri), st.out());
+            assertEquals(0, CliRun.run("detach", "--control", control.toString()).code());
+            assertEquals(0, attach.get(15, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(!Files.exists(ready), "ready file removed at detach");
+        }
+        CliRun unusable = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--bridge", "nbd", "--bridge-option",
+            "colour=blue");
+        assertEquals(2, unusable.code());
+        assertTrue(unusable.err().contains("bridge nbd has no option 'colour' (options: listen, export)"), unusable.err());
+        CliRun bridges = CliRun.run("bridges");
+        assertTrue(bridges.out().contains("nbd    usable") && bridges.out().contains("auto: "), bridges.out());
+    }
+
+    @Test
     void badAttachArgumentsAreNamed() {
         CliRun noLun = CliRun.run("attach", "--portal", "127.0.0.1:1");
         assertEquals(2, noLun.code());
         assertTrue(noLun.err().contains("--lun"), noLun.err());
         CliRun bridge = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--bridge", "tape");
         assertEquals(2, bridge.code());
-        assertTrue(bridge.err().contains("unknown bridge 'tape'"), bridge.err());
+        assertTrue(bridge.err().contains("unknown bridge 'tape' (installed: fuse, nbd, or auto)"), bridge.err());
         CliRun fb = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--failback", "sometimes", "--host-id", "h");
         assertEquals(1, fb.code());
         assertTrue(fb.err().contains("failback must be immediate, manual, followover or a number of seconds"), fb.err());
