@@ -10,6 +10,14 @@ public interface KernelBridge extends AutoCloseable {
     /** What to report beside the location (ready file, status): export URI, mount point, loop device... */
     Map<String, Object> details();
 
+    /**
+     * Why detaching now would pull the device from under a user ("/dev/ublkb0 is mounted on /mnt"), or null.
+     * Detach refuses then, unless forced.
+     */
+    default String busy() {
+        return null;
+    }
+
     @Override
     void close();
 }

@@ -98,6 +98,9 @@ final class HostCommands {
         @Option(names = "--fuse-mount", paramLabel = "DIR", description = "FUSE bridge: where the device file appears")
         Path fuseMount;
 
+        @Option(names = "--recover", paramLabel = "DEV_ID", description = "ublk bridge: take over /dev/ublkbDEV_ID whose server died (the mounted file system carries on)")
+        Integer recover;
+
         @Option(names = "--loop", description = "FUSE bridge: attach the file as a loop device (losetup --direct-io=on)")
         boolean loop;
 
@@ -209,7 +212,8 @@ final class HostCommands {
                     b.putAll(teardown.bridge.details());
                     device.bridgeAttached(b);
                 }
-                teardown.control = ControlServer.start(device, socket, teardown);
+                teardown.control = ControlServer.start(device, socket, teardown,
+                    () -> teardown.bridge == null ? null : teardown.bridge.busy());
                 if (metricsListen != null) {
                     teardown.metrics = MetricsServer.start(device, metricsListen);
                 }
@@ -290,6 +294,9 @@ final class HostCommands {
             Map<String, String> m = new LinkedHashMap<>();
             if (name.equals("nbd") && nbdListen != null) {
                 m.put("listen", nbdListen);
+            }
+            if (name.equals("ublk") && recover != null) {
+                m.put("recover", Integer.toString(recover));
             }
             if (name.equals("fuse")) {
                 if (fuseMount != null) {
@@ -405,9 +412,12 @@ final class HostCommands {
         @Option(names = "--control", paramLabel = "PATH")
         Path control;
 
+        @Option(names = "--force", description = "Detach even if the device is mounted or in use (its users get I/O errors)")
+        boolean force;
+
         @Override
         public Integer call() throws Exception {
-            System.out.println(ControlClient.simple(control(control), "detach"));
+            System.out.println(ControlClient.detach(control(control), force));
             return 0;
         }
     }

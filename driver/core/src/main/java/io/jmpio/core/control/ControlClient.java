@@ -91,6 +91,10 @@ public final class ControlClient {
         return call(socket, ControlServer.request("path").put("id", id).put("action", action)).asText();
     }
 
+    public static String detach(Path socket, boolean force) throws IOException {
+        return call(socket, ControlServer.request("detach").put("force", force)).asText();
+    }
+
     public static String simple(Path socket, String command) throws IOException {
         return call(socket, ControlServer.request(command)).asText();
     }

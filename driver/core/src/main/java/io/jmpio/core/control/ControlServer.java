@@ -36,11 +36,14 @@ public final class ControlServer implements AutoCloseable {
     private final Path socketPath;
     private final ServerSocketChannel server;
     private final Runnable detach;
+    private final java.util.function.Supplier<String> busy;
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private ControlServer(MultipathDevice device, Path socketPath, ServerSocketChannel server, Runnable detach) {
+    private ControlServer(MultipathDevice device, Path socketPath, ServerSocketChannel server, Runnable detach,
+                          java.util.function.Supplier<String> busy) {
         this.detach = detach;
+        this.busy = busy;
         this.device = device;
         this.socketPath = socketPath;
         this.server = server;
@@ -50,14 +53,15 @@ public final class ControlServer implements AutoCloseable {
 
     /** Listens on {@code socketPath}; refuses when another live device already answers there. */
     public static ControlServer start(MultipathDevice device, Path socketPath) throws IOException {
-        return start(device, socketPath, device::close);
+        return start(device, socketPath, device::close, () -> null);
     }
 
     /**
      * As {@link #start(MultipathDevice, Path)}, with what {@code detach} does: the attach command passes its
      * teardown, so the kernel bridge goes before the device it serves.
      */
-    public static ControlServer start(MultipathDevice device, Path socketPath, Runnable detach) throws IOException {
+    public static ControlServer start(MultipathDevice device, Path socketPath, Runnable detach,
+                                      java.util.function.Supplier<String> busy) throws IOException {
         Path dir = socketPath.toAbsolutePath().getParent();
         if (dir != null) {
             Files.createDirectories(dir);
@@ -76,7 +80,7 @@ public final class ControlServer implements AutoCloseable {
         } catch (UnsupportedOperationException e) {
             LOG.debug("no POSIX permissions on {}", socketPath);
         }
-        ControlServer cs = new ControlServer(device, socketPath, s, detach);
+        ControlServer cs = new ControlServer(device, socketPath, s, detach, busy);
         cs.acceptor.start();
         return cs;
     }
@@ -136,6 +140,11 @@ public final class ControlServer implements AutoCloseable {
                         reply.put("result", "failback requested");
                         break;
                     case "detach":
+                        String inUse = req.path("force").asBoolean(false) ? null : busy.get();
+                        if (inUse != null) {
+                            throw new IllegalStateException("not detaching " + device.name() + ": " + inUse
+                                + " (unmount it first, or detach --force)");
+                        }
                         reply.put("result", "detaching " + device.name());
                         after = detach;
                         break;

@@ -587,6 +587,22 @@ final class FuseSession implements KernelBridge {
         return details;
     }
 
+    @Override
+    public String busy() {
+        String dev = loop != null ? loop.path() : null;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+                String[] f = line.split(" ");
+                if (f.length > 1 && dev != null && f[0].equals(dev)) {
+                    return dev + " is mounted on " + f[1];
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("cannot read /proc/self/mounts: {}", e.toString());
+        }
+        return null;
+    }
+
     /** Detaches the loop device, unmounts, answers what is still outstanding, and stops the workers. */
     @Override
     public synchronized void close() {
