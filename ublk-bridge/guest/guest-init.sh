@@ -22,6 +22,11 @@ mount -t tmpfs tmpfs /newroot/run
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /newroot/dev/shm
+# devtmpfs has no /dev/fd links (bash process substitution and many tools need them).
+ln -sf /proc/self/fd /newroot/dev/fd
+ln -sf /proc/self/fd/0 /newroot/dev/stdin
+ln -sf /proc/self/fd/1 /newroot/dev/stdout
+ln -sf /proc/self/fd/2 /newroot/dev/stderr
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 echo "guest: $(uname -r) up; running the command"
 chroot /newroot /bin/bash /share/.cmd
