@@ -20,7 +20,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /** A real emulated array on loopback with short timers, and a device config that reaches it through one port. */
-final class Fixture {
+public final class Fixture {
     private Fixture() {
     }
 
@@ -80,7 +80,7 @@ final class Fixture {
         }
     }
 
-    static byte[] read(BlockDevice d, long offset, int length) throws IOException {
+    public static byte[] read(BlockDevice d, long offset, int length) throws IOException {
         Done done = new Done();
         d.read(offset, length, done);
         return done.get(30);

@@ -17,24 +17,25 @@ import java.util.zip.CRC32C;
  * last acknowledged write of a block is exactly what a read must return. Errors and mismatches are counted,
  * never hidden; the longest gap between completions is the stall.
  */
-final class VerifiedWorkload implements AutoCloseable {
-    static final int BLOCK = 4096;
+public final class VerifiedWorkload implements AutoCloseable {
+    public static final int BLOCK = 4096;
 
     private final BlockDevice device;
     private final int workers;
     private final long blocks;
     private final long[] ackedSeq;
     private final AtomicLong seq = new AtomicLong();
-    final AtomicLong completed = new AtomicLong();
-    final AtomicLong errors = new AtomicLong();
-    final AtomicLong mismatches = new AtomicLong();
+    public final AtomicLong completed = new AtomicLong();
+    public final AtomicLong errors = new AtomicLong();
+    public final AtomicLong mismatches = new AtomicLong();
     private final List<String> problems = new ArrayList<>();
     private volatile boolean running = true;
     private volatile long lastCompletionNanos = System.nanoTime();
     private volatile long longestStallNanos;
     private final AtomicLong idle = new AtomicLong();
+    private volatile org.HdrHistogram.ConcurrentHistogram latency = new org.HdrHistogram.ConcurrentHistogram(3_600_000_000_000L, 2);
 
-    VerifiedWorkload(BlockDevice device, int workers, long blocks) {
+    public VerifiedWorkload(BlockDevice device, int workers, long blocks) {
         this.device = device;
         this.workers = workers;
         this.blocks = blocks;
@@ -79,6 +80,7 @@ final class VerifiedWorkload implements AutoCloseable {
         }
         long perWorker = blocks / workers;
         long block = rnd.nextLong(perWorker) * workers + worker;
+        long start = System.nanoTime();
         if (rnd.nextInt(100) < 50) {
             long s = seq.incrementAndGet();
             byte[] data = content(block, s);
@@ -86,7 +88,7 @@ final class VerifiedWorkload implements AutoCloseable {
                 @Override
                 public void completed(ByteBuf ignored) {
                     ackedSeq[(int) block] = s;
-                    done();
+                    done(start);
                     next(worker, rnd);
                 }
 
@@ -106,7 +108,7 @@ final class VerifiedWorkload implements AutoCloseable {
                     } finally {
                         data.release();
                     }
-                    done();
+                    done(start);
                     next(worker, rnd);
                 }
 
@@ -133,8 +135,9 @@ final class VerifiedWorkload implements AutoCloseable {
         }
     }
 
-    private void done() {
+    private void done(long start) {
         long now = System.nanoTime();
+        latency.recordValue(Math.max(0, now - start));
         long gap = now - lastCompletionNanos;
         if (gap > longestStallNanos) {
             longestStallNanos = gap;
@@ -152,16 +155,23 @@ final class VerifiedWorkload implements AutoCloseable {
         }
     }
 
-    long longestStallMillis() {
+    public long longestStallMillis() {
         return longestStallNanos / 1_000_000;
     }
 
-    void resetStall() {
+    /** Starts a new observation window: the longest stall and the latency percentiles restart. */
+    public void resetStall() {
         lastCompletionNanos = System.nanoTime();
         longestStallNanos = 0;
+        latency = new org.HdrHistogram.ConcurrentHistogram(3_600_000_000_000L, 2);
     }
 
-    List<String> problems() {
+    /** A latency percentile of the requests completed in the current window, in milliseconds. */
+    public double latencyMillis(double percentile) {
+        return latency.getValueAtPercentile(percentile) / 1e6;
+    }
+
+    public List<String> problems() {
         synchronized (problems) {
             return new ArrayList<>(problems);
         }
@@ -181,7 +191,7 @@ final class VerifiedWorkload implements AutoCloseable {
     }
 
     /** Reads every block back and counts those that do not hold their last acknowledged write. */
-    long verifyAll() throws java.io.IOException {
+    public long verifyAll() throws java.io.IOException {
         long bad = 0;
         for (long b = 0; b < blocks; b++) {
             byte[] got = Fixture.read(device, b * BLOCK, BLOCK);

@@ -226,6 +226,7 @@ public final class Controller {
         reloadMetadata();
         mailbox = new Mailbox(dataDir, id, peerId);
         long now = clock.nanos();
+        lastTickNanos = now;
         monitor = new PeerMonitor(TimeUnit.MILLISECONDS.toNanos(cfg.heartbeatTimeoutMillis()), now);
         balancer = new OwnershipBalancer(cfg.autoTransferThreshold(),
             TimeUnit.MILLISECONDS.toNanos(cfg.autoTransferWindowMillis()), cfg.autoTransferMinIos(), now);
@@ -398,6 +399,7 @@ public final class Controller {
         }
         reloadMetadata();
         monitor.restartObservation(clock.nanos());
+        lastTickNanos = clock.nanos();
         peerState = PeerState.PARTITIONED;
         peerSynced = false;
         state = State.RUNNING;
@@ -430,6 +432,20 @@ public final class Controller {
                 return;
             }
             long now = clock.nanos();
+            if (timersStalled(now)) {
+                // This process was frozen (docker pause, SIGSTOP, a VM stall) or starved for longer than the
+                // peer waits: the peer may have taken our LUNs meanwhile. Re-read ownership before serving.
+                LOG.warn("controller {}: timers stalled {} ms (frozen?); re-reading ownership before serving", id,
+                    TimeUnit.NANOSECONDS.toMillis(now - lastTickNanos));
+                reloadMetadata();
+                monitor.restartObservation(now);
+                peerState = PeerState.PARTITIONED;
+                peerSynced = false;
+                lastTickNanos = now;
+                recomputeAlua();
+                return;
+            }
+            lastTickNanos = now;
             mailbox.beat();
             link.heartbeat();
             link.maintain();
@@ -450,6 +466,13 @@ public final class Controller {
         } catch (Throwable t) {
             LOG.error("controller {}: timer tick failed", id, t);
         }
+    }
+
+    /** When this controller's own timer last ran: a gap longer than the peer's timeout means a freeze. */
+    private volatile long lastTickNanos;
+
+    private boolean timersStalled(long now) {
+        return now - lastTickNanos > TimeUnit.MILLISECONDS.toNanos(cfg.heartbeatTimeoutMillis());
     }
 
     private void onPeerState(PeerState next, long now) {
@@ -868,7 +891,7 @@ public final class Controller {
 
     private CompletableFuture<IoResult> executeAsOwner(Lun l, int op, boolean fua, long offset, int length, byte[] data,
                                                        boolean shipped) {
-        if (l.transitioning) {
+        if (l.transitioning || timersStalled(clock.nanos())) {
             return CompletableFuture.completedFuture(IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING));
         }
         if (!l.owned()) {
@@ -1273,7 +1296,8 @@ public final class Controller {
         if (c.equals(id) ? state != State.RUNNING : peerState == PeerState.DEAD || peerInfo == null) {
             return AluaState.UNAVAILABLE;
         }
-        if (l.transitioning) {
+        if (l.transitioning || c.equals(id) && timersStalled(clock.nanos())) {
+            // Until the timer has re-read ownership after a freeze, nothing is served on possibly stale state.
             return AluaState.TRANSITIONING;
         }
         if (c.equals(l.record.owner())) {

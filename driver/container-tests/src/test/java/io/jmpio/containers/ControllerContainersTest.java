@@ -1,0 +1,292 @@
+package io.jmpio.containers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.jmpio.core.MultipathConfig;
+import io.jmpio.core.MultipathDevice;
+import io.jmpio.core.VerifiedWorkload;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.BindMode;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+
+/**
+ * Controllers A and B each in their own container (one controller per process, talking over the
+ * inter-controller link; host networking, so every port is on 127.0.0.1), the multipath device in this JVM
+ * with all four paths, and a continuous verified read/write workload while containers are killed, paused
+ * and cut off. Every acknowledged write must read back; no error may reach the workload.
+ */
+@Tag("containers")
+class ControllerContainersTest {
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerContainersTest.class);
+    static final String BASE_IMAGE = System.getProperty("jmpio.base.image", "jmpio/base:bookworm-jre17");
+    private static ImageFromDockerfile emuImage;
+
+    @TempDir
+    Path data;
+    private int basePort;
+    private GenericContainer<?> a;
+    private GenericContainer<?> b;
+    private MultipathDevice device;
+    private VerifiedWorkload workload;
+
+    @BeforeAll
+    static void dockerAndImages() {
+        Assumptions.assumeTrue(DockerClientFactory.instance().isDockerAvailable(),
+            "no Docker daemon reachable: container tests skipped (start dockerd; CI does)");
+        try {
+            DockerClientFactory.instance().client().inspectImageCmd(BASE_IMAGE).exec();
+        } catch (RuntimeException e) {
+            fail("base image " + BASE_IMAGE + " is missing: build it with storage-emu/docker/build-images.sh");
+        }
+        Path jar = Path.of("../cli/target/jmpio.jar").toAbsolutePath().normalize();
+        if (!Files.exists(jar)) {
+            fail(jar + " is missing: build the cli module first (mvn package)");
+        }
+        emuImage = new ImageFromDockerfile("jmpio/emu-test", false)
+            .withFileFromPath("jmpio.jar", jar)
+            .withFileFromPath("Dockerfile", Path.of("../../storage-emu/docker/Dockerfile").toAbsolutePath().normalize())
+            .withBuildArg("BASE", BASE_IMAGE);
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        basePort = freePortBlock();
+        a = controller("A", basePort + 11);
+        a.start();
+        b = controller("B", basePort + 1);
+        b.start();
+        device = MultipathDevice.open(new MultipathConfig().portal("127.0.0.1:" + (basePort + 2)).lun("lun0")
+            .hostId("container-test").ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500)
+            .scanIntervalMillis(500));
+        await("4 paths up", 30_000, () -> pathsUp() == 4);
+        workload = new VerifiedWorkload(device, 8, 4096);
+        Thread.sleep(1000);
+        assertTrue(workload.completed.get() > 0, "workload runs");
+    }
+
+    private GenericContainer<?> controller(String id, int peerLink) {
+        return new GenericContainer<>(emuImage)
+            .withNetworkMode("host")
+            .withFileSystemBind(data.toString(), "/data", BindMode.READ_WRITE)
+            .withCommand("emu", "start", "--controller", id, "--peer", "127.0.0.1:" + peerLink, "--base-port",
+                Integer.toString(basePort), "--data-dir", "/data", "--lun", "lun0:64M:A", "--backend", "file",
+                "--heartbeat-interval", "100", "--heartbeat-timeout", "500", "--failback-delay", "500")
+            .waitingFor(Wait.forLogMessage(".*jmpio emulator serving.*", 1).withStartupTimeout(Duration.ofSeconds(90)))
+            .withLogConsumer(f -> LOG.info("[{}] {}", id, f.getUtf8StringWithoutLineEnding()));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            if (workload != null) {
+                workload.close();
+            }
+        } finally {
+            if (device != null) {
+                device.close();
+            }
+            for (GenericContainer<?> c : new GenericContainer<?>[] {a, b}) {
+                if (c != null) {
+                    try {
+                        c.stop();
+                    } catch (RuntimeException e) {
+                        LOG.warn("stopping a container: {}", e.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void killedOwnerLosesNothingAndFailsBackWhenRestarted() throws Exception {
+        workload.resetStall();
+        docker().killContainerCmd(a.getContainerId()).exec();
+        await("I/O on B", 15_000, () -> activeController().equals("B"));
+        Thread.sleep(1500);
+        long stall = workload.longestStallMillis();
+        double p99 = workload.latencyMillis(99);
+        assertClean("after docker kill A");
+        docker().startContainerCmd(a.getContainerId()).exec();
+        await("A back, owning again, 4 paths up", 60_000, () -> pathsUp() == 4 && activeController().equals("A"));
+        Thread.sleep(1000);
+        finish("kill", stall, p99);
+    }
+
+    @Test
+    void pausedOwnerIsDetectedByTimeoutAndFailedOver() throws Exception {
+        post(basePort + 10, "/luns/lun0/move", "{\"owner\":\"B\"}");
+        await("I/O on B", 15_000, () -> activeController().equals("B"));
+        workload.resetStall();
+        docker().pauseContainerCmd(b.getContainerId()).exec();
+        await("I/O on A", 20_000, () -> activeController().equals("A"));
+        Thread.sleep(1500);
+        long stall = workload.longestStallMillis();
+        double p99 = workload.latencyMillis(99);
+        assertClean("after docker pause B");
+        docker().unpauseContainerCmd(b.getContainerId()).exec();
+        await("B's paths back", 60_000, () -> pathsUp() == 4);
+        finish("pause", stall, p99);
+    }
+
+    @Test
+    void portDownFailsOnlyThatPath() throws Exception {
+        workload.resetStall();
+        String port = "127.0.0.1:" + (basePort + 3);
+        post(basePort, "/faults", "{\"verb\":\"port-down\",\"target\":\"" + port + "\"}");
+        await("only A1 down", 10_000, () -> pathsUp() == 3 && !pathUp("A1"));
+        assertTrue(pathUp("A0") && pathUp("B0") && pathUp("B1"), "the other paths stay up: " + device.status());
+        assertEquals("A", activeController(), "no failover for one port");
+        Thread.sleep(1000);
+        long stall = workload.longestStallMillis();
+        double p99 = workload.latencyMillis(99);
+        assertClean("with A1 down");
+        post(basePort, "/faults", "{\"verb\":\"port-up\",\"target\":\"" + port + "\"}");
+        await("A1 back", 10_000, () -> pathsUp() == 4);
+        finish("port-down", stall, p99);
+    }
+
+    @Test
+    void partitionedLinkWithBothAliveHasNoSplitBrainAndLosesNoWrite() throws Exception {
+        workload.resetStall();
+        post(basePort, "/faults", "{\"verb\":\"partition\",\"target\":\"link\"}");
+        Thread.sleep(4000);
+        long stall = workload.longestStallMillis();
+        double p99 = workload.latencyMillis(99);
+        assertClean("with the link partitioned");
+        String owners = get(basePort, "/luns") + get(basePort + 10, "/luns");
+        LOG.info("owners seen by A then B during the partition: {}", owners.replaceAll("\\s+", " "));
+        post(basePort, "/faults", "{\"verb\":\"heal\",\"target\":\"link\"}");
+        await("4 paths up after healing", 60_000, () -> pathsUp() == 4);
+        finish("partition", stall, p99);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+
+    private void assertClean(String when) {
+        assertEquals(0, workload.errors.get(), when + ": errors reached the workload: " + workload.problems());
+        assertEquals(0, workload.mismatches.get(), when + ": data mismatches: " + workload.problems());
+    }
+
+    /** Stops the workload, reads every block back, and records the stall. */
+    private void finish(String fault, long stallMillis, double p99Millis) throws Exception {
+        workload.close();
+        assertClean("at the end");
+        assertEquals(0, workload.verifyAll(), "blocks not holding their last acknowledged write");
+        LOG.warn("{}: longest I/O stall {} ms, p99 latency {} ms during the fault, {} I/Os completed, all verified", fault,
+            stallMillis, String.format("%.1f", p99Millis), workload.completed.get());
+        Path report = Path.of("target/container-stalls.txt");
+        Files.writeString(report, fault + " " + stallMillis + " " + String.format(java.util.Locale.ROOT, "%.1f", p99Millis) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND);
+        workload = null;
+    }
+
+    private static com.github.dockerjava.api.DockerClient docker() {
+        return DockerClientFactory.instance().client();
+    }
+
+    private List<?> paths() {
+        List<Object> all = new java.util.ArrayList<>();
+        for (Object g : (List<?>) device.status().get("groups")) {
+            if (!"marginal".equals(((Map<?, ?>) g).get("group"))) {
+                all.addAll((List<?>) ((Map<?, ?>) g).get("paths"));
+            }
+        }
+        return all;
+    }
+
+    private int pathsUp() {
+        return (int) paths().stream().filter(p -> "up".equals(((Map<?, ?>) p).get("health"))).count();
+    }
+
+    private boolean pathUp(String id) {
+        return paths().stream().anyMatch(p -> id.equals(((Map<?, ?>) p).get("id")) && "up".equals(((Map<?, ?>) p).get("health")));
+    }
+
+    private String activeController() {
+        Object active = device.status().get("activeGroup");
+        for (Object g : (List<?>) device.status().get("groups")) {
+            if (active.equals(((Map<?, ?>) g).get("group")) && ((Number) device.status().get("usablePaths")).intValue() > 0) {
+                return String.valueOf(((Map<?, ?>) g).get("controller"));
+            }
+        }
+        return "none";
+    }
+
+    private static void await(String what, long millis, BooleanSupplier cond) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        while (!cond.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                fail("timed out waiting for: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private static String post(int port, String path, String json) throws IOException, InterruptedException {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() / 100 != 2) {
+            fail("POST " + path + " to " + port + ": " + r.statusCode() + " " + r.body());
+        }
+        return r.body();
+    }
+
+    private static String get(int port, String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5))
+                .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException | InterruptedException e) {
+            return "(" + e + ")";
+        }
+    }
+
+    /** A base port with its 20 successors free on loopback (A: base..base+9, B: base+10..). */
+    private static int freePortBlock() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base = 20_000 + ThreadLocalRandom.current().nextInt(2000) * 10;
+            boolean free = true;
+            for (int p = base; p < base + 20 && free; p++) {
+                try (ServerSocket s = new ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
+                    s.setReuseAddress(true);
+                } catch (IOException e) {
+                    free = false;
+                }
+            }
+            if (free) {
+                return base;
+            }
+        }
+        throw new IOException("no block of 20 free ports on 127.0.0.1");
+    }
+}
