@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
     description = "A userspace multipath block driver, and a controller-pair array emulator to run it against.",
     subcommands = {HostCommands.Attach.class, HostCommands.Status.class, HostCommands.Policy.class,
         HostCommands.PathCommand.class, HostCommands.FailbackCommand.class, HostCommands.Detach.class,
-        HostCommands.PoliciesCommand.class, HostCommands.BridgesCommand.class, DeviceBench.class, EmuCommand.class})
+        HostCommands.PoliciesCommand.class, HostCommands.BridgesCommand.class, DeviceBench.class, EmuCommand.class, DemoCommand.class})
 public final class Jmpio implements Runnable {
     @Spec
     CommandSpec spec;

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.CRC32C;
 
 /**
  * A mixed random read/write workload whose every block carries its block number, a sequence number and a
@@ -18,7 +17,7 @@ import java.util.zip.CRC32C;
  * never hidden; the longest gap between completions is the stall.
  */
 public final class VerifiedWorkload implements AutoCloseable {
-    public static final int BLOCK = 4096;
+    public static final int BLOCK = BlockPattern.BLOCK;
 
     private final BlockDevice device;
     private final int workers;
@@ -47,30 +46,7 @@ public final class VerifiedWorkload implements AutoCloseable {
     }
 
     static byte[] content(long block, long seq) {
-        byte[] b = new byte[BLOCK];
-        SplittableRandom r = new SplittableRandom(block * 1_000_003L + seq);
-        for (int i = 16; i < BLOCK - 4; i += 8) {
-            long v = r.nextLong();
-            for (int k = 0; k < 8 && i + k < BLOCK - 4; k++) {
-                b[i + k] = (byte) (v >>> (8 * k));
-            }
-        }
-        put(b, 0, block);
-        put(b, 8, seq);
-        CRC32C crc = new CRC32C();
-        crc.update(b, 0, BLOCK - 4);
-        int c = (int) crc.getValue();
-        b[BLOCK - 4] = (byte) c;
-        b[BLOCK - 3] = (byte) (c >>> 8);
-        b[BLOCK - 2] = (byte) (c >>> 16);
-        b[BLOCK - 1] = (byte) (c >>> 24);
-        return b;
-    }
-
-    private static void put(byte[] b, int at, long v) {
-        for (int k = 0; k < 8; k++) {
-            b[at + k] = (byte) (v >>> (8 * k));
-        }
+        return BlockPattern.content(block, seq);
     }
 
     private void next(int worker, SplittableRandom rnd) {

@@ -929,6 +929,8 @@ public final class Controller {
                             destageLun(l);
                             l.store.force();
                             return IoResult.good(0, null);
+                        } catch (FencedException e) {
+                            return IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
                         } catch (IOException e) {
                             LOG.error("controller {}: flush of {} failed", id, l.record.name(), e);
                             return IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
@@ -1010,6 +1012,9 @@ public final class Controller {
         return CompletableFuture.supplyAsync(() -> {
             l.diskLock.lock();
             try {
+                if (fenced(l)) {
+                    return IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
+                }
                 for (Extent part : l.cache.overlapping(e.offset(), e.length())) {
                     if (part.slot() == e.slot()) {
                         writeToStore(l.store, part);
@@ -1026,6 +1031,27 @@ public final class Controller {
                 l.diskLock.unlock();
             }
         }, disk);
+    }
+
+    /**
+     * Whether this controller must not write the LUN's disk now: it does not own it, or it was frozen and has
+     * not yet re-read ownership (the peer may have taken over and written newer data to the shared drives).
+     * Checked under the disk lock right before every owner's disk write.
+     */
+    /** A disk write refused because this controller may no longer own the LUN (see {@link #fenced}). */
+    static final class FencedException extends IOException {
+        FencedException(String lun) {
+            super("not writing " + lun + ": ownership not confirmed");
+        }
+    }
+
+    private boolean fenced(Lun l) {
+        if (!l.owned() || timersStalled(clock.nanos())) {
+            LOG.warn("controller {}: not writing {} to disk: {}", id, l.record.name(),
+                l.owned() ? "timers stalled, ownership not re-read yet" : "not the owner any more");
+            return true;
+        }
+        return false;
     }
 
     private void invalidateBlocks(Lun l, Extent e) {
@@ -1046,6 +1072,9 @@ public final class Controller {
     private int destageLun(Lun l) throws IOException {
         l.diskLock.lock();
         try {
+            if (fenced(l)) {
+                throw new FencedException(l.record.name());
+            }
             List<Extent> dirty = l.cache.snapshot();
             if (dirty.isEmpty()) {
                 return 0;
@@ -1069,7 +1098,7 @@ public final class Controller {
 
     /** Background destage: everything the old journal segments hold reaches disk, then they are deleted. */
     private void destageCycle() {
-        if (state != State.RUNNING) {
+        if (state != State.RUNNING || timersStalled(clock.nanos())) {
             return;
         }
         try {
@@ -1092,6 +1121,10 @@ public final class Controller {
                 }
             }
             CacheJournal.delete(oldSegments);
+        } catch (FencedException e) {
+            synchronized (journalLock) {
+                journalDirty = true;
+            }
         } catch (Throwable t) {
             LOG.error("controller {}: destage failed; will retry", id, t);
             synchronized (journalLock) {
