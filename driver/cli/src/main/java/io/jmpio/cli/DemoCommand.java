@@ -162,9 +162,9 @@ final class DemoCommand implements Callable<Integer> {
                 load.phase = 1;
                 line(tty, String.format(Locale.ROOT, "%5.1f s  controller A killed", ms / 1000.0));
             }
-            if (killed && load.phase == 1 && activeController(device).equals("B")) {
+            if (killed && load.phase == 1 && activeController(device).equals("B") && groupLine(device).endsWith("active/optimized")) {
                 load.phase = 2;
-                line(tty, String.format(Locale.ROOT, "%5.1f s  failed over to controller B (%s)", ms / 1000.0, groupLine(device)));
+                line(tty, String.format(Locale.ROOT, "%5.1f s  failed over: controller B took over the LUN (%s)", ms / 1000.0, groupLine(device)));
             }
             if (!restored && ms >= restoreAt) {
                 restored = true;
