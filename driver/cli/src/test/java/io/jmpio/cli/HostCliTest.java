@@ -141,7 +141,7 @@ class HostCliTest {
         assertTrue(noLun.err().contains("--lun"), noLun.err());
         CliRun bridge = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--bridge", "tape");
         assertEquals(2, bridge.code());
-        assertTrue(bridge.err().contains("unknown bridge 'tape' (installed: fuse, nbd, or auto)"), bridge.err());
+        assertTrue(bridge.err().contains("unknown bridge 'tape' (installed: fuse, nbd, ublk, or auto)"), bridge.err());
         CliRun fb = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--failback", "sometimes", "--host-id", "h");
         assertEquals(1, fb.code());
         assertTrue(fb.err().contains("failback must be immediate, manual, followover or a number of seconds"), fb.err());
