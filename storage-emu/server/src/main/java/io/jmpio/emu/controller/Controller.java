@@ -41,6 +41,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -434,16 +435,22 @@ public final class Controller {
             long now = clock.nanos();
             if (timersStalled(now)) {
                 // This process was frozen (docker pause, SIGSTOP, a VM stall) or starved for longer than the
-                // peer waits: the peer may have taken our LUNs meanwhile. Re-read ownership before serving.
-                LOG.warn("controller {}: timers stalled {} ms (frozen?); re-reading ownership before serving", id,
-                    TimeUnit.NANOSECONDS.toMillis(now - lastTickNanos));
+                // peer waits: the peer may have taken our LUNs meanwhile. Re-read ownership before serving,
+                // and give the peer's mailbox a fresh grace period (our view of it is stale, not the peer dead).
+                Set<Integer> ownedBefore = ownedLunIds();
                 reloadMetadata();
-                monitor.restartObservation(now);
-                peerState = PeerState.PARTITIONED;
-                peerSynced = false;
+                monitor.graceAfterStall(now);
+                boolean fencedOut = !ownedLunIds().containsAll(ownedBefore);
+                LOG.warn("controller {}: timers stalled {} ms; ownership re-read: {}", id,
+                    TimeUnit.NANOSECONDS.toMillis(now - lastTickNanos),
+                    fencedOut ? "the peer took over meanwhile, this controller is fenced" : "unchanged");
+                if (fencedOut) {
+                    peerState = PeerState.PARTITIONED;
+                    peerSynced = false;
+                    monitor.restartObservation(now);
+                }
                 lastTickNanos = now;
                 recomputeAlua();
-                return;
             }
             lastTickNanos = now;
             mailbox.beat();
@@ -466,6 +473,16 @@ public final class Controller {
         } catch (Throwable t) {
             LOG.error("controller {}: timer tick failed", id, t);
         }
+    }
+
+    private Set<Integer> ownedLunIds() {
+        Set<Integer> ids = new java.util.HashSet<>();
+        for (Lun l : luns.values()) {
+            if (l.owned()) {
+                ids.add(l.record.id());
+            }
+        }
+        return ids;
     }
 
     /** When this controller's own timer last ran: a gap longer than the peer's timeout means a freeze. */

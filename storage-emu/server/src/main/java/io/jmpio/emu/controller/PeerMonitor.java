@@ -36,6 +36,14 @@ public final class PeerMonitor {
         lastMailboxChange = now;
     }
 
+    /**
+     * This controller's timers stalled (it was frozen or starved): what it last saw of the peer's mailbox is
+     * stale, so the peer gets a whole timeout from now before it can be found DEAD.
+     */
+    public synchronized void graceAfterStall(long now) {
+        lastMailboxChange = Math.max(lastMailboxChange, now);
+    }
+
     public synchronized void linkHeartbeat(long now) {
         lastLinkHeartbeat = now;
     }
