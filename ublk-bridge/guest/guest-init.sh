@@ -15,10 +15,10 @@ mount -t tmpfs -o size=75% tmpfs /upper
 mkdir -p /upper/u /upper/w
 mount -t overlay overlay -o lowerdir=/host,upperdir=/upper/u,workdir=/upper/w /newroot || { echo "guest: overlay failed"; poweroff -f; }
 for d in proc sys dev; do mount --move /$d /newroot/$d 2>/dev/null || mount --bind /$d /newroot/$d; done
-mkdir -p /newroot/share /newroot/tmp /newroot/run
+# /tmp and /run stay the overlay's (writes land in its tmpfs upper layer): a checkout under the host's /tmp
+# must stay visible.
+mkdir -p /newroot/share
 mount --move /share /newroot/share
-mount -t tmpfs tmpfs /newroot/tmp
-mount -t tmpfs tmpfs /newroot/run
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /newroot/dev/shm
