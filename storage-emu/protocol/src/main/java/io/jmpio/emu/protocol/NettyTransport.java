@@ -84,6 +84,29 @@ public final class NettyTransport implements AutoCloseable {
         return channelClass;
     }
 
+    /**
+     * Whether {@code executor} is an event loop of this transport's kind, so channels of this transport can
+     * be registered on it (bridges put their client connections on the device's own I/O loops).
+     */
+    public boolean canServeOn(java.util.concurrent.Executor executor) {
+        if (!(executor instanceof io.netty.channel.EventLoop)) {
+            return false;
+        }
+        io.netty.channel.EventLoopGroup parent = ((io.netty.channel.EventLoop) executor).parent();
+        if (!(parent instanceof io.netty.channel.IoEventLoopGroup)) {
+            return false;
+        }
+        io.netty.channel.IoEventLoopGroup g = (io.netty.channel.IoEventLoopGroup) parent;
+        switch (kind) {
+            case "io_uring":
+                return g.isIoType(io.netty.channel.uring.IoUringIoHandler.class);
+            case "epoll":
+                return g.isIoType(io.netty.channel.epoll.EpollIoHandler.class);
+            default:
+                return g.isIoType(io.netty.channel.nio.NioIoHandler.class);
+        }
+    }
+
     /** The server channel class for Unix domain sockets on this transport. */
     public Class<? extends ServerChannel> serverDomainChannelClass() {
         switch (kind) {

@@ -51,10 +51,15 @@ final class NbdServer implements KernelBridge {
         if (unix && socketFile.toString().isEmpty()) {
             throw new IllegalArgumentException("nbd listen address 'unix:' has no path");
         }
-        NettyTransport transport = NettyTransport.create("jmpio-nbd", Math.max(1, device.queueCount()));
+        NettyTransport transport = NettyTransport.create("jmpio-nbd", 1);
         ChannelGroup clients = new DefaultChannelGroup("nbd-clients", GlobalEventExecutor.INSTANCE);
         String description = "jmpio multipath device " + device.info().name() + " (wwid " + device.info().wwid() + ")";
-        ServerBootstrap b = new ServerBootstrap().group(transport.group())
+        // Connections live on the device's own I/O loops when they are of this transport's kind: a request
+        // then goes to the wire, and its reply back to the client, without changing threads.
+        java.util.concurrent.Executor deviceLoop = device.queueExecutor(0);
+        io.netty.channel.EventLoopGroup childGroup = transport.canServeOn(deviceLoop)
+            ? ((io.netty.channel.EventLoop) deviceLoop).parent() : transport.group();
+        ServerBootstrap b = new ServerBootstrap().group(transport.group(), childGroup)
             .channel(unix ? transport.serverDomainChannelClass() : transport.serverChannelClass())
             .childHandler(new ChannelInitializer<Channel>() {
                 @Override
