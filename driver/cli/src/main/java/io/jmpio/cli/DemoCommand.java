@@ -116,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
         MultipathDevice device = MultipathDevice.open(new MultipathConfig().portal(array.controller("A").portAddresses().get(0))
             .lun("lun0").name("demo").hostId("jmpio-demo").policy(policy).ioQueues(2));
         cleanup.device = device;
-        waitFor(() -> pathsUp(device) == 4, 15_000);
+        waitFor(() -> device.pathsUp() == 4, 15_000);
 
         Map<String, String> options = new LinkedHashMap<>();
         switch (provider.name()) {
@@ -162,9 +162,9 @@ final class DemoCommand implements Callable<Integer> {
                 load.phase = 1;
                 line(tty, String.format(Locale.ROOT, "%5.1f s  controller A killed", ms / 1000.0));
             }
-            if (killed && load.phase == 1 && activeController(device).equals("B") && groupLine(device).endsWith("active/optimized")) {
+            if (killed && load.phase == 1 && device.activeController().equals("B") && device.activeAlua().equals("active/optimized")) {
                 load.phase = 2;
-                line(tty, String.format(Locale.ROOT, "%5.1f s  failed over: controller B took over the LUN (%s)", ms / 1000.0, groupLine(device)));
+                line(tty, String.format(Locale.ROOT, "%5.1f s  failed over: controller B took over the LUN (its paths %s)", ms / 1000.0, device.activeAlua()));
             }
             if (!restored && ms >= restoreAt) {
                 restored = true;
@@ -173,7 +173,7 @@ final class DemoCommand implements Callable<Integer> {
                 load.phase = 3;
                 line(tty, String.format(Locale.ROOT, "%5.1f s  controller A restored", ms / 1000.0));
             }
-            if (restored && load.phase == 3 && activeController(device).equals("A") && pathsUp(device) == 4) {
+            if (restored && load.phase == 3 && device.activeController().equals("A") && device.pathsUp() == 4) {
                 load.phase = 4;
                 line(tty, String.format(Locale.ROOT, "%5.1f s  failed back to controller A, all 4 paths up", ms / 1000.0));
             }
@@ -260,45 +260,6 @@ final class DemoCommand implements Callable<Integer> {
 
     private void line(boolean tty, String text) {
         out.println((tty ? "\r\u001b[K" : "") + text);
-    }
-
-    static int pathsUp(MultipathDevice d) {
-        int n = 0;
-        for (Object g : (List<?>) d.status().get("groups")) {
-            if (!"marginal".equals(((Map<?, ?>) g).get("group"))) {
-                for (Object p : (List<?>) ((Map<?, ?>) g).get("paths")) {
-                    if ("up".equals(((Map<?, ?>) p).get("health"))) {
-                        n++;
-                    }
-                }
-            }
-        }
-        return n;
-    }
-
-    static String activeController(MultipathDevice d) {
-        Map<String, Object> st = d.status();
-        Object active = st.get("activeGroup");
-        if (((Number) st.get("usablePaths")).intValue() == 0) {
-            return "none";
-        }
-        for (Object g : (List<?>) st.get("groups")) {
-            if (active.equals(((Map<?, ?>) g).get("group"))) {
-                return String.valueOf(((Map<?, ?>) g).get("controller"));
-            }
-        }
-        return "none";
-    }
-
-    private static String groupLine(MultipathDevice d) {
-        Map<String, Object> st = d.status();
-        for (Object g : (List<?>) st.get("groups")) {
-            Map<?, ?> gm = (Map<?, ?>) g;
-            if (st.get("activeGroup").equals(gm.get("group"))) {
-                return "group " + gm.get("group") + " " + gm.get("alua");
-            }
-        }
-        return "";
     }
 
     private static void waitFor(java.util.function.BooleanSupplier cond, long millis) throws InterruptedException {

@@ -112,7 +112,7 @@ final class DeviceBench implements java.util.concurrent.Callable<Integer> {
     static void waitForPaths(MultipathDevice d, int n) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 15_000;
         while (System.currentTimeMillis() < deadline) {
-            if (d.status().toString().split("health=up", -1).length - 1 >= n) {
+            if (d.pathsUp() >= n) {
                 return;
             }
             Thread.sleep(50);

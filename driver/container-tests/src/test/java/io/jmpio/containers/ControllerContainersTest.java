@@ -86,7 +86,7 @@ class ControllerContainersTest {
         device = MultipathDevice.open(new MultipathConfig().portal("127.0.0.1:" + (basePort + 2)).lun("lun0")
             .hostId("container-test").ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500)
             .scanIntervalMillis(500));
-        await("4 paths up", 30_000, () -> pathsUp() == 4);
+        await("4 paths up", 30_000, () -> device.pathsUp() == 4);
         workload = new VerifiedWorkload(device, 8, 4096);
         Thread.sleep(1000);
         assertTrue(workload.completed.get() > 0, "workload runs");
@@ -129,13 +129,13 @@ class ControllerContainersTest {
     void killedOwnerLosesNothingAndFailsBackWhenRestarted() throws Exception {
         workload.resetStall();
         docker().killContainerCmd(a.getContainerId()).exec();
-        await("I/O on B", 15_000, () -> activeController().equals("B"));
+        await("I/O on B", 15_000, () -> device.activeController().equals("B"));
         Thread.sleep(1500);
         long stall = workload.longestStallMillis();
         double p99 = workload.latencyMillis(99);
         assertClean("after docker kill A");
         docker().startContainerCmd(a.getContainerId()).exec();
-        await("A back, owning again, 4 paths up", 60_000, () -> pathsUp() == 4 && activeController().equals("A"));
+        await("A back, owning again, 4 paths up", 60_000, () -> device.pathsUp() == 4 && device.activeController().equals("A"));
         Thread.sleep(1000);
         finish("kill", stall, p99);
     }
@@ -143,16 +143,16 @@ class ControllerContainersTest {
     @Test
     void pausedOwnerIsDetectedByTimeoutAndFailedOver() throws Exception {
         post(basePort + 10, "/luns/lun0/move", "{\"owner\":\"B\"}");
-        await("I/O on B", 15_000, () -> activeController().equals("B"));
+        await("I/O on B", 15_000, () -> device.activeController().equals("B"));
         workload.resetStall();
         docker().pauseContainerCmd(b.getContainerId()).exec();
-        await("I/O on A", 20_000, () -> activeController().equals("A"));
+        await("I/O on A", 20_000, () -> device.activeController().equals("A"));
         Thread.sleep(1500);
         long stall = workload.longestStallMillis();
         double p99 = workload.latencyMillis(99);
         assertClean("after docker pause B");
         docker().unpauseContainerCmd(b.getContainerId()).exec();
-        await("B's paths back", 60_000, () -> pathsUp() == 4);
+        await("B's paths back", 60_000, () -> device.pathsUp() == 4);
         finish("pause", stall, p99);
     }
 
@@ -161,15 +161,15 @@ class ControllerContainersTest {
         workload.resetStall();
         String port = "127.0.0.1:" + (basePort + 3);
         post(basePort, "/faults", "{\"verb\":\"port-down\",\"target\":\"" + port + "\"}");
-        await("only A1 down", 10_000, () -> pathsUp() == 3 && !pathUp("A1"));
+        await("only A1 down", 10_000, () -> device.pathsUp() == 3 && !pathUp("A1"));
         assertTrue(pathUp("A0") && pathUp("B0") && pathUp("B1"), "the other paths stay up: " + device.status());
-        assertEquals("A", activeController(), "no failover for one port");
+        assertEquals("A", device.activeController(), "no failover for one port");
         Thread.sleep(1000);
         long stall = workload.longestStallMillis();
         double p99 = workload.latencyMillis(99);
         assertClean("with A1 down");
         post(basePort, "/faults", "{\"verb\":\"port-up\",\"target\":\"" + port + "\"}");
-        await("A1 back", 10_000, () -> pathsUp() == 4);
+        await("A1 back", 10_000, () -> device.pathsUp() == 4);
         finish("port-down", stall, p99);
     }
 
@@ -184,7 +184,7 @@ class ControllerContainersTest {
         String owners = get(basePort, "/luns") + get(basePort + 10, "/luns");
         LOG.info("owners seen by A then B during the partition: {}", owners.replaceAll("\\s+", " "));
         post(basePort, "/faults", "{\"verb\":\"heal\",\"target\":\"link\"}");
-        await("4 paths up after healing", 60_000, () -> pathsUp() == 4);
+        await("4 paths up after healing", 60_000, () -> device.pathsUp() == 4);
         finish("partition", stall, p99);
     }
 
@@ -222,22 +222,8 @@ class ControllerContainersTest {
         return all;
     }
 
-    private int pathsUp() {
-        return (int) paths().stream().filter(p -> "up".equals(((Map<?, ?>) p).get("health"))).count();
-    }
-
     private boolean pathUp(String id) {
         return paths().stream().anyMatch(p -> id.equals(((Map<?, ?>) p).get("id")) && "up".equals(((Map<?, ?>) p).get("health")));
-    }
-
-    private String activeController() {
-        Object active = device.status().get("activeGroup");
-        for (Object g : (List<?>) device.status().get("groups")) {
-            if (active.equals(((Map<?, ?>) g).get("group")) && ((Number) device.status().get("usablePaths")).intValue() > 0) {
-                return String.valueOf(((Map<?, ?>) g).get("controller"));
-            }
-        }
-        return "none";
     }
 
     private static void await(String what, long millis, BooleanSupplier cond) throws InterruptedException {

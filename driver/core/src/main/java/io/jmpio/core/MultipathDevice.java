@@ -826,6 +826,29 @@ public final class MultipathDevice implements BlockDevice {
 
     private volatile Map<String, Object> bridge;
 
+    /** Paths the checker finds answering now (marginal ones included). */
+    public int pathsUp() {
+        int n = 0;
+        for (Path p : paths) {
+            if (p.health == Path.Health.UP) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The controller whose paths carry I/O now ("A", "B"), or "none" while no path is usable. */
+    public String activeController() {
+        Topology t = topology;
+        return t.usable.length == 0 ? "none" : t.usable[0].controller;
+    }
+
+    /** The ALUA state of the paths carrying I/O ("active/optimized", ...), or "none". */
+    public String activeAlua() {
+        Topology t = topology;
+        return t.usable.length == 0 || t.activeState == null ? "none" : t.activeState.label();
+    }
+
     /** What serves this device to the kernel or clients (name, location, details), shown in status. */
     public void bridgeAttached(Map<String, Object> description) {
         bridge = description == null ? null : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(description));

@@ -58,7 +58,7 @@ class NbdBridgeTest {
 
     private void awaitPaths(int n) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 15_000;
-        while (device.status().toString().split("health=up", -1).length - 1 < n) {
+        while (device.pathsUp() < n) {
             if (System.currentTimeMillis() > deadline) {
                 throw new AssertionError("paths did not come up: " + device.status());
             }

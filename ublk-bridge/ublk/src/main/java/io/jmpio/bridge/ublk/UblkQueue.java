@@ -47,6 +47,8 @@ final class UblkQueue implements Runnable {
     private volatile boolean stopping;
     private volatile String failure;
     private int abortedCount;
+    /** Loop turns spent stopping with fetches not yet aborted by the kernel. */
+    private int stopWaits;
     private int efd = -1;
     private IoUring ring;
     private Pointer descriptors;
@@ -142,8 +144,6 @@ final class UblkQueue implements Runnable {
             }
         }
     }
-
-    private int stopWaits;
 
     private boolean anyInDevice() {
         for (boolean b : inDevice) {
