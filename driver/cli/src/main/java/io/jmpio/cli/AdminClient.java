@@ -18,9 +18,37 @@ final class AdminClient {
     static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<String> candidates;
+    private final String bearer;
 
-    AdminClient(String admin) throws IOException {
+    /**
+     * {@code admin}: one endpoint, else every controller in the state file. {@code tokenFile}: the array's
+     * admin token, else the one the state file names, else {@code admin.token} in the default data directory.
+     */
+    AdminClient(String admin, Path tokenFile) throws IOException {
         this.candidates = admin != null ? List.of(admin) : fromStateFile(StateDir.emuStateFile());
+        this.bearer = "Bearer " + readToken(tokenFile);
+    }
+
+    private static String readToken(Path given) throws IOException {
+        Path f = given;
+        if (f == null && Files.exists(StateDir.emuStateFile())) {
+            String named = JSON.readTree(StateDir.emuStateFile().toFile()).path("adminTokenFile").asText("");
+            if (!named.isEmpty()) {
+                f = Path.of(named);
+            }
+        }
+        if (f == null) {
+            f = StateDir.emuDataDir().resolve("admin.token");
+        }
+        if (!Files.isReadable(f)) {
+            throw new IOException("no admin token: " + f + " is missing or unreadable (give --token-file PATH; the "
+                + "array writes admin.token into its data directory, readable by the account that started it)");
+        }
+        String t = Files.readString(f).strip();
+        if (t.isEmpty() || t.length() > 4096 || !t.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw new IOException("admin token file " + f + " does not hold a token");
+        }
+        return t;
     }
 
     private static List<String> fromStateFile(Path f) throws IOException {
@@ -53,14 +81,26 @@ final class AdminClient {
     /** Tries each candidate endpoint in turn; the first that answers decides. */
     private JsonNode send(String method, String path, Object body) throws IOException {
         IOException last = null;
-        for (String admin : candidates) {
+        List<String> todo = new ArrayList<>(candidates);
+        for (int i = 0; i < todo.size() && i < 4; i++) {
+            String admin = todo.get(i);
             try {
                 HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + admin + path))
-                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json");
+                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                    .header("Authorization", bearer);
                 b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
                 HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
                 JsonNode answer = JSON.readTree(r.body());
+                if (r.statusCode() == 503) {
+                    // that controller is down (or busy): its partner answers for the array
+                    String redirect = answer.path("redirect").asText("");
+                    if (!redirect.isEmpty() && !todo.contains(redirect)) {
+                        todo.add(i + 1, redirect);
+                    }
+                    last = new IOException(answer.path("error").asText("admin endpoint " + admin + " unavailable"));
+                    continue;
+                }
                 if (r.statusCode() != 200) {
                     throw new AdminError(answer.path("error").asText("admin endpoint answered HTTP " + r.statusCode()));
                 }

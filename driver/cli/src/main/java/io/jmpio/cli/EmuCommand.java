@@ -59,8 +59,29 @@ final class EmuCommand implements Runnable {
         @Option(names = "--peer", paramLabel = "HOST:PORT", description = "The peer controller's link address (with --controller)")
         String peer;
 
-        @Option(names = "--listen", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Listen address (default: ${DEFAULT-VALUE})")
+        @Option(names = "--listen", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Front-end (host) ports' listen address (default: ${DEFAULT-VALUE})")
         String listen;
+
+        @Option(names = "--admin-listen", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Admin endpoints' listen address, separate from --listen (default: ${DEFAULT-VALUE})")
+        String adminListen;
+
+        @Option(names = "--link-listen", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Inter-controller link's listen address, separate from --listen (default: ${DEFAULT-VALUE})")
+        String linkListen;
+
+        @Option(names = "--link-secret-file", paramLabel = "PATH", description = "Secret both controllers share to authenticate the link, mode 0600 (default: link.secret in the data directory, created at first start)")
+        Path linkSecretFile;
+
+        @Option(names = "--admin-token-file", paramLabel = "PATH", description = "Bearer token of the admin endpoints, mode 0600 (default: admin.token in the data directory, created at first start)")
+        Path adminTokenFile;
+
+        @Option(names = "--link-tls-cert", paramLabel = "PEM", description = "This controller's certificate for TLS on the link (with --link-tls-key and --link-tls-ca)")
+        Path linkTlsCert;
+
+        @Option(names = "--link-tls-key", paramLabel = "PEM", description = "Its private key (PKCS#8, unencrypted, mode 0600)")
+        Path linkTlsKey;
+
+        @Option(names = "--link-tls-ca", paramLabel = "PEM", description = "The authority that signed both controllers' certificates")
+        Path linkTlsCa;
 
         @Option(names = "--base-port", paramLabel = "N", defaultValue = "7400", description = "Controller A uses N (admin), N+1 (link), N+2.. (ports); B the same from N+10; 0 = ephemeral (default: ${DEFAULT-VALUE})")
         int basePort;
@@ -117,6 +138,8 @@ final class EmuCommand implements Runnable {
             }
             PrintWriter out = spec.commandLine().getOut();
             out.printf("jmpio emulator serving (transport %s, data %s)%n", array.transportKind(), dir);
+            out.printf("  admin token: %s (the jmpio emu commands read it; send it as 'Authorization: Bearer ...')%n",
+                cfg.adminTokenFile().toAbsolutePath());
             for (JsonNode c : AdminClient.JSON.valueToTree(array.readyInfo()).path("controllers")) {
                 out.printf("  controller %s: admin %s, ports %s%n", c.path("id").asText(), c.path("admin").asText(),
                     c.path("ports"));
@@ -129,7 +152,9 @@ final class EmuCommand implements Runnable {
         ArrayConfig config() {
             ArrayConfig cfg = new ArrayConfig()
                 .dataDir(dataDir != null ? dataDir : StateDir.emuDataDir())
-                .listenAddress(listen).basePort(basePort).portsPerController(ports).linkChannels(linkChannels)
+                .listenAddress(listen).adminListenAddress(adminListen).linkListenAddress(linkListen)
+                .linkSecretFile(linkSecretFile).adminTokenFile(adminTokenFile).linkTls(linkTlsCert, linkTlsKey, linkTlsCa)
+                .basePort(basePort).portsPerController(ports).linkChannels(linkChannels)
                 .heartbeatIntervalMillis(heartbeatInterval).heartbeatTimeoutMillis(heartbeatTimeout)
                 .failback(failback).failbackDelayMillis(failbackDelay)
                 .autoTransferThreshold(autoTransferThreshold).autoTransferWindowMillis(autoTransferWindow)
@@ -170,12 +195,15 @@ final class EmuCommand implements Runnable {
         @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
         String admin;
 
+        @Option(names = "--token-file", paramLabel = "PATH", description = "The array's admin token (default: the one the state file names, else admin.token in the default data directory)")
+        Path tokenFile;
+
         @Option(names = "--json", description = "Print the status document as JSON")
         boolean json;
 
         @Override
         public Integer call() throws IOException {
-            JsonNode s = new AdminClient(admin).get("/status");
+            JsonNode s = new AdminClient(admin, tokenFile).get("/status");
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(AdminClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
@@ -229,6 +257,9 @@ final class EmuCommand implements Runnable {
         @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
         String admin;
 
+        @Option(names = "--token-file", paramLabel = "PATH", description = "The array's admin token (default: the one the state file names, else admin.token in the default data directory)")
+        Path tokenFile;
+
         @Parameters(index = "0", paramLabel = "ACTION", description = "list | create NAME SIZE [OWNER] [BACKEND] | delete NAME | resize NAME SIZE | move NAME OWNER | hosts NAME [HOST...]")
         String action;
 
@@ -237,7 +268,7 @@ final class EmuCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            AdminClient c = new AdminClient(admin);
+            AdminClient c = new AdminClient(admin, tokenFile);
             PrintWriter out = spec.commandLine().getOut();
             JsonNode r;
             switch (action) {
@@ -300,6 +331,9 @@ final class EmuCommand implements Runnable {
         @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
         String admin;
 
+        @Option(names = "--token-file", paramLabel = "PATH", description = "The array's admin token (default: the one the state file names, else admin.token in the default data directory)")
+        Path tokenFile;
+
         @Parameters(index = "0", paramLabel = "VERB")
         String verb;
 
@@ -341,7 +375,7 @@ final class EmuCommand implements Runnable {
                     throw new CommandLine.ParameterException(spec.commandLine(), "unknown fault '" + verb
                         + "' (kill, pause, resume, restart, port-down, port-up, latency, flaky, partition, heal)");
             }
-            JsonNode r = new AdminClient(admin).post("/faults", body);
+            JsonNode r = new AdminClient(admin, tokenFile).post("/faults", body);
             spec.commandLine().getOut().println(r.path("done").asText(r.toString()));
             return 0;
         }

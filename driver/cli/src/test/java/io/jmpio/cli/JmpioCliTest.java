@@ -10,6 +10,7 @@ import io.jmpio.emu.controller.Controller;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,22 +47,54 @@ class JmpioCliTest {
         try (ArrayServer a = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50)
                 .heartbeatTimeoutMillis(300).lun(LunSpec.parse("lun0:16M:A", "A", "file")))) {
             String adminB = a.controller("B").adminAddress();
+            String adminA = a.controller("A").adminAddress();
+            String token = dir.resolve("admin.token").toString();
             Thread.sleep(500);
-            CliRun json = CliRun.run("emu", "status", "--admin", adminB, "--json");
+            CliRun json = CliRun.run("emu", "status", "--admin", adminB, "--token-file", token, "--json");
             assertEquals(0, json.code(), json.err());
             assertTrue(json.out().contains("\"answeredBy\" : \"B\"") && json.out().contains("active/optimized"), json.out());
-            CliRun text = CliRun.run("emu", "status", "--admin", adminB);
+            CliRun text = CliRun.run("emu", "status", "--admin", adminB, "--token-file", token);
             assertTrue(text.out().contains("LUN lun0") && text.out().contains("controller A"), text.out());
-            assertEquals(0, CliRun.run("emu", "lun", "--admin", adminB, "create", "scratch", "4M", "B", "memory").code());
-            CliRun dup = CliRun.run("emu", "lun", "--admin", adminB, "create", "scratch", "4M");
+            assertEquals(0, CliRun.run("emu", "lun", "--admin", adminB, "--token-file", token, "create", "scratch", "4M", "B", "memory").code());
+            CliRun dup = CliRun.run("emu", "lun", "--admin", adminB, "--token-file", token, "create", "scratch", "4M");
             assertEquals(1, dup.code());
             assertTrue(dup.err().contains("already exists"), dup.err());
-            assertEquals(0, CliRun.run("emu", "fault", "--admin", adminB, "latency", a.controller("A").portAddresses().get(0), "5").code());
-            CliRun noPort = CliRun.run("emu", "fault", "--admin", adminB, "port-down", "127.0.0.1:1");
+            assertEquals(0, CliRun.run("emu", "fault", "--admin", adminB, "--token-file", token, "latency", a.controller("A").portAddresses().get(0), "5").code());
+            CliRun noPort = CliRun.run("emu", "fault", "--admin", adminB, "--token-file", token, "port-down", "127.0.0.1:1");
             assertEquals(1, noPort.code());
             assertTrue(noPort.err().contains("no front-end port 127.0.0.1:1"), noPort.err());
-            assertEquals(0, CliRun.run("emu", "fault", "--admin", adminB, "kill", "A").code());
+            assertEquals(0, CliRun.run("emu", "fault", "--admin", adminB, "--token-file", token, "kill", "A").code());
             assertEquals(Controller.State.KILLED, a.controller("A").state());
+
+            // management survives the kill: every verb through B, and A's endpoint sends the client on to B
+            for (String admin : List.of(adminB, adminA)) {
+                CliRun list = CliRun.run("emu", "lun", "--admin", admin, "--token-file", token, "list");
+                assertEquals(0, list.code(), list.err());
+                assertTrue(list.out().contains("lun0") && list.out().contains("scratch"), admin + ": " + list.out());
+                CliRun st = CliRun.run("emu", "status", "--admin", admin, "--token-file", token, "--json");
+                assertEquals(0, st.code(), st.err());
+                assertTrue(st.out().contains("\"answeredBy\" : \"B\""), admin + ": " + st.out());
+            }
+            String[][] verbs = {
+                {"lun", "create", "after", "4M", "B", "memory"},
+                {"lun", "resize", "after", "8M"},
+                {"lun", "hosts", "after", "host1"},
+                {"lun", "move", "scratch", "B"},
+                {"lun", "delete", "after"},
+                {"fault", "latency", a.controller("B").portAddresses().get(0), "0"},
+                {"fault", "restart", "A"},
+            };
+            for (String[] v : verbs) {
+                List<String> cmd = new java.util.ArrayList<>(List.of("emu", v[0], "--admin", adminA, "--token-file", token));
+                cmd.addAll(List.of(v).subList(1, v.length));
+                CliRun r = CliRun.run(cmd.toArray(new String[0]));
+                assertEquals(0, r.code(), String.join(" ", v) + ": " + r.err());
+            }
+            assertEquals(Controller.State.RUNNING, a.controller("A").state());
+            CliRun noToken = CliRun.run("emu", "status", "--admin", adminB, "--token-file", dir.resolve("array.json").toString());
+            assertEquals(1, noToken.code());
+            assertTrue(noToken.err().contains("does not hold a token") || noToken.err().contains("wrong admin token"),
+                noToken.err());
         }
     }
 }

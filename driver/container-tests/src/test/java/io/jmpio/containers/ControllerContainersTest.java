@@ -238,9 +238,9 @@ class ControllerContainersTest {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private static String post(int port, String path, String json) throws IOException, InterruptedException {
+    private String post(int port, String path, String json) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+            .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json").header("Authorization", bearer())
             .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() / 100 != 2) {
             fail("POST " + path + " to " + port + ": " + r.statusCode() + " " + r.body());
@@ -248,10 +248,15 @@ class ControllerContainersTest {
         return r.body();
     }
 
-    private static String get(int port, String path) {
+    /** The array's admin token, created by the first controller in the shared data directory. */
+    private String bearer() throws IOException {
+        return "Bearer " + Files.readString(data.resolve("admin.token")).strip();
+    }
+
+    private String get(int port, String path) {
         try {
             return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5))
-                .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+                .header("Authorization", bearer()).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException | InterruptedException e) {
             return "(" + e + ")";
         }

@@ -290,7 +290,8 @@ class EmulatorTest {
             ObjectMapper json = new ObjectMapper();
             for (String c : List.of("A", "B")) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://"
-                    + a.controller(c).adminAddress() + "/status")).build(), HttpResponse.BodyHandlers.ofString());
+                    + a.controller(c).adminAddress() + "/status")).header("Authorization", Harness.bearer(dir)).build(),
+                    HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, r.statusCode());
                 JsonNode s = json.readTree(r.body());
                 assertEquals(c, s.path("answeredBy").asText());
@@ -306,12 +307,14 @@ class EmulatorTest {
                 assertEquals("active/non-optimized", lun.path("alua").path(port(a, "B", 1)).asText());
             }
             HttpResponse<String> bad = http.send(HttpRequest.newBuilder(URI.create("http://"
-                + a.controller("B").adminAddress() + "/faults")).POST(HttpRequest.BodyPublishers.ofString(
+                + a.controller("B").adminAddress() + "/faults")).header("Authorization", Harness.bearer(dir))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
                 "{\"verb\":\"explode\"}")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(400, bad.statusCode());
             assertTrue(bad.body().contains("unknown fault 'explode'"), bad.body());
             HttpResponse<String> kill = http.send(HttpRequest.newBuilder(URI.create("http://"
-                + a.controller("B").adminAddress() + "/faults")).POST(HttpRequest.BodyPublishers.ofString(
+                + a.controller("B").adminAddress() + "/faults")).header("Authorization", Harness.bearer(dir))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
                 "{\"verb\":\"kill\",\"target\":\"A\"}")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, kill.statusCode(), kill.body());
             assertEquals(io.jmpio.emu.controller.Controller.State.KILLED, a.controller("A").state());

@@ -33,6 +33,11 @@ final class Harness {
             .lun(LunSpec.parse("lun0:64M:A", "A", "file"));
     }
 
+    /** The Authorization header value for the admin endpoints of the array in {@code dir}. */
+    static String bearer(Path dir) throws IOException {
+        return "Bearer " + java.nio.file.Files.readString(dir.resolve("admin.token")).strip();
+    }
+
     static String port(ArrayServer a, String controller, int i) {
         return a.controller(controller).portAddresses().get(i);
     }

@@ -3,16 +3,13 @@ package io.jmpio.emu.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
 import io.jmpio.emu.array.LunSpec;
 import io.jmpio.emu.controller.Controller;
+import io.jmpio.emu.protocol.NettyTransport;
 import io.jmpio.emu.store.BackingStores;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,11 +47,12 @@ public final class AdminServer {
 
     private final ArrayServer array;
     private final Controller controller;
-    private final HttpServer http;
+    private final String bearer;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private AdminHttpServer http;
 
     /** An admin request that fails with an HTTP status. */
-    static final class AdminException extends Exception {
+    static class AdminException extends Exception {
         final int code;
 
         AdminException(int code, String message) {
@@ -64,48 +61,38 @@ public final class AdminServer {
         }
     }
 
-    private AdminServer(ArrayServer array, Controller controller, HttpServer http) {
+    private AdminServer(ArrayServer array, Controller controller, byte[] token) {
         this.array = array;
         this.controller = controller;
-        this.http = http;
+        this.bearer = "Bearer " + new String(token, java.nio.charset.StandardCharsets.US_ASCII);
     }
 
-    public static AdminServer start(ArrayServer array, Controller controller, String host, int port) throws IOException {
-        HttpServer http;
-        try {
-            http = HttpServer.create(new InetSocketAddress(host, port), 64);
-        } catch (IOException e) {
-            throw new IOException("controller " + controller.id() + ": cannot listen for admin requests on " + host + ":"
-                + port + ": " + e.getMessage(), e);
-        }
-        AdminServer s = new AdminServer(array, controller, http);
-        http.createContext("/", s::handle);
-        http.setExecutor(Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "jmpio-" + controller.id() + "-admin");
-            t.setDaemon(true);
-            return t;
-        }));
-        http.start();
+    /** Listens on {@code host:port}; every request must carry {@code token} (see {@link AdminHttpServer}). */
+    public static AdminServer start(ArrayServer array, Controller controller, NettyTransport transport, String host,
+                                    int port, byte[] token) throws IOException {
+        AdminServer s = new AdminServer(array, controller, token);
+        s.http = new AdminHttpServer(controller.id(), transport, host, port, token, s::handle);
         return s;
     }
 
     public String address() {
-        return http.getAddress().getHostString() + ":" + http.getAddress().getPort();
+        InetSocketAddress a = http.address();
+        String h = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+        return (h.contains(":") ? "[" + h + "]" : h) + ":" + a.getPort();
     }
 
     public void stop() {
-        http.stop(0);
-        ((java.util.concurrent.ExecutorService) http.getExecutor()).shutdownNow();
+        http.stop();
     }
 
-    private void handle(HttpExchange ex) throws IOException {
+    private AdminHttpServer.Answer handle(String method, String uri, byte[] rawBody, boolean forwarded) {
         int code = 200;
         Object answer;
         try {
-            answer = route(ex);
+            answer = route(method, uri, rawBody, forwarded);
         } catch (AdminException e) {
             code = e.code;
-            answer = Map.of("error", e.getMessage());
+            answer = e instanceof ControllerDown ? ((ControllerDown) e).document() : Map.of("error", e.getMessage());
         } catch (NoSuchFileException e) {
             code = 404;
             answer = Map.of("error", e.getMessage());
@@ -115,31 +102,53 @@ public final class AdminServer {
         } catch (IOException e) {
             code = 409;
             answer = Map.of("error", e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.error("admin request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-            code = 500;
-            answer = Map.of("error", String.valueOf(e));
         }
-        byte[] body = JSON.writeValueAsBytes(answer);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(code, body.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(body);
+        try {
+            return new AdminHttpServer.Answer(code, JSON.writeValueAsBytes(answer));
+        } catch (IOException e) {
+            return new AdminHttpServer.Answer(500, AdminHttpServer.error("cannot encode the answer: " + e));
         }
     }
 
-    private Object route(HttpExchange ex) throws IOException, AdminException {
-        String method = ex.getRequestMethod();
-        String path = ex.getRequestURI().getPath();
+    /** This endpoint's controller is down: the client is told so, and where its partner answers. */
+    static final class ControllerDown extends AdminException {
+        final String redirect;
+
+        ControllerDown(String message, String redirect) {
+            super(503, message);
+            this.redirect = redirect;
+        }
+
+        Map<String, Object> document() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("error", getMessage());
+            if (redirect != null) {
+                m.put("redirect", redirect);
+            }
+            return m;
+        }
+    }
+
+    private Object route(String method, String uri, byte[] rawBody, boolean forwarded) throws IOException, AdminException {
+        String path = URI.create(uri).getPath();
+        if (path == null) {
+            throw new AdminException(400, "malformed request path");
+        }
         List<String> parts = new ArrayList<>();
         for (String p : path.split("/")) {
             if (!p.isEmpty()) {
                 parts.add(java.net.URLDecoder.decode(p, java.nio.charset.StandardCharsets.UTF_8));
             }
         }
-        JsonNode body = readBody(ex);
-        boolean forwarded = ex.getRequestHeaders().containsKey(FORWARDED);
+        JsonNode body = readBody(rawBody);
         String head = parts.isEmpty() ? "" : parts.get(0);
+        if (!head.equals("faults") && !controller.serving()) {
+            // faults act on the array (restart this controller, say); everything else needs a live controller
+            String peer = peerAdminAddressIfServing();
+            throw new ControllerDown("controller " + controller.id() + " is " + controller.state().name().toLowerCase()
+                + (peer != null ? "; ask controller " + ArrayConfig.peerOf(controller.id()) + " at " + peer
+                : "; its partner's endpoint is not known here"), peer);
+        }
         switch (method + " " + head + "/" + parts.size()) {
             case "GET status/1":
                 return arrayStatus();
@@ -163,9 +172,17 @@ public final class AdminServer {
         }
     }
 
-    private static JsonNode readBody(HttpExchange ex) throws AdminException {
-        try (InputStream in = ex.getRequestBody()) {
-            byte[] b = in.readAllBytes();
+    /** The partner's admin address when it is known to be serving (in this process, or alive over the link). */
+    private String peerAdminAddressIfServing() {
+        Controller local = array.controller(ArrayConfig.peerOf(controller.id()));
+        if (local != null) {
+            return local.serving() ? local.adminAddress() : null;
+        }
+        return controller.peerAdminAddress();
+    }
+
+    private static JsonNode readBody(byte[] b) throws AdminException {
+        try {
             if (b.length == 0) {
                 return JSON.createObjectNode();
             }
@@ -351,6 +368,7 @@ public final class AdminServer {
         try {
             HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + peer + path)).timeout(Duration.ofSeconds(40))
                 .header(FORWARDED, controller.id()).header("Content-Type", "application/json")
+                .header("Authorization", bearer)
                 .method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build();
             HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
             JsonNode answer = JSON.readTree(resp.body());
@@ -375,7 +393,7 @@ public final class AdminServer {
         if (peer != null) {
             try {
                 HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + peer + "/local-status"))
-                    .timeout(Duration.ofSeconds(1)).GET().build();
+                    .timeout(Duration.ofSeconds(1)).header("Authorization", bearer).GET().build();
                 HttpResponse<byte[]> resp = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
                 if (resp.statusCode() == 200) {
                     @SuppressWarnings("unchecked")

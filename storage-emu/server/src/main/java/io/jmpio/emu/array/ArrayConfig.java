@@ -11,6 +11,16 @@ public final class ArrayConfig {
 
     private Path dataDir;
     private String listenAddress = "127.0.0.1";
+    private String adminListenAddress = "127.0.0.1";
+    private String linkListenAddress = "127.0.0.1";
+    private Path linkSecretFile;
+    private Path linkTlsCert;
+    private Path linkTlsKey;
+    private Path linkTlsCa;
+    private Path adminTokenFile;
+    private int maxConnectionsPerPort = 256;
+    private long idleTimeoutMillis = 300_000;
+    private long maxLunBytes = 64L << 40;
     private int basePort = 7400;
     private int portsPerController = 2;
     private final List<LunSpec> luns = new ArrayList<>();
@@ -33,6 +43,40 @@ public final class ArrayConfig {
     public ArrayConfig dataDir(Path v) { dataDir = v; return this; }
     public String listenAddress() { return listenAddress; }
     public ArrayConfig listenAddress(String v) { listenAddress = v; return this; }
+    /** Where the admin endpoints listen (loopback by default: exposing the front end never exposes them). */
+    public String adminListenAddress() { return adminListenAddress; }
+    public ArrayConfig adminListenAddress(String v) { adminListenAddress = v; return this; }
+    /** Where the inter-controller link listens (loopback by default). */
+    public String linkListenAddress() { return linkListenAddress; }
+    public ArrayConfig linkListenAddress(String v) { linkListenAddress = v; return this; }
+    /** The link's shared secret; default {@code link.secret} in the data directory, created at first start. */
+    public Path linkSecretFile() { return linkSecretFile != null ? linkSecretFile : dataDir.resolve("link.secret"); }
+    public ArrayConfig linkSecretFile(Path v) { linkSecretFile = v; return this; }
+    public Path linkTlsCert() { return linkTlsCert; }
+    public Path linkTlsKey() { return linkTlsKey; }
+    public Path linkTlsCa() { return linkTlsCa; }
+    /** Mutual TLS on the link: this controller's certificate and key, and the authority both are signed by. */
+    public ArrayConfig linkTls(Path cert, Path key, Path ca) {
+        if ((cert == null) != (key == null) || (cert == null) != (ca == null)) {
+            throw new IllegalArgumentException("link TLS needs all three of certificate, key and CA file");
+        }
+        linkTlsCert = cert;
+        linkTlsKey = key;
+        linkTlsCa = ca;
+        return this;
+    }
+    /** The admin endpoints' bearer token; default {@code admin.token} in the data directory. */
+    public Path adminTokenFile() { return adminTokenFile != null ? adminTokenFile : dataDir.resolve("admin.token"); }
+    public ArrayConfig adminTokenFile(Path v) { adminTokenFile = v; return this; }
+    /** Host connections one front-end port holds at once; more are closed on accept. */
+    public int maxConnectionsPerPort() { return maxConnectionsPerPort; }
+    public ArrayConfig maxConnectionsPerPort(int v) { maxConnectionsPerPort = (int) positive(v, "connections per port"); return this; }
+    /** A host connection that sends nothing for this long is closed. */
+    public long idleTimeoutMillis() { return idleTimeoutMillis; }
+    public ArrayConfig idleTimeoutMillis(long v) { idleTimeoutMillis = positive(v, "idle timeout"); return this; }
+    /** The largest LUN the array creates (a sane maximum on top of what the backend can hold). */
+    public long maxLunBytes() { return maxLunBytes; }
+    public ArrayConfig maxLunBytes(long v) { maxLunBytes = positive(v, "largest LUN"); return this; }
     public int basePort() { return basePort; }
     public ArrayConfig basePort(int v) {
         if (v != 0 && (v < 1 || v > 65000)) {

@@ -7,6 +7,7 @@ import io.jmpio.emu.controller.Clock;
 import io.jmpio.emu.controller.Controller;
 import io.jmpio.emu.protocol.ArrayClient;
 import io.jmpio.emu.protocol.NettyTransport;
+import io.jmpio.emu.security.SecretFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,14 +32,16 @@ public final class ArrayServer implements AutoCloseable {
     private final Map<String, Controller> controllers = new LinkedHashMap<>();
     private final Map<String, AdminServer> admins = new LinkedHashMap<>();
     private final MetadataStore metadata;
+    private final byte[] adminToken;
 
     private ArrayServer(ArrayConfig cfg) throws IOException {
         this.cfg = cfg;
         if (cfg.dataDir() == null) {
             throw new IllegalArgumentException("no data directory given");
         }
-        Files.createDirectories(cfg.dataDir());
+        DataDirectory.create(cfg.dataDir());
         this.metadata = new MetadataStore(cfg.dataDir());
+        this.adminToken = SecretFile.loadOrCreate(cfg.adminTokenFile(), "admin token");
         this.transport = NettyTransport.create("jmpio-emu", cfg.eventLoopThreads());
     }
 
@@ -50,7 +53,8 @@ public final class ArrayServer implements AutoCloseable {
             for (String id : cfg.controllers()) {
                 Controller c = new Controller(id, cfg, s.transport, Clock.SYSTEM);
                 s.controllers.put(id, c);
-                AdminServer admin = AdminServer.start(s, c, cfg.listenAddress(), cfg.portFor(id, 0));
+                AdminServer admin = AdminServer.start(s, c, s.transport, cfg.adminListenAddress(),
+                    cfg.portFor(id, 0), s.adminToken);
                 s.admins.put(id, admin);
                 c.setAdminAddress(admin.address());
             }
@@ -75,6 +79,14 @@ public final class ArrayServer implements AutoCloseable {
     }
 
     private void createMissingLuns() throws IOException {
+        try {
+            createMissingLuns0();
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private void createMissingLuns0() throws IOException {
         metadata.update(m -> {
             ArrayMetadata out = m;
             for (LunSpec spec : cfg.luns()) {
@@ -88,6 +100,11 @@ public final class ArrayServer implements AutoCloseable {
                 }
                 if (!ArrayConfig.PAIR.contains(spec.owner())) {
                     throw new IllegalArgumentException("LUN " + spec.name() + ": unknown owner '" + spec.owner() + "' (A or B)");
+                }
+                try {
+                    io.jmpio.emu.store.LunStorage.provision(spec, cfg.dataDir(), cfg.maxLunBytes());
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
                 out = out.with(LunRecords.create(out.nextId(), spec));
             }
@@ -125,6 +142,7 @@ public final class ArrayServer implements AutoCloseable {
             cs.add(m);
         }
         doc.put("controllers", cs);
+        doc.put("adminTokenFile", cfg.adminTokenFile().toAbsolutePath().toString());
         List<Object> ls = new ArrayList<>();
         for (LunRecord r : metadata.load().luns()) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -48,9 +48,12 @@ public final class MetadataStore {
             if (m.version() != ArrayMetadata.VERSION) {
                 throw new IOException(file + ": unsupported metadata version " + m.version());
             }
+            MetadataCheck.check(m, file);
             return m;
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IOException(file + " is not valid array metadata: " + e.getOriginalMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + " is not valid array metadata: " + e.getMessage(), e);
         }
     }
 
@@ -61,6 +64,7 @@ public final class MetadataStore {
                 StandardOpenOption.WRITE);
              FileLock ignored = lockFile.lock()) {
             ArrayMetadata next = change.apply(load());
+            MetadataCheck.check(next, file); // nothing that could not be loaded again is ever written
             write(next);
             return next;
         } finally {

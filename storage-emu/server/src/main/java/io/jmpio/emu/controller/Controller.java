@@ -12,6 +12,7 @@ import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.cache.ExtentMap;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.InterControllerLink;
+import io.jmpio.emu.link.LinkSecurity;
 import io.jmpio.emu.link.LinkFrame;
 import io.jmpio.emu.protocol.AluaState;
 import io.jmpio.emu.protocol.Frame;
@@ -23,8 +24,10 @@ import io.jmpio.emu.protocol.Opcode;
 import io.jmpio.emu.protocol.PortGroupReport;
 import io.jmpio.emu.protocol.Sense;
 import io.jmpio.emu.protocol.Status;
+import io.jmpio.emu.security.SecretFile;
 import io.jmpio.emu.store.BackingStore;
 import io.jmpio.emu.store.BackingStores;
+import io.jmpio.emu.store.LunStorage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -96,6 +99,8 @@ public final class Controller {
         final AtomicBoolean moving = new AtomicBoolean();
         final LunStats stats = new LunStats();
         volatile boolean transitioning;
+        /** When the peer announced the transition now under way (clock nanos); it cannot last for ever. */
+        volatile long transitionSinceNanos;
         volatile long releasedUpTo = Long.MIN_VALUE;
 
         Lun(LunRecord record, BackingStore store) {
@@ -111,6 +116,11 @@ public final class Controller {
             return BackingStores.FILE.equals(record.backend());
         }
     }
+
+    /** Front-end ports a controller can have (a shipped request names the one it came in on). */
+    static final int MAX_PORTS_PER_CONTROLLER = 8;
+    /** Longest a peer's transition of a LUN is believed without a metadata change ending it. */
+    static final long TRANSITION_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final String id;
     private final String peerId;
@@ -164,12 +174,24 @@ public final class Controller {
             ports.add(new FrontEndPort(this, transport, i, cfg.listenAddress(), cfg.portFor(id, 2 + i)));
         }
         this.link = new InterControllerLink(id, peerId, transport,
-            new InetSocketAddress(cfg.listenAddress(), cfg.portFor(id, 1)), cfg.linkChannels(),
-            Math.max(2 * cfg.heartbeatTimeoutMillis(), 1000), new LinkEvents(), this::helloPayload);
+            new InetSocketAddress(cfg.linkListenAddress(), cfg.portFor(id, 1)), cfg.linkChannels(),
+            Math.max(2 * cfg.heartbeatTimeoutMillis(), 1000), new LinkEvents(), this::helloPayload, linkSecurity(cfg));
+    }
+
+    private static LinkSecurity linkSecurity(ArrayConfig cfg) throws IOException {
+        byte[] secret = SecretFile.loadOrCreate(cfg.linkSecretFile(), "link secret");
+        return cfg.linkTlsCert() == null ? LinkSecurity.secret(secret)
+            : LinkSecurity.withTls(secret, cfg.linkTlsCert(), cfg.linkTlsKey(), cfg.linkTlsCa());
     }
 
     public String id() {
         return id;
+    }
+
+    /** Running or paused: its LUNs, ports and metadata view are live (a killed or stopped one has none). */
+    public boolean serving() {
+        State s = state;
+        return s == State.RUNNING || s == State.PAUSED;
     }
 
     public State state() {
@@ -427,6 +449,22 @@ public final class Controller {
     // ------------------------------------------------------------------------------------------------
     // Timers
 
+    /**
+     * A transition the peer began and never ended (it died mid-move, or its abort was lost) ends here: a move
+     * drains for at most a few seconds, so a LUN transitioning for much longer would otherwise stay
+     * unusable until the next metadata change.
+     */
+    private void expireTransitions(long now) {
+        for (Lun l : luns.values()) {
+            if (l.transitioning && !l.owned() && now - l.transitionSinceNanos > TRANSITION_LIMIT_NANOS) {
+                LOG.warn("controller {}: {} has been transitioning for more than {} s on {}'s word; ending it", id,
+                    l.record.name(), TimeUnit.NANOSECONDS.toSeconds(TRANSITION_LIMIT_NANOS), peerId);
+                l.transitioning = false;
+                recomputeAlua();
+            }
+        }
+    }
+
     private void tick() {
         try {
             if (state != State.RUNNING) {
@@ -453,6 +491,7 @@ public final class Controller {
                 recomputeAlua();
             }
             lastTickNanos = now;
+            expireTransitions(now);
             mailbox.beat();
             link.heartbeat();
             link.maintain();
@@ -702,7 +741,16 @@ public final class Controller {
             seen.put(r.id(), r);
             Lun l = luns.get(r.id());
             if (l == null) {
-                luns.put(r.id(), new Lun(r, BackingStores.open(r.backend(), dataDir, r.name(), r.bytes())));
+                BackingStore store;
+                try {
+                    store = BackingStores.open(r.backend(), dataDir, r.name(), r.bytes());
+                } catch (IOException | RuntimeException e) {
+                    // one LUN whose drive cannot be opened stays offline; the others are served
+                    LOG.error("controller {}: LUN {} is offline: its {} store cannot be opened: {}", id, r.name(),
+                        r.backend(), e.getMessage());
+                    continue;
+                }
+                luns.put(r.id(), new Lun(r, store));
                 continue;
             }
             LunRecord old = l.record;
@@ -882,25 +930,7 @@ public final class Controller {
 
     /** 0 when the request is well-formed for the LUN, else (status << 16 | sense). */
     private static int validate(Frame f, LunRecord r) {
-        int op = f.opcode();
-        int bs = r.blockSize();
-        if (op == Opcode.FLUSH) {
-            return f.payloadLength() == 0 ? 0 : Status.INVALID_FIELD << 16 | Sense.PAYLOAD_MISMATCH;
-        }
-        long len = Integer.toUnsignedLong(f.length());
-        if (len == 0 || f.offset() < 0 || f.offset() % bs != 0 || len % bs != 0) {
-            return Status.INVALID_FIELD << 16 | Sense.MISALIGNED;
-        }
-        if ((op == Opcode.READ || op == Opcode.WRITE) && len > FrameHeader.MAX_TRANSFER) {
-            return Status.INVALID_FIELD << 16 | Sense.TRANSFER_TOO_LONG;
-        }
-        if (op == Opcode.WRITE ? f.payloadLength() != len : f.payloadLength() != 0) {
-            return Status.INVALID_FIELD << 16 | Sense.PAYLOAD_MISMATCH;
-        }
-        if (f.offset() + len > r.bytes() || f.offset() + len < 0) {
-            return Status.OUT_OF_RANGE << 16;
-        }
-        return 0;
+        return IoCheck.check(f.opcode(), f.offset(), Integer.toUnsignedLong(f.length()), f.payloadLength(), r);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -1169,6 +1199,11 @@ public final class Controller {
                 if (r.status() != Status.GOOD) {
                     return IoResult.error(r.status(), r.sense());
                 }
+                if (op == Opcode.READ ? r.payload().readableBytes() != length : r.payload().isReadable()) {
+                    LOG.warn("controller {}: shipped {} of {} bytes answered with {} bytes by {}; failing it", id,
+                        Opcode.name(op), length, r.payload().readableBytes(), peerId);
+                    return IoResult.error(Status.MEDIUM_ERROR, Sense.PAYLOAD_MISMATCH);
+                }
                 if (op == Opcode.WRITE || op == Opcode.WRITE_ZEROES || op == Opcode.DISCARD) {
                     l.shippedPositions.put(Extent.zeroes(offset, Integer.toUnsignedLong(length), r.source()));
                 }
@@ -1218,7 +1253,7 @@ public final class Controller {
                 return;
             }
             try {
-                PeerInfo info = JSON.readValue(payload, PeerInfo.class);
+                PeerInfo info = JSON.readValue(payload, PeerInfo.class).checked(peerId, MAX_PORTS_PER_CONTROLLER);
                 PeerInfo previous = peerInfo;
                 peerInfo = info;
                 if (previous != null && previous.incarnation() != info.incarnation() && peerState == PeerState.ALIVE
@@ -1227,8 +1262,8 @@ public final class Controller {
                     ops.execute(Controller.this::resync);
                 }
                 recomputeAlua();
-            } catch (IOException e) {
-                LOG.warn("controller {}: unreadable hello from peer: {}", id, e.getMessage());
+            } catch (IOException | IllegalArgumentException e) {
+                LOG.warn("controller {}: refused the peer's description of itself: {}", id, e.getMessage());
             }
         }
 
@@ -1263,6 +1298,19 @@ public final class Controller {
                         f.release();
                         return CompletableFuture.completedFuture(f.reply(Status.INVALID_FIELD, Sense.UNKNOWN_LUN, 0, null));
                     }
+                    int problem = IoCheck.check(f.op(), f.destination(), Integer.toUnsignedLong(f.length()),
+                        f.payload().readableBytes(), l.record);
+                    if (problem == 0 && (f.source() < 0 || f.source() >= MAX_PORTS_PER_CONTROLLER)) {
+                        problem = Status.INVALID_FIELD << 16 | Sense.NONE;
+                    }
+                    if (problem != 0) {
+                        LOG.warn("controller {}: refused shipped {} on {} at {}+{} ({} payload bytes) from {}: {}", id,
+                            Opcode.name(f.op()), l.record.name(), f.destination(), Integer.toUnsignedLong(f.length()),
+                            f.payload().readableBytes(), peerId, Status.name(IoCheck.status(problem)));
+                        f.release();
+                        return CompletableFuture.completedFuture(f.reply(IoCheck.status(problem), IoCheck.sense(problem),
+                            0, null));
+                    }
                     byte[] data = f.op() == Opcode.WRITE ? ByteBufUtil.getBytes(f.payload()) : null;
                     f.release();
                     return executeAsOwner(l, f.op(), (f.flags() & LinkFrame.FLAG_FUA) != 0, f.destination(), f.length(),
@@ -1271,8 +1319,24 @@ public final class Controller {
                 }
                 case LinkFrame.MIRROR_WRITE: {
                     try {
-                        if (l == null || l.owned()) {
+                        if (l == null || l.owned() || !peerId.equals(l.record.owner())
+                            || f.epoch() < (l.record.epoch() & 0xFFFFFFFFL)) {
+                            // only the LUN's owner mirrors to its partner, and only for its current ownership
                             return CompletableFuture.completedFuture(f.reply(Status.NOT_OWNER, Sense.NONE, 0, null));
+                        }
+                        if (f.op() != LinkFrame.MIRROR_DATA && f.op() != LinkFrame.MIRROR_ZEROES) {
+                            return CompletableFuture.completedFuture(f.reply(Status.INVALID_OPCODE, Sense.NONE, 0, null));
+                        }
+                        long covered = f.op() == LinkFrame.MIRROR_ZEROES && f.payload().readableBytes() == Long.BYTES
+                            ? f.payload().getLong(f.payload().readerIndex()) : Integer.toUnsignedLong(f.length());
+                        int problem = IoCheck.checkMirror(f.op() == LinkFrame.MIRROR_ZEROES, f.destination(), covered,
+                            f.payload().readableBytes(), l.record);
+                        if (problem != 0) {
+                            LOG.warn("controller {}: refused mirrored extent of {} at {}+{} ({} payload bytes) from {}: {}",
+                                id, l.record.name(), f.destination(), covered, f.payload().readableBytes(), peerId,
+                                Status.name(IoCheck.status(problem)));
+                            return CompletableFuture.completedFuture(f.reply(IoCheck.status(problem),
+                                IoCheck.sense(problem), 0, null));
                         }
                         if (f.op() == LinkFrame.MIRROR_ZEROES) {
                             l.mirror.put(Extent.zeroes(f.destination(), f.payload().getLong(f.payload().readerIndex()),
@@ -1288,7 +1352,7 @@ public final class Controller {
                 }
                 case LinkFrame.MIRROR_RELEASE:
                     f.release();
-                    if (l != null && !l.owned()) {
+                    if (l != null && !l.owned() && peerId.equals(l.record.owner())) {
                         l.mirror.releaseUpTo(f.source());
                     }
                     return null;
@@ -1309,15 +1373,23 @@ public final class Controller {
                     return null;
                 case LinkFrame.OP_TRANSITION_BEGIN:
                 case LinkFrame.OP_TRANSITION_ABORT:
-                    if (l != null) {
-                        l.transitioning = f.op() == LinkFrame.OP_TRANSITION_BEGIN;
-                        recomputeAlua();
+                    if (l == null || !peerId.equals(l.record.owner())) {
+                        // only the owner moves a LUN away; anything else would freeze a LUN it cannot move
+                        LOG.warn("controller {}: refused a transition of LUN {} from {}, which does not own it", id,
+                            f.lun(), peerId);
+                        return CompletableFuture.completedFuture(f.reply(l == null ? Status.INVALID_FIELD
+                            : Status.NOT_OWNER, l == null ? Sense.UNKNOWN_LUN : Sense.NONE, 0, null));
                     }
+                    l.transitioning = f.op() == LinkFrame.OP_TRANSITION_BEGIN;
+                    l.transitionSinceNanos = clock.nanos();
+                    recomputeAlua();
                     return CompletableFuture.completedFuture(f.reply(Status.GOOD, Sense.NONE, 0, null));
                 case LinkFrame.OP_MIRROR_RESET:
-                    if (l != null) {
-                        l.mirror.clear();
+                    if (l == null || !peerId.equals(l.record.owner())) {
+                        return CompletableFuture.completedFuture(f.reply(l == null ? Status.INVALID_FIELD
+                            : Status.NOT_OWNER, l == null ? Sense.UNKNOWN_LUN : Sense.NONE, 0, null));
                     }
+                    l.mirror.clear();
                     return CompletableFuture.completedFuture(f.reply(Status.GOOD, Sense.NONE, 0, null));
                 case LinkFrame.OP_METADATA_CHANGED:
                     return CompletableFuture.supplyAsync(() -> {
@@ -1450,14 +1522,25 @@ public final class Controller {
         if (!ArrayConfig.PAIR.contains(spec.owner())) {
             throw new IllegalArgumentException("unknown owner '" + spec.owner() + "' (A or B)");
         }
+        if (metadata.load().byName(spec.name()) != null) {
+            throw new IllegalArgumentException("a LUN named '" + spec.name() + "' already exists");
+        }
+        LunStorage.provision(spec, dataDir, cfg.maxLunBytes());
         LunRecord[] created = new LunRecord[1];
-        metadata.update(m -> {
-            if (m.byName(spec.name()) != null) {
-                throw new IllegalArgumentException("a LUN named '" + spec.name() + "' already exists");
+        try {
+            metadata.update(m -> {
+                if (m.byName(spec.name()) != null) {
+                    throw new IllegalArgumentException("a LUN named '" + spec.name() + "' already exists");
+                }
+                created[0] = io.jmpio.emu.array.LunRecords.create(m.nextId(), spec);
+                return m.with(created[0]);
+            });
+        } catch (IOException | RuntimeException e) {
+            if (created[0] == null || metadata.load().byName(spec.name()) == null) {
+                BackingStores.destroy(spec.backend(), dataDir, spec.name()); // no record: no drive either
             }
-            created[0] = io.jmpio.emu.array.LunRecords.create(m.nextId(), spec);
-            return m.with(created[0]);
-        });
+            throw e;
+        }
         reloadMetadata();
         notifyPeerMetadata();
         return created[0];
@@ -1488,6 +1571,7 @@ public final class Controller {
             throw new IllegalArgumentException("new size must be a positive multiple of " + l.record.blockSize()
                 + " bytes, got " + bytes);
         }
+        LunStorage.checkSize(bytes, cfg.maxLunBytes());
         int lunId = l.record.id();
         if (l.owned()) {
             destageLun(l);
@@ -1502,6 +1586,14 @@ public final class Controller {
     public void setAllowedHosts(String name, List<String> hosts) throws IOException {
         requireRunning();
         int lunId = requireLun(name).record.id();
+        if (hosts.size() > 256) {
+            throw new IllegalArgumentException(hosts.size() + " allowed hosts; at most 256");
+        }
+        for (String h : hosts) {
+            if (h == null || h.isEmpty() || h.length() > 223 || !h.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw new IllegalArgumentException("'" + h + "' is not a host id (1-223 printable characters)");
+            }
+        }
         metadata.update(m -> m.with(m.byId(lunId).withAllowedHosts(hosts)));
         reloadMetadata();
         notifyPeerMetadata();

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.AttributeKey;
 import java.io.IOException;
@@ -33,6 +34,16 @@ import org.slf4j.LoggerFactory;
 public final class InterControllerLink {
     private static final Logger LOG = LoggerFactory.getLogger(InterControllerLink.class);
     private static final AttributeKey<int[]> SLOT = AttributeKey.valueOf("jmpio.link.slot");
+    private static final AttributeKey<int[]> DIALED = AttributeKey.valueOf("jmpio.link.dialed");
+    /** Longest a new connection may take to authenticate before it is closed. */
+    static final long AUTH_TIMEOUT_MILLIS = 5000;
+    /** Management messages (hello, port lists, transitions) are small; anything larger is refused. */
+    static final int MAX_MANAGEMENT_PAYLOAD = 64 << 10;
+    /** Connections still authenticating that the listener holds at once; more are closed on accept. */
+    static final int MAX_UNAUTHENTICATED = 8;
+    /** Outbound bytes queued on one link connection before it counts as congested. */
+    static final int HIGH_WATER = 8 << 20;
+    static final int LOW_WATER = 4 << 20;
 
     /** What the controller does with what arrives. Called on event-loop threads. */
     public interface Handler {
@@ -66,6 +77,8 @@ public final class InterControllerLink {
     private final Handler handler;
     private final Supplier<byte[]> hello;
     private final long requestTimeoutMillis;
+    private final LinkSecurity security;
+    private final AtomicInteger unauthenticated = new AtomicInteger();
 
     private final AtomicReferenceArray<Channel> management = new AtomicReferenceArray<>(1);
     private final AtomicReferenceArray<Channel> ship;
@@ -84,7 +97,8 @@ public final class InterControllerLink {
     private volatile long latencyNanos;
 
     public InterControllerLink(String selfId, String peerId, NettyTransport transport, InetSocketAddress bindAddress,
-                               int dataChannels, long requestTimeoutMillis, Handler handler, Supplier<byte[]> hello) {
+                               int dataChannels, long requestTimeoutMillis, Handler handler, Supplier<byte[]> hello,
+                               LinkSecurity security) {
         if (dataChannels < 1) {
             throw new IllegalArgumentException("the link needs at least one data channel per kind, got " + dataChannels);
         }
@@ -96,6 +110,7 @@ public final class InterControllerLink {
         this.requestTimeoutMillis = requestTimeoutMillis;
         this.handler = handler;
         this.hello = hello;
+        this.security = security;
         this.ship = new AtomicReferenceArray<>(dataChannels);
         this.mirror = new AtomicReferenceArray<>(dataChannels);
     }
@@ -106,7 +121,8 @@ public final class InterControllerLink {
         ChannelFuture f = new ServerBootstrap().group(transport.group()).channel(transport.serverChannelClass())
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(initializer())
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(LOW_WATER, HIGH_WATER))
+            .childHandler(initializer(false))
             .bind(new InetSocketAddress(bindAddress.getAddress(), port)).awaitUninterruptibly();
         if (!f.isSuccess()) {
             throw new IOException("cannot listen for the inter-controller link on " + bindAddress.getHostString() + ":"
@@ -213,25 +229,48 @@ public final class InterControllerLink {
         new Bootstrap().group(transport.group()).channel(transport.channelClass())
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1000)
-            .handler(initializer())
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(LOW_WATER, HIGH_WATER))
+            .attr(DIALED, new int[] {kind, index})
+            .handler(initializer(true))
             .connect(peerAddress).addListener((ChannelFuture f) -> {
-                dialing.remove(kind * 1000 + index);
                 if (!f.isSuccess()) {
+                    dialing.remove(kind * 1000 + index);
                     return;
                 }
-                Channel ch = f.channel();
+                // the slot is taken once the peer has proved itself (see onAuthenticated); until then the
+                // dial stays in progress so no second one starts
+                f.channel().closeFuture().addListener(closed -> dialing.remove(kind * 1000 + index));
                 if (!running || partitioned) {
-                    ch.close();
-                    return;
+                    f.channel().close();
                 }
-                Channel previous = slots.getAndSet(index, ch);
-                if (previous != null && previous != ch) {
-                    previous.close();
-                }
-                ch.attr(SLOT).set(new int[] {kind, index});
-                connections.put(ch, Boolean.TRUE);
-                ch.writeAndFlush(helloFrame(kind, index));
             });
+    }
+
+    /** A dialed connection passed authentication: it takes its slot and says hello. */
+    private void onAuthenticated(Channel ch) {
+        int[] dialed = ch.attr(DIALED).get();
+        if (dialed == null) {
+            return; // accepted: its HELLO names the slot
+        }
+        int kind = dialed[0];
+        int index = dialed[1];
+        dialing.remove(kind * 1000 + index);
+        if (!running || partitioned) {
+            ch.close();
+            return;
+        }
+        AtomicReferenceArray<Channel> slots = slotsOf(kind);
+        Channel previous = slots.getAndSet(index, ch);
+        if (previous != null && previous != ch) {
+            previous.close();
+        }
+        ch.attr(SLOT).set(new int[] {kind, index});
+        connections.put(ch, Boolean.TRUE);
+        ch.writeAndFlush(helloFrame(kind, index));
+    }
+
+    private AtomicReferenceArray<Channel> slotsOf(int kind) {
+        return kind == LinkFrame.CHANNEL_MANAGEMENT ? management : kind == LinkFrame.CHANNEL_SHIP ? ship : mirror;
     }
 
     private LinkFrame helloFrame(int kind, int index) {
@@ -239,7 +278,7 @@ public final class InterControllerLink {
         return LinkFrame.message(kind, LinkFrame.HELLO, index, 0, 0, 0, 0, 0, Unpooled.wrappedBuffer(h));
     }
 
-    private ChannelInitializer<Channel> initializer() {
+    private ChannelInitializer<Channel> initializer(boolean dialer) {
         return new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -247,11 +286,36 @@ public final class InterControllerLink {
                     ch.close();
                     return;
                 }
-                ch.pipeline().addLast(new FlushConsolidationHandler(256, true), new LinkCodec.Decoder(),
-                    LinkCodec.Encoder.INSTANCE, new InboundHandler());
+                if (!dialer) {
+                    if (unauthenticated.incrementAndGet() > MAX_UNAUTHENTICATED) {
+                        unauthenticated.decrementAndGet();
+                        LOG.warn("link: {} connections are already authenticating; refusing {}", MAX_UNAUTHENTICATED,
+                            ch.remoteAddress());
+                        ch.close();
+                        return;
+                    }
+                    boolean[] counted = {true};
+                    Runnable uncount = () -> {
+                        if (counted[0]) {
+                            counted[0] = false;
+                            unauthenticated.decrementAndGet();
+                        }
+                    };
+                    ch.closeFuture().addListener(c -> ch.eventLoop().execute(uncount));
+                    ch.attr(UNCOUNT).set(uncount);
+                }
+                if (security.tls()) {
+                    ch.pipeline().addLast(dialer ? security.clientTls().newHandler(ch.alloc())
+                        : security.serverTls().newHandler(ch.alloc()));
+                }
+                ch.pipeline().addLast(new LinkAuthenticator(security.secret(), dialer, AUTH_TIMEOUT_MILLIS,
+                    ctx -> ctx.pipeline().addAfter(ctx.name(), null, new FlushConsolidationHandler(256, true))
+                        .addLast(new LinkCodec.Decoder(), LinkCodec.Encoder.INSTANCE, new InboundHandler())));
             }
         };
     }
+
+    private static final AttributeKey<Runnable> UNCOUNT = AttributeKey.valueOf("jmpio.link.uncount");
 
     /** Sends a request on the given channel kind and completes with the peer's reply. */
     public CompletableFuture<LinkFrame> request(LinkFrame message, int routeHint) {
@@ -296,18 +360,23 @@ public final class InterControllerLink {
         if (partitioned) {
             return null;
         }
-        AtomicReferenceArray<Channel> slots = kind == LinkFrame.CHANNEL_MANAGEMENT ? management
-            : kind == LinkFrame.CHANNEL_SHIP ? ship : mirror;
+        AtomicReferenceArray<Channel> slots = slotsOf(kind);
         int n = slots.length();
         int start = kind == LinkFrame.CHANNEL_SHIP ? (shipRoundRobin.getAndIncrement() & Integer.MAX_VALUE) % n
             : Math.floorMod(hint, n);
+        Channel congested = null;
         for (int i = 0; i < n; i++) {
             Channel c = slots.get((start + i) % n);
             if (c != null && c.isActive()) {
-                return c;
+                if (c.isWritable()) {
+                    return c;
+                }
+                congested = c;
             }
         }
-        return null;
+        // every connected channel of this kind is past its high-water mark: the peer is not reading. The
+        // heartbeat still goes (it is tiny); data waits for the caller's retry rather than growing the queue.
+        return kind == LinkFrame.CHANNEL_MANAGEMENT ? congested : null;
     }
 
     private static String channelName(int kind) {
@@ -324,12 +393,71 @@ public final class InterControllerLink {
         }
 
         @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt == LinkAuthenticator.AUTHENTICATED) {
+                Runnable uncount = ctx.channel().attr(UNCOUNT).get();
+                if (uncount != null) {
+                    uncount.run();
+                }
+                onAuthenticated(ctx.channel());
+                return;
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+            // a peer that does not read our replies gets no more of its requests read until it does
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            super.channelWritabilityChanged(ctx);
+        }
+
+        @Override
         protected void channelRead0(ChannelHandlerContext ctx, LinkFrame f) {
+            String bad = misplaced(ctx.channel(), f);
+            if (bad != null) {
+                LOG.warn("link: {} from {}; closing the connection", bad, ctx.channel().remoteAddress());
+                f.release();
+                ctx.close();
+                return;
+            }
             long delay = latencyNanos;
             if (delay > 0 && f.kind() != LinkFrame.HELLO) {
                 ctx.executor().schedule(() -> dispatch(ctx, f), delay, TimeUnit.NANOSECONDS);
             } else {
                 dispatch(ctx, f);
+            }
+        }
+
+        /** Why a frame cannot arrive on this connection, or null: each channel carries its own kinds only. */
+        private String misplaced(Channel ch, LinkFrame f) {
+            int[] slot = ch.attr(SLOT).get();
+            if (slot == null) {
+                return f.kind() == LinkFrame.HELLO ? null : "message kind " + f.kind() + " before the channel's HELLO";
+            }
+            int channel = slot[0];
+            if (f.channel() != channel) {
+                return "message for the " + channelName(f.channel()) + " channel on the " + channelName(channel) + " one";
+            }
+            if (channel == LinkFrame.CHANNEL_MANAGEMENT && f.payload().readableBytes() > MAX_MANAGEMENT_PAYLOAD) {
+                return "management message of " + f.payload().readableBytes() + " bytes (at most "
+                    + MAX_MANAGEMENT_PAYLOAD + ")";
+            }
+            switch (f.kind()) {
+                case LinkFrame.REPLY:
+                    return null;
+                case LinkFrame.HELLO:
+                    return f.op() == slot[1] ? null : "second HELLO naming another channel";
+                case LinkFrame.HEARTBEAT:
+                case LinkFrame.MANAGEMENT:
+                    return channel == LinkFrame.CHANNEL_MANAGEMENT ? null : kindName(f.kind()) + " on a data channel";
+                case LinkFrame.SHIP_IO:
+                    return channel == LinkFrame.CHANNEL_SHIP ? null : "SHIP_IO off the shipping channel";
+                case LinkFrame.MIRROR_WRITE:
+                case LinkFrame.MIRROR_RELEASE:
+                    return channel == LinkFrame.CHANNEL_MIRROR ? null : kindName(f.kind()) + " off the mirroring channel";
+                default:
+                    return "unknown message kind " + f.kind();
             }
         }
 
@@ -348,8 +476,10 @@ public final class InterControllerLink {
                     handler.onHeartbeat();
                     return;
                 case LinkFrame.REPLY:
-                    Pending p = pending.remove(f.correlation());
-                    if (p == null || !p.future().complete(f)) {
+                    Pending p = pending.get(f.correlation());
+                    if (p == null || p.channel() != ctx.channel() || !pending.remove(f.correlation(), p)
+                        || !p.future().complete(f)) {
+                        // late (timed out), or a reply to a request this connection never carried
                         f.release();
                     }
                     return;
@@ -382,9 +512,14 @@ public final class InterControllerLink {
             byte[] payload = new byte[f.payload().readableBytes()];
             f.payload().readBytes(payload);
             f.release();
-            if (ch.parent() != null) { // accepted: register the slot and answer with our own hello
-                AtomicReferenceArray<Channel> slots = kind == LinkFrame.CHANNEL_MANAGEMENT ? management
-                    : kind == LinkFrame.CHANNEL_SHIP ? ship : mirror;
+            if (kind > LinkFrame.CHANNEL_MIRROR) {
+                LOG.warn("link: peer opened unknown channel kind {}; closing it", kind);
+                ch.close();
+                return;
+            }
+            if (ch.attr(DIALED).get() == null && ch.attr(SLOT).get() == null) {
+                // accepted: register the slot and answer with our own hello
+                AtomicReferenceArray<Channel> slots = slotsOf(kind);
                 if (index >= slots.length()) {
                     LOG.warn("link: peer opened {} channel {} but only {} are configured here; closing it",
                         channelName(kind), index, slots.length());
@@ -410,9 +545,7 @@ public final class InterControllerLink {
             connections.remove(ch);
             int[] slot = ch.attr(SLOT).get();
             if (slot != null) {
-                AtomicReferenceArray<Channel> slots = slot[0] == LinkFrame.CHANNEL_MANAGEMENT ? management
-                    : slot[0] == LinkFrame.CHANNEL_SHIP ? ship : mirror;
-                slots.compareAndSet(slot[1], ch, null);
+                slotsOf(slot[0]).compareAndSet(slot[1], ch, null);
             }
             for (var e : pending.entrySet()) {
                 if (e.getValue().channel() == ch && pending.remove(e.getKey(), e.getValue())) {
@@ -427,8 +560,21 @@ public final class InterControllerLink {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.debug("link connection error: {}", cause.toString());
+            LOG.warn("link connection with {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();
+        }
+    }
+
+    private static String kindName(int kind) {
+        switch (kind) {
+            case LinkFrame.HELLO: return "HELLO";
+            case LinkFrame.HEARTBEAT: return "HEARTBEAT";
+            case LinkFrame.REPLY: return "REPLY";
+            case LinkFrame.SHIP_IO: return "SHIP_IO";
+            case LinkFrame.MIRROR_WRITE: return "MIRROR_WRITE";
+            case LinkFrame.MIRROR_RELEASE: return "MIRROR_RELEASE";
+            case LinkFrame.MANAGEMENT: return "MANAGEMENT";
+            default: return "kind " + kind;
         }
     }
 

@@ -1,0 +1,80 @@
+package io.jmpio.emu.array;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Checks array metadata as it is read (a hand-edited or damaged {@code array.json}) and before it is
+ * written: every LUN's name (it becomes a file name in the data directory), size, block size, backend,
+ * owners and identity. A record that fails is named with the reason, and the file is refused as a whole:
+ * guessing at the array's configuration could hand hosts the wrong data.
+ */
+final class MetadataCheck {
+    /** Block sizes a LUN may have. */
+    private static final Set<Integer> BLOCK_SIZES = Set.of(512, 4096);
+    /** Sizes above this are refused whatever the configured limit (2^62: offsets stay far from overflow). */
+    static final long ABSOLUTE_MAX_BYTES = 1L << 62;
+
+    private MetadataCheck() {
+    }
+
+    static void check(ArrayMetadata m, Path file) throws IOException {
+        Set<Integer> ids = new HashSet<>();
+        Set<String> names = new HashSet<>();
+        for (LunRecord r : m.luns()) {
+            if (r == null) {
+                throw new IOException(file + ": an empty LUN record");
+            }
+            String what = file + ": LUN #" + r.id() + " '" + printable(r.name()) + "'";
+            try {
+                LunSpec.checkName(r.name());
+            } catch (IllegalArgumentException e) {
+                throw new IOException(what + ": " + e.getMessage()
+                    + " (a LUN name becomes a file name in the data directory; this one is refused)");
+            }
+            if (r.id() < 0 || !ids.add(r.id())) {
+                throw new IOException(what + ": id " + r.id() + " is negative or used twice");
+            }
+            if (!names.add(r.name())) {
+                throw new IOException(what + ": the name is used twice");
+            }
+            if (!BLOCK_SIZES.contains(r.blockSize())) {
+                throw new IOException(what + ": block size " + r.blockSize() + " (512 or 4096)");
+            }
+            if (r.bytes() <= 0 || r.bytes() % r.blockSize() != 0 || r.bytes() > ABSOLUTE_MAX_BYTES) {
+                throw new IOException(what + ": size " + r.bytes() + " bytes is not a positive multiple of "
+                    + r.blockSize() + " up to 2^62");
+            }
+            try {
+                io.jmpio.emu.store.BackingStores.checkKind(r.backend());
+            } catch (IllegalArgumentException e) {
+                throw new IOException(what + ": " + e.getMessage());
+            }
+            if (!ArrayConfig.PAIR.contains(r.owner()) || !ArrayConfig.PAIR.contains(r.preferredOwner())) {
+                throw new IOException(what + ": owner '" + printable(r.owner()) + "' / preferred owner '"
+                    + printable(r.preferredOwner()) + "' (A or B)");
+            }
+            if (r.epoch() < 0) {
+                throw new IOException(what + ": negative ownership epoch " + r.epoch());
+            }
+            if (r.wwid() == null || !r.wwid().matches("[0-9a-f]{32}")) {
+                throw new IOException(what + ": wwid '" + printable(r.wwid()) + "' is not 32 hex digits");
+            }
+            for (String h : r.allowedHosts()) {
+                if (h == null || h.isEmpty() || h.length() > 223 || !h.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                    throw new IOException(what + ": allowed host '" + printable(h) + "' is not a host id");
+                }
+            }
+        }
+    }
+
+    private static String printable(String s) {
+        if (s == null) {
+            return "null";
+        }
+        String t = s.replaceAll("[^\\x20-\\x7e]", "?");
+        return t.length() > 80 ? t.substring(0, 80) + "..." : t;
+    }
+}

@@ -1,0 +1,92 @@
+package io.jmpio.emu.security;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Set;
+
+/**
+ * A credential kept in a file readable by its owner only: 32 random bytes written as 64 hex digits and a
+ * newline. {@link #loadOrCreate} creates it with mode 0600 at creation time (no window in which another
+ * account could open it), and two processes starting at once end up with the same secret: each writes a
+ * private temporary file and links it into place, and the one that loses the race reads the winner's.
+ */
+public final class SecretFile {
+    /** Bytes of a generated secret. */
+    public static final int SECRET_BYTES = 32;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
+    private SecretFile() {
+    }
+
+    /** Reads the secret in {@code file}, creating it (0600) when it does not exist. */
+    public static byte[] loadOrCreate(Path file, String what) throws IOException {
+        if (!Files.exists(file)) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            byte[] secret = new byte[SECRET_BYTES];
+            RANDOM.nextBytes(secret);
+            Path tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+            Files.write(Files.createFile(tmp, OWNER_ONLY),
+                (HexFormat.of().formatHex(secret) + "\n").getBytes(StandardCharsets.US_ASCII));
+            try {
+                Files.createLink(file, tmp);
+            } catch (FileAlreadyExistsException e) {
+                // another controller created it first: use theirs
+            } catch (UnsupportedOperationException | IOException e) {
+                if (!Files.exists(file)) {
+                    Files.move(tmp, file);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        }
+        return load(file, what);
+    }
+
+    /** Reads a secret the user gave; refuses one that other accounts can read or that is too short. */
+    public static byte[] load(Path file, String what) throws IOException {
+        checkPrivate(file, what);
+        if (Files.size(file) > 4096) {
+            throw new IOException(what + " " + file + " is " + Files.size(file) + " bytes; a secret is at most 4096");
+        }
+        String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        if (text.length() < 32) {
+            throw new IOException(what + " " + file + " holds " + text.length()
+                + " characters; at least 32 are needed (64 hex digits as generated are best)");
+        }
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Refuses a file that is missing, not regular, or readable or writable by accounts other than its owner. */
+    public static void checkPrivate(Path file, String what) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(what + " " + file + " does not exist or is not a regular file");
+        }
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            for (PosixFilePermission p : perms) {
+                if (p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_")) {
+                    throw new IOException(what + " " + file + " is accessible to other users (mode "
+                        + PosixFilePermissions.toString(perms) + "); run 'chmod 600 " + file + "'");
+                }
+            }
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: nothing to check
+        }
+    }
+
+    /** The secret as text (what a bearer token is sent as). */
+    public static String text(byte[] secret) {
+        return new String(secret, StandardCharsets.US_ASCII);
+    }
+}
