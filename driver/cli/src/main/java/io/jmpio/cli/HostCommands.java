@@ -95,6 +95,15 @@ final class HostCommands {
             + "127.0.0.1:10809)")
         String nbdListen;
 
+        @Option(names = "--nbd-tls-cert", paramLabel = "PEM", description = "NBD bridge: certificate; the export then requires TLS (NBD STARTTLS)")
+        Path nbdTlsCert;
+
+        @Option(names = "--nbd-tls-key", paramLabel = "PEM", description = "NBD bridge: the certificate's private key (PKCS#8, mode 0600)")
+        Path nbdTlsKey;
+
+        @Option(names = "--nbd-allow", paramLabel = "ADDR[/PREFIX],...", description = "NBD bridge: only these client addresses or networks may connect")
+        String nbdAllow;
+
         @Option(names = "--fuse-mount", paramLabel = "DIR", description = "FUSE bridge: where the device file appears")
         Path fuseMount;
 
@@ -292,8 +301,19 @@ final class HostCommands {
         /** The options for bridge {@code name}: its own flags, then --bridge-option. */
         private Map<String, String> bridgeOptions(String name) {
             Map<String, String> m = new LinkedHashMap<>();
-            if (name.equals("nbd") && nbdListen != null) {
-                m.put("listen", nbdListen);
+            if (name.equals("nbd")) {
+                if (nbdListen != null) {
+                    m.put("listen", nbdListen);
+                }
+                if (nbdTlsCert != null) {
+                    m.put("tls-cert", nbdTlsCert.toString());
+                }
+                if (nbdTlsKey != null) {
+                    m.put("tls-key", nbdTlsKey.toString());
+                }
+                if (nbdAllow != null) {
+                    m.put("allow", nbdAllow);
+                }
             }
             if (name.equals("ublk") && recover != null) {
                 m.put("recover", Integer.toString(recover));

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jmpio.core.MultipathDevice;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -38,7 +36,26 @@ public final class ControlServer implements AutoCloseable {
     private final Runnable detach;
     private final java.util.function.Supplier<String> busy;
     private final Thread acceptor;
+    private final java.util.concurrent.ThreadPoolExecutor workers = new java.util.concurrent.ThreadPoolExecutor(2, 2,
+        30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(32), r -> {
+            Thread t = new Thread(r, "jmpio-control-client");
+            t.setDaemon(true);
+            return t;
+        });
     private volatile boolean closed;
+
+    /** Mode of the socket file: its owner only. */
+    static final String SOCKET_MODE = "rw-------";
+    /** A client must send its request and read the reply within this time. */
+    static final long EXCHANGE_DEADLINE_MILLIS = 10_000;
+    /** Longest request line read. */
+    static final int MAX_REQUEST = 64 << 10;
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "jmpio-control-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
 
     private ControlServer(MultipathDevice device, Path socketPath, ServerSocketChannel server, Runnable detach,
                           java.util.function.Supplier<String> busy) {
@@ -49,6 +66,7 @@ public final class ControlServer implements AutoCloseable {
         this.server = server;
         this.acceptor = new Thread(this::acceptLoop, "jmpio-control");
         this.acceptor.setDaemon(true);
+        this.workers.allowCoreThreadTimeOut(true);
     }
 
     /** Listens on {@code socketPath}; refuses when another live device already answers there. */
@@ -73,13 +91,8 @@ public final class ControlServer implements AutoCloseable {
             }
             Files.delete(socketPath);
         }
-        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        s.bind(UnixDomainSocketAddress.of(socketPath));
-        try {
-            Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-rw----"));
-        } catch (UnsupportedOperationException e) {
-            LOG.debug("no POSIX permissions on {}", socketPath);
-        }
+        checkDirectory(dir);
+        ServerSocketChannel s = bindPrivately(socketPath);
         ControlServer cs = new ControlServer(device, socketPath, s, detach, busy);
         cs.acceptor.start();
         return cs;
@@ -89,13 +102,84 @@ public final class ControlServer implements AutoCloseable {
         return socketPath;
     }
 
+    /**
+     * Refuses a directory others may write to (they could replace the socket with their own) unless it has
+     * the sticky bit, as /tmp does, where only a file's owner may remove or rename it.
+     */
+    static void checkDirectory(Path dir) throws IOException {
+        if (dir == null) {
+            return;
+        }
+        try {
+            int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+            boolean sticky = (mode & 01000) != 0;
+            if ((mode & 0002) != 0 && !sticky) {
+                throw new IOException("control socket directory " + dir + " is writable by every user (mode "
+                    + Integer.toOctalString(mode & 07777) + "); choose another --control path");
+            }
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            LOG.debug("no unix attributes on {}", dir);
+        }
+    }
+
+    /**
+     * Binds the socket inside a new directory only this account can enter, gives it its final mode there,
+     * and only then renames it into place: at no moment can another account connect to it.
+     */
+    private static ServerSocketChannel bindPrivately(Path socketPath) throws IOException {
+        Path dir = socketPath.toAbsolutePath().getParent();
+        Path staging;
+        try {
+            staging = Files.createTempDirectory(dir, ".jmpio-control-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (UnsupportedOperationException e) {
+            staging = Files.createTempDirectory(dir, ".jmpio-control-");
+        }
+        Path staged = staging.resolve("s");
+        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            s.bind(UnixDomainSocketAddress.of(staged));
+            try {
+                Files.setPosixFilePermissions(staged, PosixFilePermissions.fromString(SOCKET_MODE));
+            } catch (UnsupportedOperationException e) {
+                LOG.debug("no POSIX permissions on {}", staged);
+            }
+            Files.move(staged, socketPath, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        } finally {
+            Files.deleteIfExists(staged);
+            Files.deleteIfExists(staging);
+        }
+    }
+
     private void acceptLoop() {
         while (!closed) {
             try {
                 SocketChannel ch = server.accept();
-                Thread t = new Thread(() -> serve(ch), "jmpio-control-client");
-                t.setDaemon(true);
-                t.start();
+                // one exchange per connection, within a deadline, on a small pool: a client that never sends
+                // its request or never reads the reply is closed, and a crowd of them gets "busy"
+                java.util.concurrent.ScheduledFuture<?> deadline = WATCHDOG.schedule(() -> closeQuietly(ch),
+                    EXCHANGE_DEADLINE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                try {
+                    workers.execute(() -> {
+                        try {
+                            serve(ch);
+                        } finally {
+                            deadline.cancel(false);
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    deadline.cancel(false);
+                    try (ch) {
+                        ch.write(java.nio.ByteBuffer.wrap("{\"ok\":false,\"error\":\"control socket busy; try again\"}\n"
+                            .getBytes(StandardCharsets.UTF_8)));
+                    } catch (IOException ignored) {
+                        // the client is gone
+                    }
+                }
             } catch (IOException e) {
                 if (!closed) {
                     LOG.warn("control socket accept failed: {}", e.getMessage());
@@ -107,8 +191,7 @@ public final class ControlServer implements AutoCloseable {
 
     private void serve(SocketChannel ch) {
         try (ch) {
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
-            String line = in.readLine();
+            String line = readLine(ch);
             Map<String, Object> reply = new LinkedHashMap<>();
             Runnable after = null;
             try {
@@ -170,6 +253,37 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
+    /** The request line (at most {@link #MAX_REQUEST} bytes), or null when the client closed first. */
+    private static String readLine(SocketChannel ch) throws IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096);
+        while (true) {
+            buf.clear();
+            int n = ch.read(buf);
+            if (n < 0) {
+                return b.size() == 0 ? null : b.toString(StandardCharsets.UTF_8);
+            }
+            for (int i = 0; i < n; i++) {
+                if (buf.get(i) == '\n') {
+                    b.write(buf.array(), 0, i);
+                    return b.toString(StandardCharsets.UTF_8);
+                }
+            }
+            b.write(buf.array(), 0, n);
+            if (b.size() > MAX_REQUEST) {
+                throw new IllegalArgumentException("request longer than " + MAX_REQUEST + " bytes");
+            }
+        }
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+
     private static String required(JsonNode req, String field) {
         JsonNode n = req.get(field);
         if (n == null || n.asText().isEmpty()) {
@@ -185,6 +299,7 @@ public final class ControlServer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        workers.shutdownNow();
         try {
             server.close();
         } catch (IOException e) {

@@ -14,6 +14,17 @@ import java.nio.charset.StandardCharsets;
  * Binds to loopback addresses only, so statistics never leave the host unless a proxy is put in front.
  */
 public final class MetricsServer implements AutoCloseable {
+    static {
+        // read once by the JDK's HTTP server when its first instance is made: seconds a request may take to
+        // arrive and a response to be taken, so a client that stalls cannot hold a worker
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", "10");
+        }
+        if (System.getProperty("sun.net.httpserver.maxRspTime") == null) {
+            System.setProperty("sun.net.httpserver.maxRspTime", "10");
+        }
+    }
+
     private final HttpServer server;
 
     private MetricsServer(HttpServer server) {
@@ -26,6 +37,16 @@ public final class MetricsServer implements AutoCloseable {
             throw new IllegalArgumentException("metrics endpoint must listen on a loopback address, got " + listen);
         }
         HttpServer s = HttpServer.create(a, 16);
+        // requests are read and answered on a small pool, not on the thread that accepts connections; the
+        // JDK server closes connections whose request or response takes longer than the limits set below
+        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(2, 2, 30,
+            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(32), r -> {
+                Thread t = new Thread(r, "jmpio-metrics");
+                t.setDaemon(true);
+                return t;
+            }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+        pool.allowCoreThreadTimeOut(true);
+        s.setExecutor(pool);
         s.createContext("/metrics", ex -> answer(ex, 200, "text/plain; version=0.0.4; charset=utf-8", device.prometheus()));
         s.createContext("/status", ex -> answer(ex, 200, "application/json",
             ControlServer.JSON.writeValueAsString(device.status())));
@@ -55,5 +76,8 @@ public final class MetricsServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        if (server.getExecutor() instanceof java.util.concurrent.ExecutorService) {
+            ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
+        }
     }
 }

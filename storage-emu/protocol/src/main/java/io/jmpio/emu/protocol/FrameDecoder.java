@@ -24,6 +24,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        try {
+            decodeFrames(in, out);
+        } finally {
+            ConnectionGuard.buffered(ctx.channel(), in.readableBytes());
+        }
+    }
+
+    private void decodeFrames(ByteBuf in, List<Object> out) {
         if (failed) {
             in.skipBytes(in.readableBytes());
             return;

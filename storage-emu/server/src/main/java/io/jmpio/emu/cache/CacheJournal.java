@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * The controller's NVRAM: every cached write of a file-backed LUN is appended here before it is
@@ -20,31 +21,46 @@ import java.util.List;
  * <pre>
  *  record (little-endian):
  *  +---------------------------------------------------------------+
- *  |                 record length incl. this field (u32)          |  0
+ *  |                      magic 'JMPJ' (u32)                       |  0
  *  +---------------------------------------------------------------+
- *  |                           lun id (u32)                        |  4
+ *  |                 record length incl. header (u32)              |  4
  *  +---------------------------------------------------------------+
- *  |                  ownership epoch of the LUN (u64)             |  8
+ *  |   CRC32C of the length field and of bytes 12..length (u32)    |  8
  *  +---------------------------------------------------------------+
- *  |                           slot (u64)                          | 16
+ *  |                           lun id (u32)                        | 12
  *  +---------------------------------------------------------------+
- *  |                         offset (u64)                          | 24
+ *  |                  ownership epoch of the LUN (u64)             | 16
  *  +---------------------------------------------------------------+
- *  |                         length (u64)                          | 32
+ *  |                           slot (u64)                          | 24
+ *  +---------------------------------------------------------------+
+ *  |                         offset (u64)                          | 32
+ *  +---------------------------------------------------------------+
+ *  |                         length (u64)                          | 40
  *  +---------------+-----------------------------------------------+
- *  | kind u8: 0 data, 1 zeroes |  data (length bytes, kind 0 only) ... 40
+ *  | kind u8: 0 data, 1 zeroes |  data (length bytes, kind 0 only) ... 48
  *  +---------------------------------------------------------------+
  * </pre>
+ *
+ * Replay checks each record's magic, length and checksum. A record that fails is reported and skipped: the
+ * reader looks for the next magic whose record checks out, so one damaged record costs only itself. A record
+ * cut short at the end of a segment is a write the process died in (never acknowledged) and is dropped.
  */
 public final class CacheJournal implements AutoCloseable {
-    static final int HEADER = 41;
-    static final int LENGTH_OFFSET = 0;
-    static final int LUN_OFFSET = 4;
-    static final int EPOCH_OFFSET = 8;
-    static final int SLOT_OFFSET = 16;
-    static final int OFFSET_OFFSET = 24;
-    static final int IO_LENGTH_OFFSET = 32;
-    static final int KIND_OFFSET = 40;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CacheJournal.class);
+    /** "JMPJ" read as a little-endian u32. */
+    static final int MAGIC = 0x4A504D4A;
+    static final int HEADER = 49;
+    static final int MAGIC_OFFSET = 0;
+    static final int LENGTH_OFFSET = 4;
+    static final int CRC_OFFSET = 8;
+    static final int LUN_OFFSET = 12;
+    static final int EPOCH_OFFSET = 16;
+    static final int SLOT_OFFSET = 24;
+    static final int OFFSET_OFFSET = 32;
+    static final int IO_LENGTH_OFFSET = 40;
+    static final int KIND_OFFSET = 48;
+    /** Largest data a record carries (the largest cached write). */
+    static final int MAX_DATA = 64 << 20;
 
     /** One replayable record. */
     public record Record(int lun, long epoch, Extent extent) {
@@ -90,8 +106,15 @@ public final class CacheJournal implements AutoCloseable {
     public synchronized void append(int lun, long epoch, Extent e) throws IOException {
         header.clear();
         int dataLength = e.isZeroes() ? 0 : (int) e.length();
-        header.putInt(HEADER + dataLength).putInt(lun).putLong(epoch).putLong(e.slot()).putLong(e.offset())
-            .putLong(e.length()).put((byte) (e.isZeroes() ? 1 : 0)).flip();
+        header.putInt(MAGIC).putInt(HEADER + dataLength).putInt(0).putInt(lun).putLong(epoch).putLong(e.slot())
+            .putLong(e.offset()).putLong(e.length()).put((byte) (e.isZeroes() ? 1 : 0)).flip();
+        CRC32C crc = new CRC32C();
+        crc.update(header.array(), LENGTH_OFFSET, 4);
+        crc.update(header.array(), LUN_OFFSET, HEADER - LUN_OFFSET);
+        if (!e.isZeroes()) {
+            crc.update(e.data(), e.dataOffset(), dataLength);
+        }
+        header.putInt(CRC_OFFSET, (int) crc.getValue());
         ByteBuffer[] bufs = e.isZeroes() ? new ByteBuffer[] {header}
             : new ByteBuffer[] {header, ByteBuffer.wrap(e.data(), e.dataOffset(), dataLength)};
         long remaining = HEADER + (long) dataLength;
@@ -116,7 +139,7 @@ public final class CacheJournal implements AutoCloseable {
         }
     }
 
-    /** Every complete record of the segments in {@code dir}, oldest first; a torn tail is ignored. */
+    /** Every intact record of the segments in {@code dir}, oldest first; damaged ones are reported at WARN. */
     public static List<Record> readAll(Path dir) throws IOException {
         List<Record> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
@@ -130,36 +153,99 @@ public final class CacheJournal implements AutoCloseable {
         }
         segs.sort((a, b) -> Long.compare(number(a), number(b)));
         for (Path p : segs) {
-            ByteBuffer all = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
-            while (all.remaining() >= HEADER) {
-                int base = all.position();
-                int len = all.getInt(base + LENGTH_OFFSET);
-                if (len < HEADER || len > all.remaining()) {
-                    break;
-                }
-                int lun = all.getInt(base + LUN_OFFSET);
-                long epoch = all.getLong(base + EPOCH_OFFSET);
-                long slot = all.getLong(base + SLOT_OFFSET);
-                long off = all.getLong(base + OFFSET_OFFSET);
-                long length = all.getLong(base + IO_LENGTH_OFFSET);
-                boolean zero = all.get(base + KIND_OFFSET) == 1;
-                Extent e;
-                if (zero) {
-                    e = Extent.zeroes(off, length, slot);
-                } else {
-                    if (len != HEADER + length) {
-                        break;
-                    }
-                    byte[] data = new byte[(int) length];
-                    all.position(base + HEADER);
-                    all.get(data);
-                    e = Extent.data(off, data, 0, (int) length, slot);
-                }
-                out.add(new Record(lun, epoch, e));
-                all.position(base + len);
-            }
+            out.addAll(readSegment(p, ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN)));
         }
         return out;
+    }
+
+    static List<Record> readSegment(Path p, ByteBuffer all) {
+        List<Record> out = new ArrayList<>();
+        int pos = 0;
+        int limit = all.limit();
+        while (pos < limit) {
+            String problem = null;
+            int len = 0;
+            if (limit - pos < HEADER) {
+                problem = "a record cut short (" + (limit - pos) + " bytes at the end)";
+            } else if (all.getInt(pos + MAGIC_OFFSET) != MAGIC) {
+                problem = String.format("no record magic (0x%08x)", all.getInt(pos + MAGIC_OFFSET));
+            } else {
+                len = all.getInt(pos + LENGTH_OFFSET);
+                long ioLength = all.getLong(pos + IO_LENGTH_OFFSET);
+                byte kind = all.get(pos + KIND_OFFSET);
+                if (len < HEADER || len > HEADER + MAX_DATA) {
+                    problem = "impossible record length " + Integer.toUnsignedString(len);
+                } else if (len > limit - pos) {
+                    problem = "a record of " + len + " bytes cut short at " + (limit - pos);
+                } else if (kind != 0 && kind != 1 || kind == 0 && ioLength != len - HEADER
+                    || kind == 1 && (len != HEADER || ioLength <= 0)) {
+                    problem = "record kind " + kind + " does not match its lengths";
+                } else if (crc(all, pos, len) != all.getInt(pos + CRC_OFFSET)) {
+                    problem = "checksum mismatch (LUN " + all.getInt(pos + LUN_OFFSET) + ", offset "
+                        + all.getLong(pos + OFFSET_OFFSET) + ", " + ioLength + " bytes as read)";
+                }
+            }
+            if (problem == null) {
+                out.add(decode(all, pos, len));
+                pos += len;
+                continue;
+            }
+            int next = nextMagic(all, pos + 1);
+            if (next < 0 && problem.contains("cut short") && limit - pos < HEADER + MAX_DATA) {
+                LOG.warn("journal {}: dropped {} bytes at {}: {} (a write the process died in, never acknowledged)",
+                    p, limit - pos, pos, problem);
+                break;
+            }
+            LOG.warn("journal {}: dropped {} bytes at {}: {}; replay goes on with the next intact record", p,
+                (next < 0 ? limit : next) - pos, pos, problem);
+            if (next < 0) {
+                break;
+            }
+            pos = next;
+        }
+        return out;
+    }
+
+    private static int crc(ByteBuffer all, int pos, int len) {
+        CRC32C crc = new CRC32C();
+        crc.update(all.duplicate().position(pos + LENGTH_OFFSET).limit(pos + LENGTH_OFFSET + 4));
+        crc.update(all.duplicate().position(pos + LUN_OFFSET).limit(pos + len));
+        return (int) crc.getValue();
+    }
+
+    private static int nextMagic(ByteBuffer all, int from) {
+        for (int i = from; i + 4 <= all.limit(); i++) {
+            if (all.getInt(i) == MAGIC) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static Record decode(ByteBuffer all, int base, int len) {
+        int lun = all.getInt(base + LUN_OFFSET);
+        long epoch = all.getLong(base + EPOCH_OFFSET);
+        long slot = all.getLong(base + SLOT_OFFSET);
+        long off = all.getLong(base + OFFSET_OFFSET);
+        long length = all.getLong(base + IO_LENGTH_OFFSET);
+        if (all.get(base + KIND_OFFSET) == 1) {
+            return new Record(lun, epoch, Extent.zeroes(off, length, slot));
+        }
+        byte[] data = new byte[len - HEADER];
+        all.get(base + HEADER, data);
+        return new Record(lun, epoch, Extent.data(off, data, 0, data.length, slot));
+    }
+
+    /** Moves every segment into a new {@code kept-N} directory beside them (not replayed again); returns it. */
+    public static Path quarantine(Path dir) throws IOException {
+        Path kept = dir.resolve("kept-" + System.currentTimeMillis());
+        Files.createDirectories(kept);
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.log")) {
+            for (Path p : ds) {
+                Files.move(p, kept.resolve(p.getFileName()));
+            }
+        }
+        return kept;
     }
 
     /** Deletes every segment (after a replay or a clean destage of everything). */

@@ -101,6 +101,8 @@ public final class Controller {
         volatile boolean transitioning;
         /** When the peer announced the transition now under way (clock nanos); it cannot last for ever. */
         volatile long transitionSinceNanos;
+        /** When destage of this LUN first failed (clock nanos), 0 while it succeeds. */
+        volatile long failingSinceNanos;
         volatile long releasedUpTo = Long.MIN_VALUE;
 
         Lun(LunRecord record, BackingStore store) {
@@ -119,6 +121,12 @@ public final class Controller {
 
     /** Front-end ports a controller can have (a shipped request names the one it came in on). */
     static final int MAX_PORTS_PER_CONTROLLER = 8;
+    /** Bytes of requests in progress one host connection may have, and all of them together. */
+    static final long SESSION_INFLIGHT_BYTES = 32L << 20;
+    static final long CONTROLLER_INFLIGHT_BYTES = 512L << 20;
+    /** What a request without data counts against those budgets. */
+    static final long MIN_REQUEST_COST = 4096;
+    private final java.util.concurrent.atomic.AtomicLong inflightBytes = new java.util.concurrent.atomic.AtomicLong();
     /** Longest a peer's transition of a LUN is believed without a metadata change ending it. */
     static final long TRANSITION_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
@@ -171,7 +179,8 @@ public final class Controller {
         this.journalDir = dataDir.resolve("nvram").resolve(id);
         this.blockCache = new BlockCache(cfg.readCacheBytes());
         for (int i = 0; i < cfg.portsPerController(); i++) {
-            ports.add(new FrontEndPort(this, transport, i, cfg.listenAddress(), cfg.portFor(id, 2 + i)));
+            ports.add(new FrontEndPort(this, transport, i, cfg.listenAddress(), cfg.portFor(id, 2 + i),
+                cfg.maxConnectionsPerPort(), cfg.idleTimeoutMillis()));
         }
         this.link = new InterControllerLink(id, peerId, transport,
             new InetSocketAddress(cfg.linkListenAddress(), cfg.portFor(id, 1)), cfg.linkChannels(),
@@ -301,6 +310,7 @@ public final class Controller {
         ArrayMetadata m = metadata.load();
         Map<Integer, BackingStore> stores = new HashMap<>();
         int applied = 0;
+        int failed = 0;
         try {
             for (CacheJournal.Record r : records) {
                 LunRecord lun = m.byId(r.lun());
@@ -308,23 +318,47 @@ public final class Controller {
                     || !BackingStores.FILE.equals(lun.backend())) {
                     continue;
                 }
-                BackingStore s = stores.get(lun.id());
-                if (s == null) {
-                    s = BackingStores.open(lun.backend(), dataDir, lun.name(), lun.bytes());
-                    stores.put(lun.id(), s);
+                Extent e = r.extent();
+                if (e.offset() < 0 || e.length() <= 0 || e.offset() + e.length() > lun.bytes()
+                    || e.offset() % lun.blockSize() != 0 || e.length() % lun.blockSize() != 0) {
+                    LOG.warn("controller {}: journal record for {} at {}+{} does not fit the LUN ({} bytes); skipped",
+                        id, lun.name(), e.offset(), e.length(), lun.bytes());
+                    continue;
                 }
-                writeToStore(s, r.extent());
-                applied++;
+                try {
+                    BackingStore s = stores.get(lun.id());
+                    if (s == null) {
+                        s = BackingStores.open(lun.backend(), dataDir, lun.name(), lun.bytes());
+                        stores.put(lun.id(), s);
+                    }
+                    writeToStore(s, e);
+                    applied++;
+                } catch (IOException | RuntimeException ex) {
+                    failed++;
+                    LOG.error("controller {}: replay of {} at {}+{} failed: {}", id, lun.name(), e.offset(), e.length(),
+                        ex.toString());
+                }
             }
             for (BackingStore s : stores.values()) {
                 s.force();
             }
         } finally {
             for (BackingStore s : stores.values()) {
-                s.close();
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    LOG.warn("controller {}: closing a store after replay: {}", id, e.toString());
+                }
             }
         }
         LOG.info("controller {}: replayed {} of {} cached write(s) from the NVRAM journal", id, applied, records.size());
+        if (failed > 0) {
+            // what could not reach its drive is kept, not replayed again at every start and not deleted
+            Path kept = CacheJournal.quarantine(journalDir);
+            LOG.error("controller {}: {} journal record(s) could not be written to their LUNs; the journal is kept in {}",
+                id, failed, kept);
+            return;
+        }
         new CacheJournal(journalDir).reset();
     }
 
@@ -352,7 +386,7 @@ public final class Controller {
                 try {
                     destageLun(l);
                     l.store.force();
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) {
                     LOG.error("controller {}: destage of {} at shutdown failed; the journal keeps it", id,
                         l.record.name(), e);
                     journalDirty = true;
@@ -878,7 +912,7 @@ public final class Controller {
                 port.reply(ctx, f.reply(aluaState(l, id, port.isUp()).ioStatus(), Sense.NONE, 0, null));
                 return;
             default:
-                io(ctx, port, l, f);
+                io(ctx, port, session, l, f);
         }
     }
 
@@ -886,7 +920,7 @@ public final class Controller {
         return op >= Opcode.REGISTER && op <= Opcode.TEST_UNIT_READY || Opcode.isIo(op) || op == Opcode.ALUA_CHANGED;
     }
 
-    private void io(ChannelHandlerContext ctx, FrontEndPort port, Lun l, Frame f) {
+    private void io(ChannelHandlerContext ctx, FrontEndPort port, Session session, Lun l, Frame f) {
         int op = f.opcode();
         LunRecord r = l.record;
         int check = validate(f, r);
@@ -910,12 +944,23 @@ public final class Controller {
             port.reply(ctx, f.reply(Status.TRANSPORT_ERROR, Sense.INJECTED, 0, null));
             return;
         }
+        // Memory for requests in progress is budgeted per connection and per controller: a host that sends
+        // faster than the array answers, or never reads its replies, gets BUSY rather than the heap.
+        long cost = Math.max(MIN_REQUEST_COST, op == Opcode.READ || op == Opcode.WRITE ? Integer.toUnsignedLong(f.length()) : 0);
+        if (session.inflightBytes.addAndGet(cost) > SESSION_INFLIGHT_BYTES
+            || inflightBytes.addAndGet(cost) > CONTROLLER_INFLIGHT_BYTES && inflightBytes.addAndGet(-cost) >= 0) {
+            session.inflightBytes.addAndGet(-cost);
+            port.reply(ctx, f.reply(Status.BUSY, Sense.NONE, 0, null));
+            return;
+        }
         byte[] data = op == Opcode.WRITE ? ByteBufUtil.getBytes(f.payload()) : null;
         Frame header = f.reply(Status.GOOD, Sense.NONE, 0, null);
         CompletableFuture<IoResult> result = l.owned()
             ? executeAsOwner(l, op, f.fua(), f.offset(), f.length(), data, false)
             : ship(l, op, f.fua(), f.offset(), f.length(), data, port.index);
         result.whenComplete((res, err) -> {
+            session.inflightBytes.addAndGet(-cost);
+            inflightBytes.addAndGet(-cost);
             if (err != null) {
                 LOG.error("controller {}: {} failed", id, header.describe(), err);
                 res = IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
@@ -1115,7 +1160,11 @@ public final class Controller {
         }
     }
 
-    /** Writes every dirty extent of the LUN to its store (no fsync). Returns the number written. */
+    /**
+     * Writes every dirty extent of the LUN to its store and fsyncs. An extent its store refuses stays cached
+     * (and journaled, see {@link #destageCycle}) and is reported; the others still go. Throws when any failed,
+     * after trying them all.
+     */
     private int destageLun(Lun l) throws IOException {
         l.diskLock.lock();
         try {
@@ -1126,16 +1175,31 @@ public final class Controller {
             if (dirty.isEmpty()) {
                 return 0;
             }
+            List<Extent> written = new ArrayList<>(dirty.size());
+            IOException first = null;
+            int failures = 0;
             for (Extent e : dirty) {
-                writeToStore(l.store, e);
-                if (!e.isZeroes()) {
-                    l.stats.destagedBytes.add(e.length());
+                try {
+                    writeToStore(l.store, e);
+                    written.add(e);
+                    if (!e.isZeroes()) {
+                        l.stats.destagedBytes.add(e.length());
+                    }
+                } catch (IOException | RuntimeException ex) {
+                    failures++;
+                    if (first == null) {
+                        first = new IOException("destage of " + l.record.name() + " at " + e.offset() + "+" + e.length()
+                            + " failed: " + ex.getMessage(), ex);
+                    }
                 }
             }
             l.store.force();
-            for (Extent e : dirty) {
+            for (Extent e : written) {
                 invalidateBlocks(l, e);
                 l.cache.removeIfCurrent(e);
+            }
+            if (first != null) {
+                throw new DestageException(failures, first);
             }
             return dirty.size();
         } finally {
@@ -1143,40 +1207,95 @@ public final class Controller {
         }
     }
 
-    /** Background destage: everything the old journal segments hold reaches disk, then they are deleted. */
+    /** Some extents of a LUN did not reach its drive; they stay in the cache. */
+    static final class DestageException extends IOException {
+        final int failures;
+
+        DestageException(int failures, IOException first) {
+            super(failures + " extent(s) kept in cache; first: " + first.getMessage(), first);
+            this.failures = failures;
+        }
+    }
+
+    /**
+     * Background destage: everything the old journal segments hold reaches disk, then they are deleted. A LUN
+     * whose drive refuses an extent does not hold up the others: its still-cached extents are journaled again
+     * in the new segment (so the old ones can go), and it is tried again next cycle.
+     */
     private void destageCycle() {
         if (state != State.RUNNING || timersStalled(clock.nanos())) {
             return;
         }
+        long upTo;
+        List<Path> oldSegments;
         try {
-            long upTo;
-            List<Path> oldSegments;
             synchronized (journalLock) {
                 upTo = nextSlot - 1;
                 oldSegments = journalDirty ? journal.roll() : List.of();
                 journalDirty = false;
             }
-            for (Lun l : luns.values()) {
-                if (!l.owned()) {
-                    continue;
-                }
+        } catch (Throwable t) {
+            LOG.error("controller {}: cannot roll the journal; destage waits", id, t);
+            return;
+        }
+        boolean keepOld = false;
+        for (Lun l : luns.values()) {
+            if (!l.owned()) {
+                continue;
+            }
+            try {
                 destageLun(l);
+                if (l.failingSinceNanos != 0) {
+                    l.failingSinceNanos = 0;
+                    LOG.warn("controller {}: destage of {} works again", id, l.record.name());
+                }
                 if (l.releasedUpTo < upTo && peerSynced) {
                     l.releasedUpTo = upTo;
                     link.send(LinkFrame.message(LinkFrame.CHANNEL_MIRROR, LinkFrame.MIRROR_RELEASE, 0, l.record.id(),
                         l.record.epoch(), 0, upTo, 0, null));
                 }
+            } catch (FencedException e) {
+                keepOld = true;
+            } catch (DestageException e) {
+                if (l.failingSinceNanos == 0) {
+                    l.failingSinceNanos = clock.nanos();
+                    LOG.error("controller {}: {}: {}; retrying every cycle", id, l.record.name(), e.getMessage());
+                }
+                keepOld |= !rejournal(l);
+            } catch (Throwable t) {
+                LOG.error("controller {}: destage of {} failed; will retry", id, l.record.name(), t);
+                keepOld |= !rejournal(l);
             }
-            CacheJournal.delete(oldSegments);
-        } catch (FencedException e) {
-            synchronized (journalLock) {
-                journalDirty = true;
+        }
+        try {
+            if (keepOld) {
+                synchronized (journalLock) {
+                    journalDirty = true;
+                }
+            } else {
+                CacheJournal.delete(oldSegments);
             }
         } catch (Throwable t) {
-            LOG.error("controller {}: destage failed; will retry", id, t);
+            LOG.error("controller {}: cannot delete destaged journal segments", id, t);
+        }
+    }
+
+    /** Appends the LUN's still-cached extents to the current journal segment; false if that failed. */
+    private boolean rejournal(Lun l) {
+        if (!l.fileBacked()) {
+            return true;
+        }
+        try {
             synchronized (journalLock) {
+                for (Extent e : l.cache.snapshot()) {
+                    journal.append(l.record.id(), l.record.epoch(), e);
+                }
                 journalDirty = true;
             }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.error("controller {}: cannot journal {}'s cached extents again; old segments kept", id, l.record.name(), e);
+            return false;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.protocol.Frame;
+import io.jmpio.emu.protocol.ConnectionGuard;
 import io.jmpio.emu.protocol.FrameDecoder;
 import io.jmpio.emu.protocol.FrameEncoder;
 import io.jmpio.emu.protocol.NettyTransport;
@@ -24,7 +25,11 @@ import java.util.concurrent.atomic.LongAdder;
 final class FrontEndPort {
     enum FlakyMode { ERROR, DROP, MIXED }
 
+    /** Longest a host may take to send one frame once its first byte is in. */
+    static final long PARTIAL_FRAME_MILLIS = 30_000;
+
     final int index;
+    private final ConnectionGuard guard;
     private final Controller controller;
     private final NettyTransport transport;
     private final String host;
@@ -39,7 +44,10 @@ final class FrontEndPort {
     final LongAdder errors = new LongAdder();
     final LongAdder injected = new LongAdder();
 
-    FrontEndPort(Controller controller, NettyTransport transport, int index, String host, int port) {
+    FrontEndPort(Controller controller, NettyTransport transport, int index, String host, int port,
+                 int maxConnections, long idleMillis) {
+        this.guard = new ConnectionGuard("controller " + controller.id() + " port " + index, maxConnections, idleMillis,
+            PARTIAL_FRAME_MILLIS, false);
         this.controller = controller;
         this.transport = transport;
         this.index = index;
@@ -51,14 +59,18 @@ final class FrontEndPort {
         if (server != null && server.isOpen()) {
             return;
         }
-        ChannelFuture f = new ServerBootstrap().group(transport.group()).channel(transport.serverChannelClass())
+        ChannelFuture f = guard.configure(new ServerBootstrap()).group(transport.group())
+            .channel(transport.serverChannelClass())
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
+                    if (!guard.admit(ch)) {
+                        return;
+                    }
                     sessions.add(ch);
-                    ch.pipeline().addLast(new FlushConsolidationHandler(256, true), new FrameDecoder(),
+                    ch.pipeline().addLast(guard.head(), new FlushConsolidationHandler(256, true), new FrameDecoder(),
                         FrameEncoder.INSTANCE, new FrontEndHandler(controller, FrontEndPort.this));
                 }
             })

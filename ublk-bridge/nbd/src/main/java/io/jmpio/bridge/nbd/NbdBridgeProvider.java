@@ -5,6 +5,7 @@ import io.jmpio.api.KernelBridge;
 import io.jmpio.api.KernelBridgeProvider;
 import io.jmpio.api.PolicyOption;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -31,7 +32,10 @@ public final class NbdBridgeProvider implements KernelBridgeProvider {
     public List<PolicyOption> options() {
         return List.of(
             new PolicyOption("listen", DEFAULT_LISTEN, "HOST:PORT (port 0: any free port) or unix:PATH"),
-            new PolicyOption("export", "", "export name (default: the device's name)"));
+            new PolicyOption("export", "", "export name (default: the device's name)"),
+            new PolicyOption("allow", "", "client addresses or networks allowed, comma-separated (default: all)"),
+            new PolicyOption("tls-cert", "", "PEM certificate: the export then requires TLS (NBD STARTTLS)"),
+            new PolicyOption("tls-key", "", "PEM private key of tls-cert (mode 0600)"));
     }
 
     @Override
@@ -42,7 +46,11 @@ public final class NbdBridgeProvider implements KernelBridgeProvider {
     @Override
     public KernelBridge start(BlockDevice device, Map<String, String> options) throws IOException {
         String export = options.getOrDefault("export", "");
+        String cert = options.getOrDefault("tls-cert", "");
+        String key = options.getOrDefault("tls-key", "");
+        NbdAccess access = NbdAccess.of(options.getOrDefault("allow", ""), cert.isEmpty() ? null : Path.of(cert),
+            key.isEmpty() ? null : Path.of(key));
         return NbdServer.start(device, options.getOrDefault("listen", DEFAULT_LISTEN),
-            export.isEmpty() ? device.info().name() : export);
+            export.isEmpty() ? device.info().name() : export, access);
     }
 }

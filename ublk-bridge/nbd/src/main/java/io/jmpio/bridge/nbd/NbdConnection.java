@@ -6,7 +6,10 @@ import io.jmpio.api.BlockDevice;
 import io.jmpio.api.BlockIoException;
 import io.jmpio.api.DeviceInfo;
 import io.jmpio.api.IoCallback;
+import io.jmpio.emu.protocol.ConnectionGuard;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +37,9 @@ final class NbdConnection extends ByteToMessageDecoder {
     private final String exportName;
     private final String description;
     private final int maxPayload;
+    /** Non-null: the export requires TLS (FORCEDTLS in the protocol's terms). */
+    private final SslContext tls;
+    private boolean tlsActive;
     private State state = State.CLIENT_FLAGS;
     private boolean noZeroes;
     private boolean structured;
@@ -43,7 +49,8 @@ final class NbdConnection extends ByteToMessageDecoder {
     private boolean flushPending;
     private ChannelHandlerContext ctx;
 
-    NbdConnection(BlockDevice device, String exportName, String description) {
+    NbdConnection(BlockDevice device, String exportName, String description, SslContext tls) {
+        this.tls = tls;
         this.device = device;
         this.info = device.info();
         this.exportName = exportName;
@@ -66,6 +73,27 @@ final class NbdConnection extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        try {
+            decodeAll(ctx, in);
+        } finally {
+            // bytes kept, or a write payload still being skipped, are a request in progress (its time is limited)
+            ConnectionGuard.buffered(ctx.channel(), state == State.SKIP_PAYLOAD ? 1 : in.readableBytes());
+            if (state == State.TRANSMISSION) {
+                ConnectionGuard.ready(ctx.channel());
+            }
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        // the guard resumes reading when the client has read its replies; too many requests in flight still stop it
+        if (inFlight >= MAX_IN_FLIGHT) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private void decodeAll(ChannelHandlerContext ctx, ByteBuf in) {
         while (ctx.channel().isActive()) {
             int before = in.readableBytes();
             switch (state) {
@@ -137,6 +165,15 @@ final class NbdConnection extends ByteToMessageDecoder {
         }
         in.skipBytes(OPTION_HEADER_LENGTH);
         ByteBuf data = in.readSlice((int) length);
+        if (tls != null && !tlsActive && option != OPT_STARTTLS && option != OPT_ABORT) {
+            if (option == OPT_EXPORT_NAME) {
+                close("NBD_OPT_EXPORT_NAME before NBD_OPT_STARTTLS on an export that requires TLS");
+                return false;
+            }
+            optionReply(option, REP_ERR_TLS_REQD, "this export requires TLS: send NBD_OPT_STARTTLS first");
+            ctx.flush();
+            return true;
+        }
         switch (option) {
             case OPT_EXPORT_NAME:
                 String name = data.toString(StandardCharsets.UTF_8);
@@ -169,7 +206,25 @@ final class NbdConnection extends ByteToMessageDecoder {
                 }
                 break;
             case OPT_STARTTLS:
-                optionReply(option, REP_ERR_POLICY, "TLS is not offered; connect over loopback or a Unix socket");
+                if (tls == null) {
+                    optionReply(option, REP_ERR_POLICY, "TLS is not offered by this export (it is started with "
+                        + "--nbd-tls-cert and --nbd-tls-key when it should be)");
+                } else if (tlsActive) {
+                    optionReply(option, REP_ERR_INVALID, "TLS is already on");
+                } else if (length != 0) {
+                    optionReply(option, REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
+                } else if (in.isReadable()) {
+                    close("client sent more before the TLS handshake that NBD_OPT_STARTTLS starts");
+                    return false;
+                } else {
+                    // the acknowledgement is the last plaintext: the handler passes the first write through
+                    ctx.pipeline().addBefore(ctx.name(), "nbd-tls", new SslHandler(tls.newEngine(ctx.alloc()), true));
+                    ByteBuf ack = ctx.alloc().buffer(20);
+                    ack.writeLong(OPT_REPLY_MAGIC).writeInt(option).writeInt(REP_ACK).writeInt(0);
+                    ctx.writeAndFlush(ack);
+                    tlsActive = true;
+                    return true;
+                }
                 break;
             case OPT_INFO:
             case OPT_GO:
@@ -459,7 +514,7 @@ final class NbdConnection extends ByteToMessageDecoder {
     /** On the channel's loop: one request answered. */
     private void answered() {
         inFlight--;
-        if (inFlight == MAX_IN_FLIGHT / 2) {
+        if (inFlight == MAX_IN_FLIGHT / 2 && ctx.channel().isWritable()) {
             ctx.channel().config().setAutoRead(true);
         }
         if (disconnectRequested && inFlight == 0) {

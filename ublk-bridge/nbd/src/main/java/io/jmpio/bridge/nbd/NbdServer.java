@@ -3,6 +3,7 @@ package io.jmpio.bridge.nbd;
 import io.jmpio.api.BlockDevice;
 import io.jmpio.api.KernelBridge;
 import io.jmpio.emu.protocol.ArrayClient;
+import io.jmpio.emu.protocol.ConnectionGuard;
 import io.jmpio.emu.protocol.NettyTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -44,7 +45,18 @@ final class NbdServer implements KernelBridge {
         details.put("export", export);
     }
 
+    /** Client connections one export holds at once. */
+    static final int MAX_CONNECTIONS = 64;
+    /** A client must finish the handshake this soon after connecting (transmission may then idle). */
+    static final long HANDSHAKE_MILLIS = 30_000;
+    /** Longest one request (or option) may take from its first byte to its last. */
+    static final long PARTIAL_MILLIS = 30_000;
+
     static NbdServer start(BlockDevice device, String listen, String export) throws IOException {
+        return start(device, listen, export, NbdAccess.open());
+    }
+
+    static NbdServer start(BlockDevice device, String listen, String export, NbdAccess access) throws IOException {
         boolean unix = listen.startsWith("unix:");
         Path socketFile = unix ? Path.of(listen.substring(5)) : null;
         InetSocketAddress tcp = unix ? null : ArrayClient.parseAddress(listen);
@@ -59,13 +71,23 @@ final class NbdServer implements KernelBridge {
         java.util.concurrent.Executor deviceLoop = device.queueExecutor(0);
         io.netty.channel.EventLoopGroup childGroup = transport.canServeOn(deviceLoop)
             ? ((io.netty.channel.EventLoop) deviceLoop).parent() : transport.group();
-        ServerBootstrap b = new ServerBootstrap().group(transport.group(), childGroup)
+        ConnectionGuard guard = new ConnectionGuard("NBD export " + export, MAX_CONNECTIONS, HANDSHAKE_MILLIS,
+            PARTIAL_MILLIS, true);
+        ServerBootstrap b = guard.configure(new ServerBootstrap()).group(transport.group(), childGroup)
             .channel(unix ? transport.serverDomainChannelClass() : transport.serverChannelClass())
             .childHandler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
+                    if (!access.allows(ch.remoteAddress())) {
+                        LOG.warn("NBD export {}: {} is not on the allow-list; closing", export, ch.remoteAddress());
+                        ch.close();
+                        return;
+                    }
+                    if (!guard.admit(ch)) {
+                        return;
+                    }
                     clients.add(ch);
-                    ch.pipeline().addLast(new NbdConnection(device, export, description));
+                    ch.pipeline().addLast(guard.head(), new NbdConnection(device, export, description, access.tls()));
                 }
             });
         if (!unix) {
@@ -100,7 +122,8 @@ final class NbdServer implements KernelBridge {
             location = "nbd://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/" + export;
             bound = host + ":" + a.getPort();
         }
-        LOG.info("NBD export '{}' at {} ({} transport)", export, location, transport.kind());
+        LOG.info("NBD export '{}' at {} ({} transport{}{})", export, location, transport.kind(),
+            access.tls() != null ? ", TLS required" : "", access.restricted() ? ", allow-list" : "");
         return new NbdServer(transport, server, clients, location, bound, export, socketFile);
     }
 
