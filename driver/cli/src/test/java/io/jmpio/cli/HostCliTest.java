@@ -129,7 +129,7 @@ class HostCliTest {
         CliRun unusable = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--bridge", "nbd", "--bridge-option",
             "colour=blue");
         assertEquals(2, unusable.code());
-        assertTrue(unusable.err().contains("bridge nbd has no option 'colour' (options: listen, export)"), unusable.err());
+        assertTrue(unusable.err().contains("bridge nbd has no option 'colour' (options: listen, export, allow, tls-cert, tls-key)"), unusable.err());
         CliRun bridges = CliRun.run("bridges");
         assertTrue(bridges.out().contains("nbd    usable") && bridges.out().contains("auto: "), bridges.out());
     }

@@ -113,6 +113,7 @@ public final class ConnectionGuard {
         volatile long partialSinceNanos;
         volatile boolean ready;
         private long lastReadNanos;
+        private long unwritableSinceNanos;
         private ScheduledFuture<?> check;
 
         @Override
@@ -139,6 +140,32 @@ public final class ConnectionGuard {
 
         private void check(ChannelHandlerContext ctx) {
             long now = System.nanoTime();
+            if (!ctx.channel().isWritable()) {
+                // reads are stopped because the client does not take its replies: its clocks wait with it,
+                // but a client that takes nothing for the idle limit is gone for good
+                if (unwritableSinceNanos == 0) {
+                    unwritableSinceNanos = now;
+                } else if (now - unwritableSinceNanos > idleNanos) {
+                    LOG.info("{}: {} read none of its replies for {} ms; closing", listener,
+                        ctx.channel().remoteAddress(), TimeUnit.NANOSECONDS.toMillis(now - unwritableSinceNanos));
+                    ctx.close();
+                    return;
+                }
+                lastReadNanos = now;
+                if (partialSinceNanos != 0) {
+                    partialSinceNanos = now;
+                }
+                return;
+            }
+            unwritableSinceNanos = 0;
+            if (!ctx.channel().config().isAutoRead()) {
+                // the protocol itself stopped reading (too many requests in flight): not the client's time
+                lastReadNanos = now;
+                if (partialSinceNanos != 0) {
+                    partialSinceNanos = now;
+                }
+                return;
+            }
             long partial = partialSinceNanos;
             if (partial != 0 && now - partial > partialNanos) {
                 LOG.info("{}: {} left a frame unfinished for {} ms; closing", listener, ctx.channel().remoteAddress(),

@@ -72,6 +72,8 @@ final class AdminHttpServer {
     private final ExecutorService readers;
     private final ExecutorService writers;
     private final AtomicInteger connections = new AtomicInteger();
+    /** Connections whose request has not arrived whole yet, oldest first. */
+    private final java.util.concurrent.ConcurrentLinkedDeque<Channel> waiting = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final Channel server;
 
     AdminHttpServer(String controllerId, NettyTransport transport, String host, int port, byte[] token, Handler handler)
@@ -87,13 +89,25 @@ final class AdminHttpServer {
                 @Override
                 protected void initChannel(Channel ch) {
                     if (connections.incrementAndGet() > MAX_CONNECTIONS) {
-                        connections.decrementAndGet();
-                        LOG.warn("controller {} admin: {} connections open; refusing {}", controllerId,
-                            MAX_CONNECTIONS, ch.remoteAddress());
-                        ch.close();
-                        return;
+                        // full: the oldest connection still sending its request makes room, so a crowd of slow
+                        // clients delays a new one by nothing
+                        Channel oldest = waiting.poll();
+                        if (oldest == null) {
+                            connections.decrementAndGet();
+                            LOG.warn("controller {} admin: {} requests in progress; refusing {}", controllerId,
+                                MAX_CONNECTIONS, ch.remoteAddress());
+                            ch.close();
+                            return;
+                        }
+                        LOG.info("controller {} admin: {} connections open; closing the oldest unfinished one ({})",
+                            controllerId, MAX_CONNECTIONS, oldest.remoteAddress());
+                        oldest.close();
                     }
-                    ch.closeFuture().addListener(c -> connections.decrementAndGet());
+                    waiting.add(ch);
+                    ch.closeFuture().addListener(c -> {
+                        connections.decrementAndGet();
+                        waiting.remove(ch);
+                    });
                     ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(MAX_BODY),
                         new RequestHandler());
                 }
@@ -195,6 +209,7 @@ final class AdminHttpServer {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
             deadline.cancel(false);
+            waiting.remove(ctx.channel());
             ctx.channel().config().setAutoRead(false); // one request per connection
             if (!req.decoderResult().isSuccess()) {
                 respond(ctx, 400, error("malformed HTTP request: " + req.decoderResult().cause().getMessage()));

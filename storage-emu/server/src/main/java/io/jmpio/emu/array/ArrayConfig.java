@@ -20,6 +20,7 @@ public final class ArrayConfig {
     private Path adminTokenFile;
     private int maxConnectionsPerPort = 256;
     private long idleTimeoutMillis = 300_000;
+    private long partialFrameMillis = 30_000;
     private long maxLunBytes = 64L << 40;
     private int basePort = 7400;
     private int portsPerController = 2;
@@ -74,6 +75,9 @@ public final class ArrayConfig {
     /** A host connection that sends nothing for this long is closed. */
     public long idleTimeoutMillis() { return idleTimeoutMillis; }
     public ArrayConfig idleTimeoutMillis(long v) { idleTimeoutMillis = positive(v, "idle timeout"); return this; }
+    /** Longest a host may take to send one frame once its first byte is in. */
+    public long partialFrameMillis() { return partialFrameMillis; }
+    public ArrayConfig partialFrameMillis(long v) { partialFrameMillis = positive(v, "partial frame timeout"); return this; }
     /** The largest LUN the array creates (a sane maximum on top of what the backend can hold). */
     public long maxLunBytes() { return maxLunBytes; }
     public ArrayConfig maxLunBytes(long v) { maxLunBytes = positive(v, "largest LUN"); return this; }

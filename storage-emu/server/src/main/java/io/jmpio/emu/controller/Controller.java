@@ -122,8 +122,8 @@ public final class Controller {
     /** Front-end ports a controller can have (a shipped request names the one it came in on). */
     static final int MAX_PORTS_PER_CONTROLLER = 8;
     /** Bytes of requests in progress one host connection may have, and all of them together. */
-    static final long SESSION_INFLIGHT_BYTES = 32L << 20;
-    static final long CONTROLLER_INFLIGHT_BYTES = 512L << 20;
+    static final long SESSION_INFLIGHT_BYTES = 128L << 20;
+    static final long CONTROLLER_INFLIGHT_BYTES = 1L << 30;
     /** What a request without data counts against those budgets. */
     static final long MIN_REQUEST_COST = 4096;
     private final java.util.concurrent.atomic.AtomicLong inflightBytes = new java.util.concurrent.atomic.AtomicLong();
@@ -180,7 +180,7 @@ public final class Controller {
         this.blockCache = new BlockCache(cfg.readCacheBytes());
         for (int i = 0; i < cfg.portsPerController(); i++) {
             ports.add(new FrontEndPort(this, transport, i, cfg.listenAddress(), cfg.portFor(id, 2 + i),
-                cfg.maxConnectionsPerPort(), cfg.idleTimeoutMillis()));
+                cfg.maxConnectionsPerPort(), cfg.idleTimeoutMillis(), cfg.partialFrameMillis()));
         }
         this.link = new InterControllerLink(id, peerId, transport,
             new InetSocketAddress(cfg.linkListenAddress(), cfg.portFor(id, 1)), cfg.linkChannels(),
@@ -958,9 +958,13 @@ public final class Controller {
         CompletableFuture<IoResult> result = l.owned()
             ? executeAsOwner(l, op, f.fua(), f.offset(), f.length(), data, false)
             : ship(l, op, f.fua(), f.offset(), f.length(), data, port.index);
-        result.whenComplete((res, err) -> {
+        Runnable release = () -> {
+            // the budget covers a request until its reply has been taken by the host, not just produced:
+            // a host that does not read its replies stops getting its requests served
             session.inflightBytes.addAndGet(-cost);
             inflightBytes.addAndGet(-cost);
+        };
+        result.whenComplete((res, err) -> {
             if (err != null) {
                 LOG.error("controller {}: {} failed", id, header.describe(), err);
                 res = IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
@@ -969,7 +973,7 @@ public final class Controller {
                 l.stats.errors.increment();
             }
             ByteBuf payload = res.data() == null ? null : Unpooled.wrappedBuffer(res.data());
-            port.reply(ctx, header.reply(res.status(), res.sense(), res.position(), payload));
+            port.reply(ctx, header.reply(res.status(), res.sense(), res.position(), payload), release);
         });
     }
 

@@ -25,9 +25,6 @@ import java.util.concurrent.atomic.LongAdder;
 final class FrontEndPort {
     enum FlakyMode { ERROR, DROP, MIXED }
 
-    /** Longest a host may take to send one frame once its first byte is in. */
-    static final long PARTIAL_FRAME_MILLIS = 30_000;
-
     final int index;
     private final ConnectionGuard guard;
     private final Controller controller;
@@ -45,9 +42,9 @@ final class FrontEndPort {
     final LongAdder injected = new LongAdder();
 
     FrontEndPort(Controller controller, NettyTransport transport, int index, String host, int port,
-                 int maxConnections, long idleMillis) {
+                 int maxConnections, long idleMillis, long partialFrameMillis) {
         this.guard = new ConnectionGuard("controller " + controller.id() + " port " + index, maxConnections, idleMillis,
-            PARTIAL_FRAME_MILLIS, false);
+            partialFrameMillis, false);
         this.controller = controller;
         this.transport = transport;
         this.index = index;
@@ -158,22 +155,33 @@ final class FrontEndPort {
 
     /** Sends a reply, after the injected latency if there is one. */
     void reply(ChannelHandlerContext ctx, Frame reply) {
+        reply(ctx, reply, null);
+    }
+
+    /** As {@link #reply(ChannelHandlerContext, Frame)}; {@code written} runs once the reply left (or never will). */
+    void reply(ChannelHandlerContext ctx, Frame reply, Runnable written) {
         if (!reply.good()) {
             errors.increment();
         }
         long delay = latencyNanos;
         if (delay > 0) {
-            ctx.executor().schedule(() -> write(ctx, reply), delay, TimeUnit.NANOSECONDS);
+            ctx.executor().schedule(() -> write(ctx, reply, written), delay, TimeUnit.NANOSECONDS);
         } else {
-            write(ctx, reply);
+            write(ctx, reply, written);
         }
     }
 
-    private static void write(ChannelHandlerContext ctx, Frame reply) {
+    private static void write(ChannelHandlerContext ctx, Frame reply, Runnable written) {
         if (ctx.channel().isActive()) {
-            ctx.writeAndFlush(reply);
+            ChannelFuture f = ctx.writeAndFlush(reply);
+            if (written != null) {
+                f.addListener(x -> written.run());
+            }
         } else {
             reply.release();
+            if (written != null) {
+                written.run();
+            }
         }
     }
 }

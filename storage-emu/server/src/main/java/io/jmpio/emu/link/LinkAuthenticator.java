@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  CHALLENGE (40 bytes, each end sends one as soon as the connection is up):
  *  +---------------------------------------------------------------+
- *  |                    magic 'JMPA' (u32 LE)                      |  0
+ *  |                    magic 'JMPK' (u32 LE)                      |  0
  *  +---------------+---------------+-------------------------------+
  *  | version (u8)  |   role (u8)   |         reserved (u16)        |  4
  *  +---------------+---------------+-------------------------------+
@@ -42,8 +42,8 @@ import org.slf4j.LoggerFactory;
 final class LinkAuthenticator extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(LinkAuthenticator.class);
 
-    /** "JMPA" read as a little-endian u32. */
-    static final int MAGIC = 0x41504D4A;
+    /** "JMPK" read as a little-endian u32 (not the front end's "JMPA": a host frame sent here fails at once). */
+    static final int MAGIC = 0x4B504D4A;
     static final int VERSION = 1;
     static final int ROLE_DIALER = 0;
     static final int ROLE_ACCEPTOR = 1;
