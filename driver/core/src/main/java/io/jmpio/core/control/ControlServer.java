@@ -4,19 +4,29 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jmpio.core.MultipathDevice;
+import io.jmpio.emu.protocol.ConnectionGuard;
+import io.jmpio.emu.protocol.NettyTransport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,48 +35,47 @@ import org.slf4j.LoggerFactory;
  * {@code {"command":"status"}}, {@code {"command":"policy","name":"queue-length","options":{}}},
  * {@code {"command":"path","id":"A0","action":"offline|online"}}, {@code {"command":"failback"}},
  * {@code {"command":"detach"}}. Reply: {@code {"ok":true,"result":...}} or {@code {"ok":false,"error":"..."}}.
+ *
+ * <p>The socket file is mode 0600 from the moment it can be reached (bound in a private directory, then
+ * renamed into place). Requests are read by an event loop, so a client that sends nothing holds no thread:
+ * it is closed when its request has not arrived within 10 s; a request line is at most 64 KiB; at most 64
+ * connections are held. Commands run one at a time on their own thread, with a bounded queue.
  */
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
     static final ObjectMapper JSON = new ObjectMapper();
 
-    private final MultipathDevice device;
-    private final Path socketPath;
-    private final ServerSocketChannel server;
-    private final Runnable detach;
-    private final java.util.function.Supplier<String> busy;
-    private final Thread acceptor;
-    private final java.util.concurrent.ThreadPoolExecutor workers = new java.util.concurrent.ThreadPoolExecutor(2, 2,
-        30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(32), r -> {
-            Thread t = new Thread(r, "jmpio-control-client");
-            t.setDaemon(true);
-            return t;
-        });
-    private volatile boolean closed;
-
     /** Mode of the socket file: its owner only. */
     static final String SOCKET_MODE = "rw-------";
-    /** A client must send its request and read the reply within this time. */
+    /** A client must send its request (and take the reply) within this time. */
     static final long EXCHANGE_DEADLINE_MILLIS = 10_000;
     /** Longest request line read. */
     static final int MAX_REQUEST = 64 << 10;
-    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "jmpio-control-watchdog");
+    /** Connections held at once. */
+    static final int MAX_CONNECTIONS = 64;
+
+    private final MultipathDevice device;
+    private final Path socketPath;
+    private final NettyTransport transport;
+    private final Channel server;
+    private final Runnable detach;
+    private final java.util.function.Supplier<String> busy;
+    private final ThreadPoolExecutor commands = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(32), r -> {
+            Thread t = new Thread(r, "jmpio-control");
             t.setDaemon(true);
             return t;
         });
 
-    private ControlServer(MultipathDevice device, Path socketPath, ServerSocketChannel server, Runnable detach,
-                          java.util.function.Supplier<String> busy) {
+    private ControlServer(MultipathDevice device, Path socketPath, NettyTransport transport, Channel server,
+                          Runnable detach, java.util.function.Supplier<String> busy) {
         this.detach = detach;
         this.busy = busy;
         this.device = device;
         this.socketPath = socketPath;
+        this.transport = transport;
         this.server = server;
-        this.acceptor = new Thread(this::acceptLoop, "jmpio-control");
-        this.acceptor.setDaemon(true);
-        this.workers.allowCoreThreadTimeOut(true);
+        this.commands.allowCoreThreadTimeOut(true);
     }
 
     /** Listens on {@code socketPath}; refuses when another live device already answers there. */
@@ -81,9 +90,7 @@ public final class ControlServer implements AutoCloseable {
     public static ControlServer start(MultipathDevice device, Path socketPath, Runnable detach,
                                       java.util.function.Supplier<String> busy) throws IOException {
         Path dir = socketPath.toAbsolutePath().getParent();
-        if (dir != null) {
-            Files.createDirectories(dir);
-        }
+        checkDirectory(dir);
         if (Files.exists(socketPath)) {
             if (ControlClient.answers(socketPath)) {
                 throw new IOException("control socket " + socketPath + " is in use by another attached device;"
@@ -91,11 +98,30 @@ public final class ControlServer implements AutoCloseable {
             }
             Files.delete(socketPath);
         }
-        checkDirectory(dir);
-        ServerSocketChannel s = bindPrivately(socketPath);
-        ControlServer cs = new ControlServer(device, socketPath, s, detach, busy);
-        cs.acceptor.start();
-        return cs;
+        NettyTransport transport = NettyTransport.create("jmpio-control", 1);
+        ControlServer[] self = new ControlServer[1];
+        ConnectionGuard guard = new ConnectionGuard("control socket " + socketPath, MAX_CONNECTIONS,
+            EXCHANGE_DEADLINE_MILLIS, EXCHANGE_DEADLINE_MILLIS, false);
+        ServerBootstrap b = guard.configure(new ServerBootstrap()).group(transport.group())
+            .channel(transport.serverDomainChannelClass())
+            .childHandler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    if (!guard.admit(ch)) {
+                        return;
+                    }
+                    ch.pipeline().addLast(guard.head(), new LineBasedFrameDecoder(MAX_REQUEST, true, true),
+                        self[0].new Exchange());
+                }
+            });
+        try {
+            Channel server = bindPrivately(b, transport, socketPath);
+            self[0] = new ControlServer(device, socketPath, transport, server, detach, busy);
+            return self[0];
+        } catch (IOException | RuntimeException e) {
+            transport.close();
+            throw e;
+        }
     }
 
     public Path socketPath() {
@@ -103,19 +129,42 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /**
-     * Refuses a directory others may write to (they could replace the socket with their own) unless it has
-     * the sticky bit, as /tmp does, where only a file's owner may remove or rename it.
+     * Creates the socket's directory owner-only (0700) when it is missing. An existing one must belong to this
+     * account or root and be writable by nobody else, unless it has the sticky bit (as /tmp), where only a
+     * file's owner may remove or rename it: otherwise another account could swap the socket for its own.
      */
     static void checkDirectory(Path dir) throws IOException {
         if (dir == null) {
             return;
         }
+        if (!Files.exists(dir)) {
+            if (dir.getParent() != null) {
+                Files.createDirectories(dir.getParent());
+            }
+            try {
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // made meanwhile: checked below
+            } catch (UnsupportedOperationException e) {
+                Files.createDirectories(dir);
+                return;
+            }
+        }
         try {
             int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid");
+            int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
             boolean sticky = (mode & 01000) != 0;
-            if ((mode & 0002) != 0 && !sticky) {
-                throw new IOException("control socket directory " + dir + " is writable by every user (mode "
-                    + Integer.toOctalString(mode & 07777) + "); choose another --control path");
+            if (sticky) {
+                return;
+            }
+            if (owner != self && owner != 0) {
+                throw new IOException("control socket directory " + dir + " belongs to another user (uid " + owner
+                    + "); choose another --control path");
+            }
+            if ((mode & 0022) != 0) {
+                throw new IOException("control socket directory " + dir + " is writable by other users (mode "
+                    + Integer.toOctalString(mode & 07777) + "); chmod go-w it or choose another --control path");
             }
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
             LOG.debug("no unix attributes on {}", dir);
@@ -126,7 +175,8 @@ public final class ControlServer implements AutoCloseable {
      * Binds the socket inside a new directory only this account can enter, gives it its final mode there,
      * and only then renames it into place: at no moment can another account connect to it.
      */
-    private static ServerSocketChannel bindPrivately(Path socketPath) throws IOException {
+    private static Channel bindPrivately(ServerBootstrap b, NettyTransport transport, Path socketPath)
+            throws IOException {
         Path dir = socketPath.toAbsolutePath().getParent();
         Path staging;
         try {
@@ -136,18 +186,25 @@ public final class ControlServer implements AutoCloseable {
             staging = Files.createTempDirectory(dir, ".jmpio-control-");
         }
         Path staged = staging.resolve("s");
-        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        Channel server = null;
         try {
-            s.bind(UnixDomainSocketAddress.of(staged));
+            var f = b.bind(transport.domainAddress(staged)).awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                throw new IOException("cannot listen on control socket " + socketPath + ": " + f.cause().getMessage(),
+                    f.cause());
+            }
+            server = f.channel();
             try {
                 Files.setPosixFilePermissions(staged, PosixFilePermissions.fromString(SOCKET_MODE));
             } catch (UnsupportedOperationException e) {
                 LOG.debug("no POSIX permissions on {}", staged);
             }
             Files.move(staged, socketPath, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            return s;
+            return server;
         } catch (IOException | RuntimeException e) {
-            s.close();
+            if (server != null) {
+                server.close().awaitUninterruptibly();
+            }
             throw e;
         } finally {
             Files.deleteIfExists(staged);
@@ -155,133 +212,108 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private void acceptLoop() {
-        while (!closed) {
+    /** One connection: its request line, the command run off the event loop, the reply, close. */
+    private final class Exchange extends SimpleChannelInboundHandler<ByteBuf> {
+        private boolean answered;
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf line) {
+            if (answered) {
+                return; // one request per connection
+            }
+            answered = true;
+            ctx.channel().config().setAutoRead(false);
+            String text = line.toString(StandardCharsets.UTF_8);
             try {
-                SocketChannel ch = server.accept();
-                // one exchange per connection, within a deadline, on a small pool: a client that never sends
-                // its request or never reads the reply is closed, and a crowd of them gets "busy"
-                java.util.concurrent.ScheduledFuture<?> deadline = WATCHDOG.schedule(() -> closeQuietly(ch),
-                    EXCHANGE_DEADLINE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
-                try {
-                    workers.execute(() -> {
-                        try {
-                            serve(ch);
-                        } finally {
-                            deadline.cancel(false);
-                        }
-                    });
-                } catch (java.util.concurrent.RejectedExecutionException e) {
-                    deadline.cancel(false);
-                    try (ch) {
-                        ch.write(java.nio.ByteBuffer.wrap("{\"ok\":false,\"error\":\"control socket busy; try again\"}\n"
-                            .getBytes(StandardCharsets.UTF_8)));
-                    } catch (IOException ignored) {
-                        // the client is gone
-                    }
-                }
-            } catch (IOException e) {
-                if (!closed) {
-                    LOG.warn("control socket accept failed: {}", e.getMessage());
-                }
+                commands.execute(() -> {
+                    Map<String, Object> reply = new LinkedHashMap<>();
+                    Runnable after = run(text, reply);
+                    send(ctx, reply, after);
+                });
+            } catch (RejectedExecutionException e) {
+                send(ctx, Map.of("ok", false, "error", "control socket busy; try again"), null);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            Throwable c = cause.getCause() != null && !(cause instanceof TooLongFrameException) ? cause.getCause() : cause;
+            if (!answered && (cause instanceof TooLongFrameException || c instanceof TooLongFrameException)) {
+                answered = true;
+                send(ctx, Map.of("ok", false, "error", "request longer than " + MAX_REQUEST + " bytes"), null);
                 return;
             }
+            LOG.debug("control client went away: {}", cause.toString());
+            ctx.close();
         }
     }
 
-    private void serve(SocketChannel ch) {
-        try (ch) {
-            String line = readLine(ch);
-            Map<String, Object> reply = new LinkedHashMap<>();
-            Runnable after = null;
-            try {
-                if (line == null || line.isBlank()) {
-                    throw new IllegalArgumentException("empty request");
-                }
-                JsonNode req = JSON.readTree(line);
-                String command = req.path("command").asText("");
-                switch (command) {
-                    case "status":
-                        reply.put("result", device.status());
-                        break;
-                    case "policy":
-                        Map<String, String> options = new LinkedHashMap<>();
-                        req.path("options").fields().forEachRemaining(e -> options.put(e.getKey(), e.getValue().asText()));
-                        device.setPolicy(required(req, "name"), options);
-                        reply.put("result", "policy " + device.policyName());
-                        break;
-                    case "path":
-                        String action = required(req, "action");
-                        if (!action.equals("offline") && !action.equals("online")) {
-                            throw new IllegalArgumentException("path action must be offline or online, got '" + action + "'");
-                        }
-                        device.setPathOffline(required(req, "id"), action.equals("offline"));
-                        reply.put("result", "path " + req.path("id").asText() + " " + action);
-                        break;
-                    case "failback":
-                        device.failback();
-                        reply.put("result", "failback requested");
-                        break;
-                    case "detach":
-                        String inUse = req.path("force").asBoolean(false) ? null : busy.get();
-                        if (inUse != null) {
-                            throw new IllegalStateException("not detaching " + device.name() + ": " + inUse
-                                + " (unmount it first, or detach --force)");
-                        }
-                        reply.put("result", "detaching " + device.name());
-                        after = detach;
-                        break;
-                    default:
-                        throw new IllegalArgumentException("unknown command '" + command
-                            + "' (status, policy, path, failback, detach)");
-                }
-                reply.put("ok", true);
-            } catch (IOException | RuntimeException e) {
-                reply.clear();
-                reply.put("ok", false);
-                reply.put("error", e.getMessage() == null ? e.toString() : e.getMessage());
-            }
-            OutputStream out = Channels.newOutputStream(ch);
-            out.write(JSON.writeValueAsBytes(reply));
-            out.write('\n');
-            out.flush();
-            if (after != null) {
-                after.run();
-            }
-        } catch (IOException e) {
-            LOG.debug("control client went away: {}", e.getMessage());
-        }
-    }
-
-    /** The request line (at most {@link #MAX_REQUEST} bytes), or null when the client closed first. */
-    private static String readLine(SocketChannel ch) throws IOException {
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096);
-        while (true) {
-            buf.clear();
-            int n = ch.read(buf);
-            if (n < 0) {
-                return b.size() == 0 ? null : b.toString(StandardCharsets.UTF_8);
-            }
-            for (int i = 0; i < n; i++) {
-                if (buf.get(i) == '\n') {
-                    b.write(buf.array(), 0, i);
-                    return b.toString(StandardCharsets.UTF_8);
-                }
-            }
-            b.write(buf.array(), 0, n);
-            if (b.size() > MAX_REQUEST) {
-                throw new IllegalArgumentException("request longer than " + MAX_REQUEST + " bytes");
-            }
-        }
-    }
-
-    private static void closeQuietly(SocketChannel ch) {
+    private void send(ChannelHandlerContext ctx, Map<String, Object> reply, Runnable after) {
+        byte[] body;
         try {
-            ch.close();
-        } catch (IOException ignored) {
-            // already closed
+            body = JSON.writeValueAsBytes(reply);
+        } catch (IOException e) {
+            body = ("{\"ok\":false,\"error\":\"cannot encode the reply\"}").getBytes(StandardCharsets.UTF_8);
         }
+        ByteBuf out = Unpooled.wrappedBuffer(body, new byte[] {'\n'});
+        ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE).addListener(f -> {
+            if (after != null) {
+                commands.execute(after);
+            }
+        });
+    }
+
+    /** Runs one request; fills {@code reply}; returns what to do once the reply is sent (detach), or null. */
+    private Runnable run(String line, Map<String, Object> reply) {
+        Runnable after = null;
+        try {
+            if (line == null || line.isBlank()) {
+                throw new IllegalArgumentException("empty request");
+            }
+            JsonNode req = JSON.readTree(line);
+            String command = req.path("command").asText("");
+            switch (command) {
+                case "status":
+                    reply.put("result", device.status());
+                    break;
+                case "policy":
+                    Map<String, String> options = new LinkedHashMap<>();
+                    req.path("options").fields().forEachRemaining(e -> options.put(e.getKey(), e.getValue().asText()));
+                    device.setPolicy(required(req, "name"), options);
+                    reply.put("result", "policy " + device.policyName());
+                    break;
+                case "path":
+                    String action = required(req, "action");
+                    if (!action.equals("offline") && !action.equals("online")) {
+                        throw new IllegalArgumentException("path action must be offline or online, got '" + action + "'");
+                    }
+                    device.setPathOffline(required(req, "id"), action.equals("offline"));
+                    reply.put("result", "path " + req.path("id").asText() + " " + action);
+                    break;
+                case "failback":
+                    device.failback();
+                    reply.put("result", "failback requested");
+                    break;
+                case "detach":
+                    String inUse = req.path("force").asBoolean(false) ? null : busy.get();
+                    if (inUse != null) {
+                        throw new IllegalStateException("not detaching " + device.name() + ": " + inUse
+                            + " (unmount it first, or detach --force)");
+                    }
+                    reply.put("result", "detaching " + device.name());
+                    after = detach;
+                    break;
+                default:
+                    throw new IllegalArgumentException("unknown command '" + command
+                        + "' (status, policy, path, failback, detach)");
+            }
+            reply.put("ok", true);
+        } catch (IOException | RuntimeException e) {
+            reply.clear();
+            reply.put("ok", false);
+            reply.put("error", e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+        return after;
     }
 
     private static String required(JsonNode req, String field) {
@@ -298,13 +330,9 @@ public final class ControlServer implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        workers.shutdownNow();
-        try {
-            server.close();
-        } catch (IOException e) {
-            LOG.debug("closing control socket", e);
-        }
+        server.close().awaitUninterruptibly();
+        transport.close();
+        commands.shutdown();
         try {
             Files.deleteIfExists(socketPath);
         } catch (IOException e) {

@@ -1,33 +1,48 @@
 package io.jmpio.core.control;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.emu.protocol.ArrayClient;
+import io.jmpio.emu.protocol.ConnectionGuard;
+import io.jmpio.emu.protocol.NettyTransport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
  * The optional HTTP endpoint: {@code GET /metrics} in Prometheus text format, {@code GET /status} as JSON.
  * Binds to loopback addresses only, so statistics never leave the host unless a proxy is put in front.
+ * Requests are read by its own event loop, never by a thread a slow client could hold: headers are limited
+ * to 8 KiB, a connection that sends nothing for 10 s is closed, at most 64 are held, one request each.
  */
 public final class MetricsServer implements AutoCloseable {
-    static {
-        // read once by the JDK's HTTP server when its first instance is made: seconds a request may take to
-        // arrive and a response to be taken, so a client that stalls cannot hold a worker
-        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
-            System.setProperty("sun.net.httpserver.maxReqTime", "10");
-        }
-        if (System.getProperty("sun.net.httpserver.maxRspTime") == null) {
-            System.setProperty("sun.net.httpserver.maxRspTime", "10");
-        }
-    }
+    static final long IDLE_MILLIS = 10_000;
+    static final int MAX_CONNECTIONS = 64;
 
-    private final HttpServer server;
+    private final NettyTransport transport;
+    private final Channel server;
 
-    private MetricsServer(HttpServer server) {
+    private MetricsServer(NettyTransport transport, Channel server) {
+        this.transport = transport;
         this.server = server;
     }
 
@@ -36,48 +51,78 @@ public final class MetricsServer implements AutoCloseable {
         if (a.getAddress() == null || !a.getAddress().isLoopbackAddress()) {
             throw new IllegalArgumentException("metrics endpoint must listen on a loopback address, got " + listen);
         }
-        HttpServer s = HttpServer.create(a, 16);
-        // requests are read and answered on a small pool, not on the thread that accepts connections; the
-        // JDK server closes connections whose request or response takes longer than the limits set below
-        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(2, 2, 30,
-            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(32), r -> {
-                Thread t = new Thread(r, "jmpio-metrics");
-                t.setDaemon(true);
-                return t;
-            }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
-        pool.allowCoreThreadTimeOut(true);
-        s.setExecutor(pool);
-        s.createContext("/metrics", ex -> answer(ex, 200, "text/plain; version=0.0.4; charset=utf-8", device.prometheus()));
-        s.createContext("/status", ex -> answer(ex, 200, "application/json",
-            ControlServer.JSON.writeValueAsString(device.status())));
-        s.createContext("/", ex -> answer(ex, 404, "text/plain", "not found: try /metrics or /status\n"));
-        s.start();
-        return new MetricsServer(s);
+        NettyTransport transport = NettyTransport.create("jmpio-metrics", 1);
+        ConnectionGuard guard = new ConnectionGuard("metrics endpoint " + listen, MAX_CONNECTIONS, IDLE_MILLIS,
+            IDLE_MILLIS, false);
+        ChannelFuture f = guard.configure(new ServerBootstrap()).group(transport.group())
+            .channel(transport.serverChannelClass())
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childHandler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    if (!guard.admit(ch)) {
+                        return;
+                    }
+                    ch.pipeline().addLast(guard.head(), new HttpServerCodec(4096, 8192, 8192),
+                        new HttpObjectAggregator(8192), new Answer(device));
+                }
+            })
+            .bind(a).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            transport.close();
+            throw new IOException("cannot listen for metrics on " + listen + ": " + f.cause().getMessage(), f.cause());
+        }
+        return new MetricsServer(transport, f.channel());
     }
 
-    private static void answer(HttpExchange ex, int code, String type, String body) throws IOException {
-        byte[] b = body.getBytes(StandardCharsets.UTF_8);
-        if (!ex.getRequestMethod().equals("GET")) {
-            code = 405;
-            b = "only GET\n".getBytes(StandardCharsets.UTF_8);
+    private static final class Answer extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final MultipathDevice device;
+
+        Answer(MultipathDevice device) {
+            this.device = device;
         }
-        ex.getResponseHeaders().set("Content-Type", type);
-        ex.sendResponseHeaders(code, b.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(b);
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
+            ctx.channel().config().setAutoRead(false);
+            String path = req.uri().split("\\?", 2)[0];
+            if (!req.decoderResult().isSuccess()) {
+                respond(ctx, 400, "text/plain", "malformed request\n");
+            } else if (!req.method().equals(HttpMethod.GET)) {
+                respond(ctx, 405, "text/plain", "only GET\n");
+            } else if (path.equals("/metrics")) {
+                respond(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", device.prometheus());
+            } else if (path.equals("/status")) {
+                respond(ctx, 200, "application/json", ControlServer.JSON.writeValueAsString(device.status()));
+            } else {
+                respond(ctx, 404, "text/plain", "not found: try /metrics or /status\n");
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+
+        private static void respond(ChannelHandlerContext ctx, int code, String type, String body) {
+            ByteBuf content = Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8));
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
+                content);
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH,
+                content.readableBytes()).set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
     /** "127.0.0.1:9464" as bound (the port is real when 0 was asked). */
     public String address() {
-        return server.getAddress().getHostString() + ":" + server.getAddress().getPort();
+        InetSocketAddress a = (InetSocketAddress) server.localAddress();
+        return a.getHostString() + ":" + a.getPort();
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        if (server.getExecutor() instanceof java.util.concurrent.ExecutorService) {
-            ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
-        }
+        server.close().awaitUninterruptibly();
+        transport.close();
     }
 }

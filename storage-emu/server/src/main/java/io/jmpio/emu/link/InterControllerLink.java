@@ -560,7 +560,11 @@ public final class InterControllerLink {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.warn("link connection with {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+            if (cause instanceof IOException) {
+                LOG.info("link connection with {} closed: {}", ctx.channel().remoteAddress(), cause.getMessage());
+            } else {
+                LOG.warn("link connection with {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+            }
             ctx.close();
         }
     }

@@ -51,6 +51,6 @@ public final class NbdBridgeProvider implements KernelBridgeProvider {
         NbdAccess access = NbdAccess.of(options.getOrDefault("allow", ""), cert.isEmpty() ? null : Path.of(cert),
             key.isEmpty() ? null : Path.of(key));
         return NbdServer.start(device, options.getOrDefault("listen", DEFAULT_LISTEN),
-            export.isEmpty() ? device.info().name() : export, access);
+            export.isEmpty() ? device.info().name() : export, access, NbdServer.Limits.DEFAULT);
     }
 }

@@ -29,6 +29,8 @@ final class NbdConnection extends ByteToMessageDecoder {
     static final int MAX_OPTION_LENGTH = 64 * 1024;
     /** Most requests outstanding before the connection stops reading (the client waits, nothing is lost). */
     static final int MAX_IN_FLIGHT = 512;
+    /** Most bytes of data (read replies to come, write payloads held) outstanding before it stops reading. */
+    static final long MAX_IN_FLIGHT_BYTES = 32L << 20;
 
     private enum State { CLIENT_FLAGS, OPTIONS, TRANSMISSION, SKIP_PAYLOAD, CLOSING }
 
@@ -45,6 +47,9 @@ final class NbdConnection extends ByteToMessageDecoder {
     private boolean structured;
     private long skipRemaining;
     private int inFlight;
+    private long inFlightBytes;
+    /** Decoding stopped at a request boundary until in-flight work or the outbound queue drains. */
+    private boolean paused;
     private boolean disconnectRequested;
     private boolean flushPending;
     private ChannelHandlerContext ctx;
@@ -86,11 +91,36 @@ final class NbdConnection extends ByteToMessageDecoder {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-        // the guard resumes reading when the client has read its replies; too many requests in flight still stop it
-        if (inFlight >= MAX_IN_FLIGHT) {
+        // the guard resumes reading when the client has read its replies; in-flight limits still hold it
+        if (paused || mustWait()) {
             ctx.channel().config().setAutoRead(false);
         }
+        resumeLater();
         super.channelWritabilityChanged(ctx);
+    }
+
+    /** True when no more requests may start: too many in flight, too many bytes, or replies not taken. */
+    private boolean mustWait() {
+        return inFlight >= MAX_IN_FLIGHT || inFlightBytes >= MAX_IN_FLIGHT_BYTES || !ctx.channel().isWritable();
+    }
+
+    /** Decodes what waits in the buffer once the limits allow (from the loop, never inside a decode). */
+    private void resumeLater() {
+        if (!paused || mustWait()) {
+            return;
+        }
+        paused = false;
+        ctx.executor().execute(() -> {
+            if (!ctx.channel().isActive() || paused) {
+                return;
+            }
+            ctx.channel().config().setAutoRead(true);
+            try {
+                channelRead(ctx, io.netty.buffer.Unpooled.EMPTY_BUFFER); // decode the buffered requests
+            } catch (Exception e) {
+                exceptionCaught(ctx, e);
+            }
+        });
     }
 
     private void decodeAll(ChannelHandlerContext ctx, ByteBuf in) {
@@ -115,6 +145,12 @@ final class NbdConnection extends ByteToMessageDecoder {
                     }
                     break;
                 case TRANSMISSION:
+                    if (mustWait()) {
+                        // the rest stays in the buffer, unread, until replies have been taken (see resume)
+                        paused = true;
+                        ctx.channel().config().setAutoRead(false);
+                        return;
+                    }
                     if (!request(in)) {
                         return;
                     }
@@ -422,8 +458,8 @@ final class NbdConnection extends ByteToMessageDecoder {
         switch (type) {
             case CMD_READ:
                 if (checkRange(cookie, offset, length, false)) {
-                    submitted();
-                    device.read(offset, (int) length, new Reply(cookie, offset, true));
+                    submitted(length);
+                    device.read(offset, (int) length, new Reply(cookie, offset, true, length));
                 }
                 return true;
             case CMD_WRITE: {
@@ -437,28 +473,28 @@ final class NbdConnection extends ByteToMessageDecoder {
                     return true;
                 }
                 ByteBuf data = in.readRetainedSlice((int) length);
-                submitted();
-                device.write(offset, data, (flags & CMD_FLAG_FUA) != 0, new Reply(cookie, offset, false));
+                submitted(length);
+                device.write(offset, data, (flags & CMD_FLAG_FUA) != 0, new Reply(cookie, offset, false, length));
                 return true;
             }
             case CMD_FLUSH:
-                submitted();
-                device.flush(new Reply(cookie, 0, false));
+                submitted(0);
+                device.flush(new Reply(cookie, 0, false, 0));
                 return true;
             case CMD_TRIM:
                 if (!info.discard()) {
                     error(cookie, EINVAL, "TRIM was not offered");
                 } else if (checkRange(cookie, offset, length, true)) {
-                    submitted();
-                    device.discard(offset, length, new Reply(cookie, offset, false));
+                    submitted(0);
+                    device.discard(offset, length, new Reply(cookie, offset, false, 0));
                 }
                 return true;
             case CMD_WRITE_ZEROES:
                 if (!info.writeZeroes()) {
                     error(cookie, EINVAL, "WRITE_ZEROES was not offered");
                 } else if (checkRange(cookie, offset, length, true)) {
-                    submitted();
-                    device.writeZeroes(offset, length, new Reply(cookie, offset, false));
+                    submitted(0);
+                    device.writeZeroes(offset, length, new Reply(cookie, offset, false, 0));
                 }
                 return true;
             case CMD_DISC:
@@ -505,18 +541,16 @@ final class NbdConnection extends ByteToMessageDecoder {
         return true;
     }
 
-    private void submitted() {
-        if (++inFlight >= MAX_IN_FLIGHT) {
-            ctx.channel().config().setAutoRead(false);
-        }
+    private void submitted(long bytes) {
+        inFlight++;
+        inFlightBytes += bytes;
     }
 
     /** On the channel's loop: one request answered. */
-    private void answered() {
+    private void answered(long bytes) {
         inFlight--;
-        if (inFlight == MAX_IN_FLIGHT / 2 && ctx.channel().isWritable()) {
-            ctx.channel().config().setAutoRead(true);
-        }
+        inFlightBytes -= bytes;
+        resumeLater();
         if (disconnectRequested && inFlight == 0) {
             ctx.flush();
             close(null);
@@ -598,11 +632,13 @@ final class NbdConnection extends ByteToMessageDecoder {
         private final long cookie;
         private final long offset;
         private final boolean read;
+        private final long bytes;
 
-        Reply(long cookie, long offset, boolean read) {
+        Reply(long cookie, long offset, boolean read, long bytes) {
             this.cookie = cookie;
             this.offset = offset;
             this.read = read;
+            this.bytes = bytes;
         }
 
         @Override
@@ -628,7 +664,7 @@ final class NbdConnection extends ByteToMessageDecoder {
                 if (data != null) {
                     data.release();
                 }
-                answered();
+                answered(bytes);
                 return;
             }
             if (error != null) {
@@ -641,7 +677,7 @@ final class NbdConnection extends ByteToMessageDecoder {
                 }
             }
             flushLater();
-            answered();
+            answered(bytes);
         }
     }
 

@@ -45,18 +45,20 @@ final class NbdServer implements KernelBridge {
         details.put("export", export);
     }
 
-    /** Client connections one export holds at once. */
-    static final int MAX_CONNECTIONS = 64;
-    /** A client must finish the handshake this soon after connecting (transmission may then idle). */
-    static final long HANDSHAKE_MILLIS = 30_000;
-    /** Longest one request (or option) may take from its first byte to its last. */
-    static final long PARTIAL_MILLIS = 30_000;
-
-    static NbdServer start(BlockDevice device, String listen, String export) throws IOException {
-        return start(device, listen, export, NbdAccess.open());
+    /**
+     * What one export grants its clients: connections held at once, time to finish the handshake (after it a
+     * connection may idle, as NBD clients do), and time for one request or option from its first byte.
+     */
+    record Limits(int maxConnections, long handshakeMillis, long partialMillis) {
+        static final Limits DEFAULT = new Limits(64, 30_000, 30_000);
     }
 
-    static NbdServer start(BlockDevice device, String listen, String export, NbdAccess access) throws IOException {
+    static NbdServer start(BlockDevice device, String listen, String export) throws IOException {
+        return start(device, listen, export, NbdAccess.open(), Limits.DEFAULT);
+    }
+
+    static NbdServer start(BlockDevice device, String listen, String export, NbdAccess access, Limits limits)
+            throws IOException {
         boolean unix = listen.startsWith("unix:");
         Path socketFile = unix ? Path.of(listen.substring(5)) : null;
         InetSocketAddress tcp = unix ? null : ArrayClient.parseAddress(listen);
@@ -71,8 +73,8 @@ final class NbdServer implements KernelBridge {
         java.util.concurrent.Executor deviceLoop = device.queueExecutor(0);
         io.netty.channel.EventLoopGroup childGroup = transport.canServeOn(deviceLoop)
             ? ((io.netty.channel.EventLoop) deviceLoop).parent() : transport.group();
-        ConnectionGuard guard = new ConnectionGuard("NBD export " + export, MAX_CONNECTIONS, HANDSHAKE_MILLIS,
-            PARTIAL_MILLIS, true);
+        ConnectionGuard guard = new ConnectionGuard("NBD export " + export, limits.maxConnections(),
+            limits.handshakeMillis(), limits.partialMillis(), true);
         ServerBootstrap b = guard.configure(new ServerBootstrap()).group(transport.group(), childGroup)
             .channel(unix ? transport.serverDomainChannelClass() : transport.serverChannelClass())
             .childHandler(new ChannelInitializer<Channel>() {
