@@ -224,6 +224,49 @@ class HostilePeersTest {
     }
 
     @Test
+    void aLinkWithMutualTlsComesUpAndRefusesPlainAndForeignClients() throws Exception {
+        Path certs = dir.resolveSibling(dir.getFileName() + "-certs");
+        Path foreign = dir.resolveSibling(dir.getFileName() + "-foreign");
+        for (Path p : List.of(certs, foreign)) {
+            Process mk = new ProcessBuilder("../../bin/make-test-certs", p.toString()).redirectErrorStream(true).start();
+            assertEquals(0, mk.waitFor(), new String(mk.getInputStream().readAllBytes()));
+        }
+        try (ArrayServer a = ArrayServer.start(config().linkTls(certs.resolve("cert.pem"), certs.resolve("key.pem"),
+                certs.resolve("ca-cert.pem")))) {
+            await("link up over TLS", 10_000, () -> a.controller("A").peerState() == PeerState.ALIVE
+                && a.controller("B").peerState() == PeerState.ALIVE);
+            try (VerifiedWorkload work = new VerifiedWorkload(port(a, "B", 0))) { // shipped and mirrored over TLS
+                try (Attacker plain = new Attacker(link(a, "B"))) {
+                    plain.send(Attacker.challenge(0, new byte[32]));
+                    assertTrue(plain.closedByPeer(), "a client without TLS is refused");
+                }
+                javax.net.ssl.SSLContext ctx = io.netty.handler.ssl.SslContextBuilder.forClient()
+                    .keyManager(foreign.resolve("cert.pem").toFile(), foreign.resolve("key.pem").toFile())
+                    .trustManager(io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE)
+                    .sslProvider(io.netty.handler.ssl.SslProvider.JDK).build() instanceof io.netty.handler.ssl.JdkSslContext j
+                    ? j.context() : null;
+                try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1",
+                        a.controller("B").linkAddress().getPort())) {
+                    s.setSoTimeout(8000);
+                    boolean refused;
+                    try {
+                        s.startHandshake();
+                        refused = s.getInputStream().read() < 0;
+                    } catch (IOException e) {
+                        refused = true;
+                    }
+                    assertTrue(refused, "a certificate from another authority is refused");
+                }
+                Thread.sleep(500);
+                work.verify();
+            }
+        }
+        IOException e = assertThrows(IOException.class, () -> ArrayServer.start(new ArrayConfig().dataDir(dir)
+            .basePort(0).linkTls(certs.resolve("cert.pem"), certs.resolve("nope.pem"), certs.resolve("ca-cert.pem"))));
+        assertTrue(e.getMessage().contains("nope.pem"), e.getMessage());
+    }
+
+    @Test
     void forgedHeartbeatsDoNotKeepADeadControllerAlive() throws Exception {
         try (ArrayServer a = ArrayServer.start(config())) {
             await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);

@@ -305,8 +305,10 @@ public final class InterControllerLink {
                     ch.attr(UNCOUNT).set(uncount);
                 }
                 if (security.tls()) {
-                    ch.pipeline().addLast(dialer ? security.clientTls().newHandler(ch.alloc())
-                        : security.serverTls().newHandler(ch.alloc()));
+                    // the dialer checks that the peer's certificate names the address it dials
+                    InetSocketAddress peer = peerAddress;
+                    ch.pipeline().addLast(dialer ? security.clientTls().newHandler(ch.alloc(), peer.getHostString(),
+                        peer.getPort()) : security.serverTls().newHandler(ch.alloc()));
                 }
                 ch.pipeline().addLast(new LinkAuthenticator(security.secret(), dialer, AUTH_TIMEOUT_MILLIS,
                     ctx -> ctx.pipeline().addAfter(ctx.name(), null, new FlushConsolidationHandler(256, true))

@@ -172,7 +172,9 @@ final class LinkAuthenticator extends ByteToMessageDecoder {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("link: connection error before authentication: {}", cause.toString());
+        Throwable c = cause.getCause() != null ? cause.getCause() : cause;
+        LOG.warn("link: connection with {} failed before authentication: {}", ctx.channel().remoteAddress(),
+            c.getMessage() != null ? c.getMessage() : c.toString());
         ctx.close();
     }
 }
