@@ -396,39 +396,49 @@ public final class Controller {
         stopServing();
     }
 
+    /** Closes everything this controller serves with; each step runs even if an earlier one failed. */
     private void stopServing() {
         for (FrontEndPort p : ports) {
-            p.close();
+            quietly("closing port " + p.address(), p::close);
         }
-        link.stop();
-        shutdownExecutors();
-        Runnable r;
-        while ((r = backlog.poll()) != null) {
-            // dropped: the connections they would answer are closed
-        }
+        quietly("stopping the link", link::stop);
+        quietly("stopping executors", this::shutdownExecutors);
+        backlog.clear(); // dropped: the connections they would answer are closed
         for (Lun l : luns.values()) {
             l.cache.clear();
             l.mirror.clear();
-            try {
-                l.store.close();
-            } catch (IOException e) {
-                LOG.warn("controller {}: closing {}: {}", id, l.record.name(), e.toString());
-            }
+            quietly("closing " + l.record.name(), () -> {
+                try {
+                    l.store.close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
         }
         luns.clear();
         blockCache.invalidateAll();
-        try {
-            if (journal != null) {
-                journal.close();
+        quietly("closing the journal and mailbox", () -> {
+            try {
+                if (journal != null) {
+                    journal.close();
+                }
+                if (mailbox != null) {
+                    mailbox.close();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            if (mailbox != null) {
-                mailbox.close();
-            }
-        } catch (IOException e) {
-            LOG.warn("controller {}: {}", id, e.toString());
-        }
+        });
         synchronized (aluaLock) {
             aluaTable.clear();
+        }
+    }
+
+    private void quietly(String what, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            LOG.warn("controller {}: {} failed: {}", id, what, e.toString());
         }
     }
 
