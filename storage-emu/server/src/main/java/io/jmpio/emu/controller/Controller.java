@@ -954,8 +954,13 @@ public final class Controller {
             port.reply(ctx, f.reply(Status.TRANSPORT_ERROR, Sense.INJECTED, 0, null));
             return;
         }
-        // Memory for requests in progress is budgeted per connection and per controller: a host that sends
-        // faster than the array answers, or never reads its replies, gets BUSY rather than the heap.
+        // Memory is bounded per connection and per controller: a host whose replies pile up unread (past the
+        // connection's high-water mark), or with too many bytes of requests in progress, gets BUSY (a path
+        // status hosts retry) rather than the heap.
+        if (!ctx.channel().isWritable()) {
+            port.reply(ctx, f.reply(Status.BUSY, Sense.NONE, 0, null));
+            return;
+        }
         long cost = Math.max(MIN_REQUEST_COST, op == Opcode.READ || op == Opcode.WRITE ? Integer.toUnsignedLong(f.length()) : 0);
         if (session.inflightBytes.addAndGet(cost) > SESSION_INFLIGHT_BYTES
             || inflightBytes.addAndGet(cost) > CONTROLLER_INFLIGHT_BYTES && inflightBytes.addAndGet(-cost) >= 0) {
@@ -968,13 +973,9 @@ public final class Controller {
         CompletableFuture<IoResult> result = l.owned()
             ? executeAsOwner(l, op, f.fua(), f.offset(), f.length(), data, false)
             : ship(l, op, f.fua(), f.offset(), f.length(), data, port.index);
-        Runnable release = () -> {
-            // the budget covers a request until its reply has been taken by the host, not just produced:
-            // a host that does not read its replies stops getting its requests served
+        result.whenComplete((res, err) -> {
             session.inflightBytes.addAndGet(-cost);
             inflightBytes.addAndGet(-cost);
-        };
-        result.whenComplete((res, err) -> {
             if (err != null) {
                 LOG.error("controller {}: {} failed", id, header.describe(), err);
                 res = IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
@@ -983,7 +984,7 @@ public final class Controller {
                 l.stats.errors.increment();
             }
             ByteBuf payload = res.data() == null ? null : Unpooled.wrappedBuffer(res.data());
-            port.reply(ctx, header.reply(res.status(), res.sense(), res.position(), payload), release);
+            port.reply(ctx, header.reply(res.status(), res.sense(), res.position(), payload));
         });
     }
 

@@ -155,33 +155,22 @@ final class FrontEndPort {
 
     /** Sends a reply, after the injected latency if there is one. */
     void reply(ChannelHandlerContext ctx, Frame reply) {
-        reply(ctx, reply, null);
-    }
-
-    /** As {@link #reply(ChannelHandlerContext, Frame)}; {@code written} runs once the reply left (or never will). */
-    void reply(ChannelHandlerContext ctx, Frame reply, Runnable written) {
         if (!reply.good()) {
             errors.increment();
         }
         long delay = latencyNanos;
         if (delay > 0) {
-            ctx.executor().schedule(() -> write(ctx, reply, written), delay, TimeUnit.NANOSECONDS);
+            ctx.executor().schedule(() -> write(ctx, reply), delay, TimeUnit.NANOSECONDS);
         } else {
-            write(ctx, reply, written);
+            write(ctx, reply);
         }
     }
 
-    private static void write(ChannelHandlerContext ctx, Frame reply, Runnable written) {
+    private static void write(ChannelHandlerContext ctx, Frame reply) {
         if (ctx.channel().isActive()) {
-            ChannelFuture f = ctx.writeAndFlush(reply);
-            if (written != null) {
-                f.addListener(x -> written.run());
-            }
+            ctx.writeAndFlush(reply);
         } else {
             reply.release();
-            if (written != null) {
-                written.run();
-            }
         }
     }
 }
