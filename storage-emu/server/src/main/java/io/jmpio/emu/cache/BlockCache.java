@@ -43,6 +43,16 @@ public final class BlockCache {
         }
     }
 
+    /** True when every page of [offset, offset+length) is in the cache (a read would not touch the drive). */
+    public boolean cached(int lun, long offset, int length) {
+        for (long p = offset >>> PAGE_SHIFT, last = (offset + length - 1) >>> PAGE_SHIFT; p <= last; p++) {
+            if (pages.getIfPresent(new Key(lun, p)) == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static byte[] load(BackingStore store, long page) {
         byte[] b = new byte[PAGE];
         try {

@@ -1017,7 +1017,20 @@ public final class Controller {
                 case Opcode.READ:
                     l.stats.reads.increment();
                     l.stats.readBytes.add(length);
-                    f = CompletableFuture.completedFuture(IoResult.good(0, readOwned(l, offset, length)));
+                    if (!l.fileBacked() || blockCache.cached(l.record.id(), offset, length)) {
+                        f = CompletableFuture.completedFuture(IoResult.good(0, readOwned(l, offset, length)));
+                    } else {
+                        // a read that goes to the drive waits on a disk thread, never on an event loop
+                        f = CompletableFuture.supplyAsync(() -> {
+                            try {
+                                return IoResult.good(0, readOwned(l, offset, length));
+                            } catch (IOException e) {
+                                LOG.error("controller {}: read of {} at {}+{} failed", id, l.record.name(), offset,
+                                    length, e);
+                                return IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
+                            }
+                        }, disk);
+                    }
                     break;
                 case Opcode.WRITE:
                     l.stats.writes.increment();

@@ -259,8 +259,12 @@ public final class InterControllerLink {
             ch.close();
             return;
         }
-        AtomicReferenceArray<Channel> slots = slotsOf(kind);
-        Channel previous = slots.getAndSet(index, ch);
+        takeSlot(ch, kind, index);
+    }
+
+    /** An authenticated connection becomes channel {@code kind/index} (closing the one it replaces) and says hello. */
+    private void takeSlot(Channel ch, int kind, int index) {
+        Channel previous = slotsOf(kind).getAndSet(index, ch);
         if (previous != null && previous != ch) {
             previous.close();
         }
@@ -528,13 +532,7 @@ public final class InterControllerLink {
                     ch.close();
                     return;
                 }
-                Channel previous = slots.getAndSet(index, ch);
-                if (previous != null && previous != ch) {
-                    previous.close();
-                }
-                ch.attr(SLOT).set(new int[] {kind, index});
-                connections.put(ch, Boolean.TRUE);
-                ch.writeAndFlush(helloFrame(kind, index));
+                takeSlot(ch, kind, index);
             }
             if (kind == LinkFrame.CHANNEL_MANAGEMENT) {
                 handler.onHello(payload);
