@@ -262,12 +262,12 @@ class ControllerContainersTest {
         }
     }
 
-    /** A base port with its 20 successors free on loopback (A: base..base+9, B: base+10..). */
+    /** A base port with its 40 successors free on loopback (A: base..base+9, B: base+10.., NVMe/TCP from base+20). */
     private static int freePortBlock() throws IOException {
         for (int attempt = 0; attempt < 50; attempt++) {
             int base = 20_000 + ThreadLocalRandom.current().nextInt(2000) * 10;
             boolean free = true;
-            for (int p = base; p < base + 20 && free; p++) {
+            for (int p = base; p < base + 40 && free; p++) {
                 try (ServerSocket s = new ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
                     s.setReuseAddress(true);
                 } catch (IOException e) {
@@ -278,6 +278,6 @@ class ControllerContainersTest {
                 return base;
             }
         }
-        throw new IOException("no block of 20 free ports on 127.0.0.1");
+        throw new IOException("no block of 40 free ports on 127.0.0.1");
     }
 }

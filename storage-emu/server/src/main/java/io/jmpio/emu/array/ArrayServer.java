@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.jmpio.emu.admin.AdminServer;
 import io.jmpio.emu.controller.Clock;
 import io.jmpio.emu.controller.Controller;
+import io.jmpio.emu.nvme.NvmeSubsystem;
 import io.jmpio.emu.protocol.ArrayClient;
 import io.jmpio.emu.protocol.NettyTransport;
 import io.jmpio.emu.security.SecretFile;
@@ -33,6 +34,8 @@ public final class ArrayServer implements AutoCloseable {
     private final Map<String, AdminServer> admins = new LinkedHashMap<>();
     private final MetadataStore metadata;
     private final byte[] adminToken;
+    private final String subsystemNqn;
+    private final Map<String, NvmeSubsystem> nvme = new LinkedHashMap<>();
 
     private ArrayServer(ArrayConfig cfg) throws IOException {
         this.cfg = cfg;
@@ -42,6 +45,7 @@ public final class ArrayServer implements AutoCloseable {
         DataDirectory.create(cfg.dataDir());
         this.metadata = new MetadataStore(cfg.dataDir());
         this.adminToken = SecretFile.loadOrCreate(cfg.adminTokenFile(), "admin token");
+        this.subsystemNqn = SubsystemName.loadOrCreate(cfg.dataDir());
         this.transport = NettyTransport.create("jmpio-emu", cfg.eventLoopThreads());
     }
 
@@ -53,6 +57,15 @@ public final class ArrayServer implements AutoCloseable {
             for (String id : cfg.controllers()) {
                 Controller c = new Controller(id, cfg, s.transport, Clock.SYSTEM);
                 s.controllers.put(id, c);
+                if (cfg.nvme()) {
+                    int[] ports = new int[cfg.portsPerController()];
+                    for (int i = 0; i < ports.length; i++) {
+                        ports[i] = cfg.portFor(id, 20 + i);
+                    }
+                    NvmeSubsystem nvme = new NvmeSubsystem(c, s.transport, s.subsystemNqn, cfg.listenAddress(), ports);
+                    c.addFrontEnd(nvme);
+                    s.nvme.put(id, nvme);
+                }
                 AdminServer admin = AdminServer.start(s, c, s.transport, cfg.adminListenAddress(),
                     cfg.portFor(id, 0), s.adminToken);
                 s.admins.put(id, admin);
@@ -116,6 +129,11 @@ public final class ArrayServer implements AutoCloseable {
         return cfg;
     }
 
+    /** The array's NVMe subsystem NQN (one per array, kept in its data directory). */
+    public String subsystemNqn() {
+        return subsystemNqn;
+    }
+
     /** The controller with this id if it runs in this process, else null. */
     public Controller controller(String id) {
         return controllers.get(id);
@@ -139,6 +157,10 @@ public final class ArrayServer implements AutoCloseable {
             m.put("admin", c.adminAddress());
             m.put("ports", c.portAddresses());
             m.put("link", c.linkAddress().getHostString() + ":" + c.linkAddress().getPort());
+            NvmeSubsystem n = nvme.get(c.id());
+            if (n != null) {
+                m.put("nvme", n.addresses());
+            }
             cs.add(m);
         }
         doc.put("controllers", cs);
@@ -149,9 +171,11 @@ public final class ArrayServer implements AutoCloseable {
             m.put("name", r.name());
             m.put("bytes", r.bytes());
             m.put("owner", r.owner());
+            m.put("nsid", r.id() + 1);
             ls.add(m);
         }
         doc.put("luns", ls);
+        doc.put("subsystemNqn", subsystemNqn);
         doc.put("transport", transport.kind());
         doc.put("dataDir", cfg.dataDir().toAbsolutePath().toString());
         return doc;

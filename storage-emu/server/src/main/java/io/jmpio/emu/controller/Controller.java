@@ -74,6 +74,22 @@ public final class Controller {
 
     public enum State { STOPPED, RUNNING, PAUSED, KILLED }
 
+    /**
+     * Another host-facing protocol served by this controller (NVMe/TCP): started and stopped with it, and told
+     * when the access state of any LUN through this controller, or the set of LUNs, changed.
+     */
+    public interface HostFrontEnd {
+        void bind() throws IOException;
+
+        void close();
+
+        /** Called with the ALUA lock held: must not block; hand work to an event loop. */
+        void accessChanged();
+
+        /** Addresses hosts connect to ("host:port"), told to the peer so its discovery can list them. */
+        List<String> addresses();
+    }
+
     /** Thrown by management calls that only the LUN's owner can carry out. */
     public static final class NotOwnerException extends IOException {
         public final String owner;
@@ -138,6 +154,7 @@ public final class Controller {
     private final Path dataDir;
     private final MetadataStore metadata;
     private final List<FrontEndPort> ports = new ArrayList<>();
+    private final List<HostFrontEnd> frontEnds = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final InterControllerLink link;
     private final ConcurrentHashMap<Integer, Lun> luns = new ConcurrentHashMap<>();
     private final BlockCache blockCache;
@@ -231,6 +248,12 @@ public final class Controller {
         link.setPeerAddress(address);
     }
 
+    /** The peer's addresses for other host protocols (NVMe/TCP) as it told us over the link; empty if unknown. */
+    public List<String> peerFrontEndAddresses() {
+        PeerInfo p = peerInfo;
+        return p == null || p.nvme() == null ? List.of() : p.nvme();
+    }
+
     /** The peer's admin address as it told us over the link, or null. */
     public String peerAdminAddress() {
         PeerInfo p = peerInfo;
@@ -274,10 +297,16 @@ public final class Controller {
                     p.bind();
                 }
             }
+            for (HostFrontEnd f : frontEnds) {
+                f.bind();
+            }
             link.start();
         } catch (IOException e) {
             for (FrontEndPort p : ports) {
                 p.close();
+            }
+            for (HostFrontEnd f : frontEnds) {
+                f.close();
             }
             link.stop();
             shutdownExecutors();
@@ -381,6 +410,9 @@ public final class Controller {
         for (FrontEndPort p : ports) {
             p.close();
         }
+        for (HostFrontEnd f : frontEnds) {
+            quietly("closing " + f.addresses(), f::close);
+        }
         for (Lun l : luns.values()) {
             if (l.owned()) {
                 try {
@@ -400,6 +432,9 @@ public final class Controller {
     private void stopServing() {
         for (FrontEndPort p : ports) {
             quietly("closing port " + p.address(), p::close);
+        }
+        for (HostFrontEnd f : frontEnds) {
+            quietly("closing " + f.addresses(), f::close);
         }
         quietly("stopping the link", link::stop);
         quietly("stopping executors", this::shutdownExecutors);
@@ -1372,6 +1407,103 @@ public final class Controller {
     }
 
     // ------------------------------------------------------------------------------------------------
+    // Other host-facing protocols
+
+    /**
+     * Runs {@code r} now if this controller is running, or when it resumes if it is paused (a frozen
+     * controller answers nothing); false if it is stopped or killed.
+     */
+    public boolean runWhenServing(Runnable r) {
+        State s = state;
+        if (s == State.PAUSED) {
+            backlog.add(r);
+            return true;
+        }
+        if (s != State.RUNNING) {
+            return false;
+        }
+        r.run();
+        return true;
+    }
+
+    /** Registers a protocol served with this controller (before {@link #start()}). */
+    public void addFrontEnd(HostFrontEnd f) {
+        frontEnds.add(f);
+    }
+
+    /** The LUNs this controller serves now (records as of its last metadata read). */
+    public List<LunRecord> lunRecords() {
+        List<LunRecord> out = new ArrayList<>();
+        for (Lun l : luns.values()) {
+            out.add(l.record);
+        }
+        out.sort((a, b) -> Integer.compare(a.id(), b.id()));
+        return out;
+    }
+
+    /** The access state of a LUN through this controller's ports (UNAVAILABLE for one it does not know). */
+    public AluaState accessState(int lunId) {
+        Lun l = luns.get(lunId);
+        return l == null ? AluaState.UNAVAILABLE : aluaState(l, id, true);
+    }
+
+    /**
+     * One block request from a host on any protocol: checked as every request is ({@link IoCheck}), then
+     * served by the owner path here or shipped to the owner. A paused controller holds it until it resumes.
+     */
+    public CompletableFuture<IoResult> hostIo(int lunId, int op, boolean fua, long offset, int length, byte[] data,
+                                              int portIndex) {
+        State s = state;
+        if (s == State.PAUSED) {
+            CompletableFuture<IoResult> later = new CompletableFuture<>();
+            backlog.add(() -> hostIo(lunId, op, fua, offset, length, data, portIndex)
+                .whenComplete((r, e) -> later.complete(r != null ? r : IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR))));
+            return later;
+        }
+        if (s != State.RUNNING) {
+            return CompletableFuture.completedFuture(IoResult.error(Status.UNAVAILABLE, Sense.NONE));
+        }
+        Lun l = luns.get(lunId);
+        if (l == null) {
+            return CompletableFuture.completedFuture(IoResult.error(Status.INVALID_FIELD, Sense.UNKNOWN_LUN));
+        }
+        int check = IoCheck.check(op, offset, Integer.toUnsignedLong(length), data == null ? 0 : data.length, l.record);
+        if (check != 0) {
+            l.stats.errors.increment();
+            return CompletableFuture.completedFuture(IoResult.error(IoCheck.status(check), IoCheck.sense(check)));
+        }
+        AluaState st = aluaState(l, id, true);
+        if (!st.servesIo()) {
+            return CompletableFuture.completedFuture(IoResult.error(st.ioStatus(), st == AluaState.TRANSITIONING
+                ? Sense.OWNERSHIP_MOVING : Sense.NONE));
+        }
+        long cost = Math.max(MIN_REQUEST_COST, op == Opcode.READ || op == Opcode.WRITE ? Integer.toUnsignedLong(length) : 0);
+        if (inflightBytes.addAndGet(cost) > CONTROLLER_INFLIGHT_BYTES) {
+            inflightBytes.addAndGet(-cost);
+            return CompletableFuture.completedFuture(IoResult.error(Status.BUSY, Sense.NONE));
+        }
+        CompletableFuture<IoResult> result;
+        try {
+            result = l.owned() ? executeAsOwner(l, op, fua, offset, length, data, false)
+                : ship(l, op, fua, offset, length, data, portIndex);
+        } catch (RuntimeException e) {
+            inflightBytes.addAndGet(-cost);
+            throw e;
+        }
+        return result.handle((r, err) -> {
+            inflightBytes.addAndGet(-cost);
+            if (err != null) {
+                LOG.error("controller {}: {} on {} failed", id, Opcode.name(op), l.record.name(), err);
+                r = IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
+            }
+            if (r.status() != Status.GOOD) {
+                l.stats.errors.increment();
+            }
+            return r;
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------------
     // Link events
 
     private byte[] helloPayload() {
@@ -1380,7 +1512,11 @@ public final class Controller {
             list.add(new PeerInfo.PortInfo(p.address(), p.isUp()));
         }
         try {
-            return JSON.writeValueAsBytes(new PeerInfo(id, incarnation, adminAddress, list));
+            List<String> nvme = new ArrayList<>();
+            for (HostFrontEnd f : frontEnds) {
+                nvme.addAll(f.addresses());
+            }
+            return JSON.writeValueAsBytes(new PeerInfo(id, incarnation, adminAddress, list, nvme));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -1617,7 +1753,13 @@ public final class Controller {
                 changed.add(l.record.id());
             }
         }
-        aluaTable.keySet().retainAll(luns.keySet());
+        boolean removed = aluaTable.keySet().retainAll(luns.keySet());
+        if (changed.isEmpty() && !removed) {
+            return;
+        }
+        for (HostFrontEnd f : frontEnds) {
+            f.accessChanged();
+        }
         if (changed.isEmpty()) {
             return;
         }
@@ -1899,6 +2041,7 @@ public final class Controller {
             lm.put("id", r.id());
             lm.put("bytes", r.bytes());
             lm.put("blockSize", r.blockSize());
+            lm.put("nsid", r.id() + 1);
             lm.put("backend", r.backend());
             lm.put("wwid", r.wwid());
             lm.put("owner", r.owner());

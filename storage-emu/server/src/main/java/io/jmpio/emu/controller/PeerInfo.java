@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /** What a controller tells its peer about itself over the link (HELLO and PEER_INFO, as JSON). */
-public record PeerInfo(String id, long incarnation, String admin, List<PortInfo> ports) {
+public record PeerInfo(String id, long incarnation, String admin, List<PortInfo> ports, List<String> nvme) {
     /** host:port with a DNS name or IPv4 literal, or [IPv6]:port. */
     private static final Pattern ADDRESS =
         Pattern.compile("(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]{2,45}\\]):([0-9]{1,5})");
@@ -33,6 +33,17 @@ public record PeerInfo(String id, long incarnation, String admin, List<PortInfo>
                 throw new IllegalArgumentException("it lists a port without an address");
             }
             checkAddress(p.address(), "port address");
+        }
+        if (nvme != null) {
+            if (nvme.size() > maxPorts) {
+                throw new IllegalArgumentException("it lists " + nvme.size() + " NVMe/TCP ports (0.." + maxPorts + ")");
+            }
+            for (String a : nvme) {
+                if (a == null) {
+                    throw new IllegalArgumentException("it lists an NVMe/TCP port without an address");
+                }
+                checkAddress(a, "NVMe/TCP port address");
+            }
         }
         return this;
     }

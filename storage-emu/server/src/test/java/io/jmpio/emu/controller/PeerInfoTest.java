@@ -17,9 +17,9 @@ class PeerInfoTest {
     @Test
     void aWellFormedDescriptionPasses() {
         PeerInfo p = new PeerInfo("B", 7, "127.0.0.1:7410", List.of(port("127.0.0.1:7412"), port("[::1]:7413"),
-            port("array-b.example:7414")));
+            port("array-b.example:7414")), List.of("127.0.0.1:7430"));
         assertEquals(p, p.checked("B", 8));
-        assertEquals(p.id(), new PeerInfo("B", 1, "", List.of()).checked("B", 8).id());
+        assertEquals(p.id(), new PeerInfo("B", 1, "", List.of(), null).checked("B", 8).id());
     }
 
     @Test
@@ -30,17 +30,17 @@ class PeerInfoTest {
         }
         String longName = "a".repeat(300) + ":1";
         Object[][] cases = {
-            {new PeerInfo("A", 1, "", List.of()), "controller 'A'"},
-            {new PeerInfo("B", 1, "", many), "9 ports"},
-            {new PeerInfo("B", 1, "", null), "no ports"},
-            {new PeerInfo("B", 1, "", List.of(port("10.0.0.1"))), "not host:port"},
-            {new PeerInfo("B", 1, "", List.of(port("10.0.0.1:0"))), "not host:port"},
-            {new PeerInfo("B", 1, "", List.of(port("10.0.0.1:65536"))), "not host:port"},
-            {new PeerInfo("B", 1, "", List.of(port("evil host:80"))), "not host:port"},
-            {new PeerInfo("B", 1, "", List.of(port("x;rm -rf /:80"))), "not host:port"},
-            {new PeerInfo("B", 1, "", List.of(port(longName))), "not host:port"},
-            {new PeerInfo("B", 1, "", List.of(new PeerInfo.PortInfo(null, true))), "without an address"},
-            {new PeerInfo("B", 1, "http://x:1/", List.of()), "admin address"},
+            {new PeerInfo("A", 1, "", List.of(), null), "controller 'A'"},
+            {new PeerInfo("B", 1, "", many, null), "9 ports"},
+            {new PeerInfo("B", 1, "", null, null), "no ports"},
+            {new PeerInfo("B", 1, "", List.of(port("10.0.0.1")), null), "not host:port"},
+            {new PeerInfo("B", 1, "", List.of(port("10.0.0.1:0")), null), "not host:port"},
+            {new PeerInfo("B", 1, "", List.of(port("10.0.0.1:65536")), null), "not host:port"},
+            {new PeerInfo("B", 1, "", List.of(port("evil host:80")), null), "not host:port"},
+            {new PeerInfo("B", 1, "", List.of(port("x;rm -rf /:80")), null), "not host:port"},
+            {new PeerInfo("B", 1, "", List.of(port(longName)), null), "not host:port"},
+            {new PeerInfo("B", 1, "", List.of(new PeerInfo.PortInfo(null, true)), null), "without an address"},
+            {new PeerInfo("B", 1, "http://x:1/", List.of(), null), "admin address"},
         };
         for (Object[] c : cases) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

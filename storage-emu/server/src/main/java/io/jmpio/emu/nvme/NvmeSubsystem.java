@@ -1,0 +1,250 @@
+package io.jmpio.emu.nvme;
+
+import io.jmpio.emu.array.LunRecord;
+import io.jmpio.emu.controller.Controller;
+import io.jmpio.emu.protocol.AluaState;
+import io.jmpio.emu.protocol.ConnectionGuard;
+import io.jmpio.emu.protocol.NettyTransport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One array controller's side of the NVMe subsystem: its NVMe/TCP ports (each also answering the discovery
+ * NQN), the controllers hosts create on them (CNTLIDs unique across the pair: A hands out 1..7FFFh, B
+ * 8000h..FFEFh), the namespaces a host may see (one per LUN, NSID = LUN id + 1) and their ANA states as this
+ * controller serves them. Started and stopped with the array controller.
+ */
+public final class NvmeSubsystem implements Controller.HostFrontEnd {
+    private static final Logger LOG = LoggerFactory.getLogger(NvmeSubsystem.class);
+    /** NVMe/TCP connections one port holds at once. */
+    static final int MAX_CONNECTIONS = 512;
+    /** A connection must finish ICReq and Connect within this time (queues may then idle). */
+    static final long SETUP_MILLIS = 30_000;
+    /** One PDU from its first byte to its last. */
+    static final long PARTIAL_MILLIS = 30_000;
+    /** Bytes one H2CData PDU may carry. */
+    static final int MAX_H2C_DATA = 1 << 20;
+
+    final Controller controller;
+    final String nqn;
+    final String serial;
+    private final NettyTransport transport;
+    private final String host;
+    private final int[] requestedPorts;
+    private final int[] boundPorts;
+    private final Channel[] listeners;
+    private final ChannelGroup connections = new DefaultChannelGroup("nvme", GlobalEventExecutor.INSTANCE);
+    private final Map<Integer, NvmeController> controllers = new ConcurrentHashMap<>();
+    private final AtomicInteger nextCntlid;
+    private final int cntlidFirst;
+    private final int cntlidLast;
+    private final AtomicInteger discoveryGeneration = new AtomicInteger(1);
+
+    /**
+     * @param nqn   the subsystem NQN (one per array, the same on both controllers)
+     * @param ports port numbers to listen on (0: ephemeral), on {@code host}
+     */
+    public NvmeSubsystem(Controller controller, NettyTransport transport, String nqn, String host, int[] ports) {
+        this.controller = controller;
+        this.transport = transport;
+        this.nqn = nqn;
+        this.host = host;
+        this.requestedPorts = ports.clone();
+        this.boundPorts = ports.clone();
+        this.listeners = new Channel[ports.length];
+        boolean first = controller.id().equals("A");
+        this.cntlidFirst = first ? 1 : 0x8000;
+        this.cntlidLast = first ? 0x7FFF : 0xFFEF;
+        this.nextCntlid = new AtomicInteger(cntlidFirst);
+        this.serial = String.format("JMPIO%s%08X", controller.id(), nqn.hashCode());
+    }
+
+    @Override
+    public synchronized void bind() throws IOException {
+        for (int i = 0; i < listeners.length; i++) {
+            if (listeners[i] != null && listeners[i].isOpen()) {
+                continue;
+            }
+            int index = i;
+            ConnectionGuard guard = new ConnectionGuard("controller " + controller.id() + " NVMe/TCP port " + i,
+                MAX_CONNECTIONS, SETUP_MILLIS, PARTIAL_MILLIS, true);
+            ChannelFuture f = guard.configure(new ServerBootstrap()).group(transport.group())
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (!guard.admit(ch)) {
+                            return;
+                        }
+                        connections.add(ch);
+                        PduCodec codec = new PduCodec(Math.max(MAX_H2C_DATA, IdentifyData.IN_CAPSULE_DATA));
+                        ch.pipeline().addLast(guard.head(), codec, new QueueHandler(NvmeSubsystem.this, codec, index));
+                    }
+                })
+                .bind(new InetSocketAddress(host, boundPorts[i])).awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                close();
+                throw new IOException("controller " + controller.id() + ": cannot listen for NVMe/TCP on " + host + ":"
+                    + boundPorts[i] + ": " + f.cause().getMessage(), f.cause());
+            }
+            listeners[i] = f.channel();
+            boundPorts[i] = ((InetSocketAddress) f.channel().localAddress()).getPort();
+        }
+        LOG.info("controller {}: NVMe/TCP subsystem {} on {}", controller.id(), nqn, addresses());
+    }
+
+    @Override
+    public synchronized void close() {
+        for (int i = 0; i < listeners.length; i++) {
+            if (listeners[i] != null) {
+                listeners[i].close().awaitUninterruptibly();
+                listeners[i] = null;
+            }
+        }
+        for (NvmeController c : controllers.values()) {
+            c.loop.execute(c::stop);
+        }
+        controllers.clear();
+        connections.close().awaitUninterruptibly();
+    }
+
+    @Override
+    public void accessChanged() {
+        discoveryGeneration.incrementAndGet();
+        for (NvmeController c : controllers.values()) {
+            if (!c.discovery) {
+                c.loop.execute(() -> {
+                    c.accessChanged(nsids(c.hostNqn));
+                    QueueHandler.deliverEvents(c);
+                });
+            }
+        }
+    }
+
+    @Override
+    public List<String> addresses() {
+        List<String> out = new ArrayList<>();
+        for (int p : boundPorts) {
+            out.add(host + ":" + p);
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // What queues ask
+
+    NvmeController newController(String hostNqn, byte[] hostId, boolean discovery, long kato,
+                                 io.netty.channel.EventLoop loop) {
+        for (int tries = 0; tries <= cntlidLast - cntlidFirst; tries++) {
+            int id = nextCntlid.getAndIncrement();
+            if (id > cntlidLast) {
+                nextCntlid.set(cntlidFirst);
+                id = nextCntlid.getAndIncrement();
+            }
+            NvmeController c = new NvmeController(id, hostNqn, hostId, discovery, kato, loop);
+            if (controllers.putIfAbsent(id, c) == null) {
+                if (!discovery) {
+                    c.knownNsids(nsids(hostNqn));
+                }
+                return c;
+            }
+        }
+        return null;
+    }
+
+    NvmeController controller(int cntlid) {
+        return controllers.get(cntlid);
+    }
+
+    void remove(NvmeController c) {
+        controllers.remove(c.cntlid, c);
+        c.stop();
+    }
+
+    /** LUN of an NSID, if this host may see it. */
+    LunRecord namespace(String hostNqn, int nsid) {
+        for (LunRecord r : controller.lunRecords()) {
+            if (r.id() + 1 == nsid && nsid <= IdentifyData.MAX_NAMESPACES && r.allows(hostNqn)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** NSIDs this host may see, ascending. */
+    Set<Integer> nsids(String hostNqn) {
+        Set<Integer> out = new TreeSet<>();
+        for (LunRecord r : controller.lunRecords()) {
+            if (r.id() + 1 <= IdentifyData.MAX_NAMESPACES && r.allows(hostNqn)) {
+                out.add(r.id() + 1);
+            }
+        }
+        return out;
+    }
+
+    /** ANA state of a namespace through this controller. */
+    int anaState(LunRecord r) {
+        AluaState s = controller.accessState(r.id());
+        switch (s) {
+            case ACTIVE_OPTIMIZED: return Nvme.ANA_OPTIMIZED;
+            case ACTIVE_NON_OPTIMIZED: return Nvme.ANA_NON_OPTIMIZED;
+            case TRANSITIONING: return Nvme.ANA_CHANGE;
+            default: return Nvme.ANA_INACCESSIBLE;
+        }
+    }
+
+    List<LogPages.DiscoveryEntry> discoveryEntries() {
+        List<LogPages.DiscoveryEntry> out = new ArrayList<>();
+        int portId = controller.id().equals("A") ? 1 : 0x11;
+        for (String a : addresses()) {
+            out.add(entry(portId++, a));
+        }
+        int peerPortId = controller.id().equals("A") ? 0x11 : 1;
+        for (String a : controller.peerFrontEndAddresses()) {
+            out.add(entry(peerPortId++, a));
+        }
+        return out;
+    }
+
+    private LogPages.DiscoveryEntry entry(int portId, String address) {
+        int colon = address.lastIndexOf(':');
+        String h = address.substring(0, colon);
+        if (h.startsWith("[")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        return new LogPages.DiscoveryEntry(portId, h, Integer.parseInt(address.substring(colon + 1)), nqn);
+    }
+
+    long discoveryGeneration() {
+        return discoveryGeneration.get();
+    }
+
+    /** Each live association, for status. */
+    List<Map<String, Object>> associations() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (NvmeController c : controllers.values()) {
+            out.add(Map.of("cntlid", c.cntlid, "hostNqn", c.hostNqn, "discovery", c.discovery,
+                "queues", c.queues.size()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,836 @@
+package io.jmpio.emu.nvme;
+
+import io.jmpio.emu.array.LunRecord;
+import io.jmpio.emu.controller.IoResult;
+import io.jmpio.emu.protocol.ConnectionGuard;
+import io.jmpio.emu.protocol.Opcode;
+import io.jmpio.emu.protocol.Status;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One NVMe/TCP connection: one queue (admin, QID 0, or an I/O queue) of one controller. Runs ICReq, then
+ * Connect, then the queue's commands: Fabrics (Connect, Property Get/Set), admin (Identify, Get Log Page,
+ * Set/Get Features, Asynchronous Event Request, Keep Alive) or I/O (Read, Write, Flush, Write Zeroes,
+ * Dataset Management). Writes take their data in the capsule up to {@link IdentifyData#IN_CAPSULE_DATA}, by
+ * R2T and H2CData beyond. A transport error is answered with a C2HTermReq and the connection is closed;
+ * a bad command gets its status. Everything runs on the connection's event loop.
+ */
+final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
+    private static final Logger LOG = LoggerFactory.getLogger(QueueHandler.class);
+    /** Bytes of a queue's commands' data held at once (R2T data being received). */
+    static final long MAX_PENDING_DATA = 64L << 20;
+
+    private final NvmeSubsystem subsystem;
+    private final PduCodec codec;
+    private final int portIndex;
+    private ChannelHandlerContext ctx;
+    private boolean icDone;
+    private NvmeController ctrl;
+    private int qid = -1;
+    private int queueEntries;
+    private int sqhd;
+    private int outstanding;
+    private int nextTtag;
+    private long pendingData;
+    /** Commands waiting for their data by R2T, by TTAG. */
+    private final Map<Integer, DataOut> receiving = new HashMap<>();
+
+    /** A command whose data arrives in H2CData PDUs. */
+    private static final class DataOut {
+        final int cid;
+        final Command command;
+        final ByteBuf data;
+        final int length;
+
+        DataOut(int cid, Command command, ByteBuf data, int length) {
+            this.cid = cid;
+            this.command = command;
+            this.data = data;
+            this.length = length;
+        }
+    }
+
+    /** What to run once a data-out command's data is all here. */
+    private interface Command {
+        void run(byte[] data);
+    }
+
+    QueueHandler(NvmeSubsystem subsystem, PduCodec codec, int portIndex) {
+        super(false);
+        this.subsystem = subsystem;
+        this.codec = codec;
+        this.portIndex = portIndex;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Pdu p) {
+        // a paused array controller answers nothing, as a frozen one would: the PDU waits for the resume
+        boolean taken = subsystem.controller.runWhenServing(() -> {
+            if (ctx.executor().inEventLoop()) {
+                handle(p);
+            } else {
+                ctx.executor().execute(() -> handle(p));
+            }
+        });
+        if (!taken) {
+            p.release();
+            ctx.close();
+        }
+    }
+
+    private void handle(Pdu p) {
+        try {
+            switch (p.type()) {
+                case Pdu.IC_REQ:
+                    icReq(p);
+                    break;
+                case Pdu.H2C_TERM_REQ:
+                    LOG.info("NVMe/TCP {}: host ended the connection (H2CTermReq FES {})", ctx.channel().remoteAddress(),
+                        p.header().getUnsignedShortLE(p.header().readerIndex() + Pdu.TERM_FES_OFFSET));
+                    ctx.close();
+                    break;
+                case Pdu.CAPSULE_CMD:
+                    if (!icDone) {
+                        throw new PduException(Pdu.FES_PDU_SEQUENCE, 0, "CapsuleCmd before ICReq");
+                    }
+                    capsule(p);
+                    break;
+                case Pdu.H2C_DATA:
+                    if (!icDone) {
+                        throw new PduException(Pdu.FES_PDU_SEQUENCE, 0, "H2CData before ICReq");
+                    }
+                    h2cData(p);
+                    break;
+                default:
+                    throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, 0, "PDU type " + p.type());
+            }
+        } catch (PduException e) {
+            terminate(e, p.header());
+        } finally {
+            p.release();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable c = cause.getCause() instanceof PduException ? cause.getCause() : cause;
+        if (c instanceof PduException) {
+            terminate((PduException) c, null);
+            return;
+        }
+        LOG.debug("NVMe/TCP {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    private void terminate(PduException e, ByteBuf header) {
+        LOG.warn("NVMe/TCP {}: fatal transport error (FES {}): {}; closing the connection", ctx.channel().remoteAddress(),
+            e.fes, e.getMessage());
+        ctx.writeAndFlush(PduCodec.termReq(ctx.alloc(), e.fes, e.fei, header)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        for (DataOut d : receiving.values()) {
+            d.data.release();
+        }
+        receiving.clear();
+        if (ctrl != null) {
+            ctrl.queues.remove(ctx.channel());
+            if (qid == 0) {
+                // the admin queue is the association: its I/O queues go with it
+                subsystem.remove(ctrl);
+                ctrl.failAers(cid -> { });
+            }
+        }
+        super.channelInactive(ctx);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Connection set-up
+
+    private void icReq(Pdu p) {
+        if (icDone) {
+            throw new PduException(Pdu.FES_PDU_SEQUENCE, 0, "second ICReq");
+        }
+        ByteBuf h = p.header();
+        int base = h.readerIndex();
+        int pfv = h.getUnsignedShortLE(base + Pdu.IC_PFV_OFFSET);
+        int hpda = h.getUnsignedByte(base + Pdu.IC_PDA_OFFSET);
+        int dgst = h.getUnsignedByte(base + Pdu.IC_DGST_OFFSET);
+        if (pfv != 0) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.IC_PFV_OFFSET, "PDU format version " + pfv);
+        }
+        if (hpda > 31) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.IC_PDA_OFFSET, "HPDA " + hpda + " above 31");
+        }
+        icDone = true;
+        ctx.writeAndFlush(PduCodec.icResp(ctx.alloc(), dgst & 0x3, NvmeSubsystem.MAX_H2C_DATA));
+        codec.digests((dgst & 1) != 0, (dgst & 2) != 0);
+    }
+
+    private void capsule(Pdu p) {
+        Sqe sqe = new Sqe(p.header());
+        int cid = sqe.cid();
+        if (p.dataDigestBad()) {
+            respond(cid, Nvme.SC_DATA_TRANSFER_ERROR, 0, 0);
+            return;
+        }
+        if (ctrl != null) {
+            ctrl.touched();
+        }
+        sqhd = queueEntries == 0 ? 0 : (sqhd + 1) % queueEntries;
+        if (ctrl != null && ++outstanding > queueEntries) {
+            outstanding--;
+            LOG.warn("NVMe/TCP {}: more commands than the queue's {} entries", ctx.channel().remoteAddress(), queueEntries);
+            respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0, false);
+            return;
+        }
+        if (sqe.opcode() == Nvme.FABRICS) {
+            fabrics(sqe, p.data());
+        } else if (ctrl == null) {
+            respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0);
+        } else if ((sqe.flags() & 0x03) != 0 || (sqe.flags() >> 6) != 1) {
+            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0); // fused, or not an SGL command
+        } else if (qid == 0) {
+            admin(sqe, p.data());
+        } else {
+            io(sqe, p.data());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Fabrics
+
+    private void fabrics(Sqe sqe, ByteBuf data) {
+        int cid = sqe.cid();
+        switch (sqe.fctype()) {
+            case Nvme.FCTYPE_CONNECT:
+                connect(sqe, data);
+                return;
+            case Nvme.FCTYPE_PROPERTY_GET:
+            case Nvme.FCTYPE_PROPERTY_SET:
+                if (ctrl == null || qid != 0) {
+                    respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0);
+                    return;
+                }
+                property(sqe);
+                return;
+            default:
+                respond(cid, Nvme.SC_INVALID_OPCODE | Nvme.DNR, 0, 0);
+        }
+    }
+
+    private void connect(Sqe sqe, ByteBuf data) {
+        int cid = sqe.cid();
+        if (ctrl != null) {
+            respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0);
+            return;
+        }
+        int recfmt = sqe.u16(Sqe.CDW10);
+        int q = sqe.u16(Sqe.CDW10 + 2);
+        int sqsize = sqe.u16(Sqe.CDW11);
+        long kato = Integer.toUnsignedLong(sqe.dw(Sqe.CDW12));
+        if (recfmt != 0) {
+            respond(cid, 0x180 | Nvme.DNR, 0, 0);
+            return;
+        }
+        if (data.readableBytes() < 1024) {
+            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+            return;
+        }
+        int d = data.readerIndex();
+        byte[] hostId = new byte[16];
+        data.getBytes(d, hostId);
+        int cntlid = data.getUnsignedShortLE(d + 16);
+        String subnqn = nqn(data, d + 256);
+        String hostNqn = nqn(data, d + 512);
+        if (subnqn == null || !subnqn.equals(subsystem.nqn) && !subnqn.equals(Nvme.DISCOVERY_NQN)) {
+            respondConnectInvalid(cid, 256, "subsystem NQN '" + subnqn + "' is not served here");
+            return;
+        }
+        if (hostNqn == null || hostNqn.isEmpty()) {
+            respondConnectInvalid(cid, 512, "host NQN missing or malformed");
+            return;
+        }
+        boolean discovery = subnqn.equals(Nvme.DISCOVERY_NQN);
+        if (sqsize < 1 || sqsize >= IdentifyData.QUEUE_ENTRIES) {
+            respond(cid, Nvme.SC_CONNECT_INVALID_PARAM | Nvme.DNR, 44, 0);
+            return;
+        }
+        if (q == 0) {
+            NvmeController c = subsystem.newController(hostNqn, hostId, discovery, discovery && kato == 0 ? 0 : kato,
+                ctx.channel().eventLoop());
+            if (c == null) {
+                respond(cid, 0x181, 0, 0); // controller busy: no CNTLID left
+                return;
+            }
+            ctrl = c;
+            c.queues.add(ctx.channel());
+            c.startKeepAlive(() -> subsystem.remove(c));
+            LOG.info("NVMe/TCP {}: host {} connected {} controller {} (KATO {} ms)", ctx.channel().remoteAddress(),
+                hostNqn, discovery ? "discovery" : "I/O", c.cntlid, kato);
+        } else {
+            NvmeController c = subsystem.controller(cntlid);
+            if (c == null || c.discovery || !c.hostNqn.equals(hostNqn) || !java.util.Arrays.equals(c.hostId, hostId)) {
+                respondConnectInvalid(cid, 16, "no controller " + cntlid + " of host " + hostNqn + " to add a queue to");
+                return;
+            }
+            if (q > c.ioQueues) {
+                respond(cid, Nvme.SC_CONNECT_INVALID_PARAM | Nvme.DNR, 42, 0);
+                return;
+            }
+            ctrl = c;
+            c.queues.add(ctx.channel());
+            c.touched();
+        }
+        qid = q;
+        queueEntries = sqsize + 1;
+        ConnectionGuard.ready(ctx.channel());
+        respond(cid, 0, ctrl.cntlid, 0);
+    }
+
+    private void respondConnectInvalid(int cid, int offset, String why) {
+        LOG.info("NVMe/TCP {}: Connect refused: {}", ctx.channel().remoteAddress(), why);
+        respond(cid, Nvme.SC_CONNECT_INVALID_PARAM | Nvme.DNR, 1 << 16 | offset, 0);
+    }
+
+    /** A NUL-terminated NQN of at most 223 printable characters, or null. */
+    private static String nqn(ByteBuf b, int at) {
+        int end = at;
+        while (end < at + 256 && b.getByte(end) != 0) {
+            end++;
+        }
+        if (end - at > 223) {
+            return null;
+        }
+        String s = b.toString(at, end - at, StandardCharsets.US_ASCII);
+        return s.chars().allMatch(c -> c > 0x20 && c < 0x7f) ? s : null;
+    }
+
+    private void property(Sqe sqe) {
+        int cid = sqe.cid();
+        boolean set = sqe.fctype() == Nvme.FCTYPE_PROPERTY_SET;
+        int size8 = sqe.u8(Sqe.CDW10) & 1;
+        int offset = sqe.dw(Sqe.CDW11);
+        if (!set) {
+            long v;
+            switch (offset) {
+                case 0x00: // CAP: MQES, CQR, TO 15 × 500 ms, CSS NVM
+                    v = (IdentifyData.QUEUE_ENTRIES - 1) | 1L << 16 | 15L << 24 | 1L << 37;
+                    break;
+                case 0x08:
+                    v = 0x00010400;
+                    break;
+                case 0x14:
+                    v = ctrl.cc;
+                    break;
+                case 0x1C:
+                    v = ctrl.csts;
+                    break;
+                default:
+                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                    return;
+            }
+            if (offset == 0 && size8 == 0) {
+                respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                return;
+            }
+            respond(cid, 0, (int) v, (int) (v >>> 32));
+            return;
+        }
+        if (offset != 0x14) {
+            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+            return;
+        }
+        int cc = sqe.dw(Sqe.CDW12);
+        boolean wasOn = (ctrl.cc & 1) != 0;
+        boolean on = (cc & 1) != 0;
+        ctrl.cc = cc;
+        if (on && !wasOn) {
+            boolean ok = (cc >>> 16 & 0xF) == 6 && (cc >>> 20 & 0xF) == 4 && (cc >>> 7 & 0xF) == 0
+                && (cc >>> 11 & 0x7) == 0 && ((cc >>> 4 & 0x7) == 0 || (cc >>> 4 & 0x7) == 6);
+            ctrl.csts = ok ? 1 : 2; // RDY, or CFS for a configuration it cannot run
+        } else if (!on) {
+            ctrl.csts = 0;
+        }
+        if ((cc >>> 14 & 0x3) != 0) {
+            ctrl.csts = (ctrl.csts & ~0xC) | 2 << 2; // shutdown processing complete
+        }
+        respond(cid, 0, 0, 0);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Admin
+
+    private void admin(Sqe sqe, ByteBuf data) {
+        int cid = sqe.cid();
+        switch (sqe.opcode()) {
+            case Nvme.ADMIN_IDENTIFY:
+                identify(sqe);
+                return;
+            case Nvme.ADMIN_GET_LOG_PAGE:
+                logPage(sqe);
+                return;
+            case Nvme.ADMIN_SET_FEATURES:
+                setFeatures(sqe);
+                return;
+            case Nvme.ADMIN_GET_FEATURES:
+                getFeatures(sqe);
+                return;
+            case Nvme.ADMIN_ASYNC_EVENT:
+                if (!ctrl.addAer(cid)) {
+                    respond(cid, Nvme.SC_ASYNC_LIMIT | Nvme.DNR, 0, 0);
+                    return;
+                }
+                outstanding--; // an outstanding AER does not count against the queue's entries
+                deliverEvents(ctrl);
+                return;
+            case Nvme.ADMIN_KEEP_ALIVE:
+                respond(cid, ctrl.katoMillis == 0 && !ctrl.discovery ? Nvme.SC_KEEP_ALIVE_INVALID : 0, 0, 0);
+                return;
+            default:
+                respond(cid, Nvme.SC_INVALID_OPCODE | Nvme.DNR, 0, 0);
+        }
+    }
+
+    /** Completes a controller's AERs for its pending notices, on each one's admin queue. */
+    static void deliverEvents(NvmeController c) {
+        if (c.queues.isEmpty()) {
+            return;
+        }
+        io.netty.channel.Channel admin = c.queues.get(0);
+        QueueHandler h = admin.pipeline().get(QueueHandler.class);
+        if (h != null) {
+            c.deliver((cid, dw0) -> h.respond(cid, 0, dw0, 0, false));
+        }
+    }
+
+    private void identify(Sqe sqe) {
+        int cid = sqe.cid();
+        int cns = sqe.u8(Sqe.CDW10);
+        int nsid = sqe.nsid();
+        byte[] out;
+        switch (cns) {
+            case 0x01:
+                out = IdentifyData.controller(ctrl.cntlid, subsystem.serial,
+                    ctrl.discovery ? Nvme.DISCOVERY_NQN : subsystem.nqn, ctrl.discovery);
+                break;
+            case 0x00: {
+                if (ctrl.discovery || nsid == 0 || nsid == -1) {
+                    respond(cid, Nvme.SC_INVALID_NS | Nvme.DNR, 0, 0);
+                    return;
+                }
+                LunRecord r = subsystem.namespace(ctrl.hostNqn, nsid);
+                out = r == null ? new byte[IdentifyData.LENGTH] : IdentifyData.namespace(r, nsid);
+                break;
+            }
+            case 0x02:
+                if (ctrl.discovery || nsid == -1 || nsid == -2) {
+                    respond(cid, Nvme.SC_INVALID_NS | Nvme.DNR, 0, 0);
+                    return;
+                }
+                out = IdentifyData.activeList(new ArrayList<>(subsystem.nsids(ctrl.hostNqn)), nsid);
+                break;
+            case 0x03: {
+                LunRecord r = ctrl.discovery ? null : subsystem.namespace(ctrl.hostNqn, nsid);
+                if (r == null) {
+                    respond(cid, Nvme.SC_INVALID_NS | Nvme.DNR, 0, 0);
+                    return;
+                }
+                out = IdentifyData.descriptors(r);
+                break;
+            }
+            default:
+                respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                return;
+        }
+        dataIn(sqe, out);
+    }
+
+    private void logPage(Sqe sqe) {
+        int cid = sqe.cid();
+        int cdw10 = sqe.dw(Sqe.CDW10);
+        int lid = cdw10 & 0xFF;
+        int lsp = cdw10 >>> 8 & 0x7F;
+        boolean rae = (cdw10 & 1 << 15) != 0;
+        long numd = (Integer.toUnsignedLong(cdw10) >>> 16 | (long) (sqe.dw(Sqe.CDW11) & 0xFFFF) << 16) + 1;
+        long offset = Integer.toUnsignedLong(sqe.dw(Sqe.CDW12)) | (long) sqe.dw(Sqe.CDW13) << 32;
+        long length = numd * 4;
+        if (length > IdentifyData.MAX_TRANSFER || (offset & 3) != 0 || offset < 0) {
+            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+            return;
+        }
+        byte[] full;
+        switch (lid) {
+            case LogPages.ERROR:
+                full = new byte[64 * 64];
+                break;
+            case LogPages.SMART:
+                full = ctrl.discovery ? null : LogPages.smart(0, 0, 0, 0);
+                break;
+            case LogPages.CHANGED_NS:
+                full = ctrl.discovery ? null : LogPages.changedNamespaces(ctrl.takeChangedNsids());
+                break;
+            case LogPages.ANA: {
+                if (ctrl.discovery) {
+                    full = null;
+                    break;
+                }
+                List<LogPages.AnaGroup> groups = new ArrayList<>();
+                for (int nsid : subsystem.nsids(ctrl.hostNqn)) {
+                    LunRecord r = subsystem.namespace(ctrl.hostNqn, nsid);
+                    if (r != null) {
+                        groups.add(new LogPages.AnaGroup(nsid, subsystem.anaState(r), new int[] {nsid}));
+                    }
+                }
+                full = LogPages.ana(ctrl.anaChangeCount, groups, (lsp & 1) != 0);
+                break;
+            }
+            case LogPages.DISCOVERY:
+                full = ctrl.discovery ? LogPages.discovery(subsystem.discoveryGeneration(), subsystem.discoveryEntries())
+                    : null;
+                break;
+            default:
+                full = null;
+        }
+        if (full == null) {
+            respond(cid, Nvme.SC_INVALID_LOG_PAGE | Nvme.DNR, 0, 0);
+            return;
+        }
+        if (offset > full.length) {
+            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+            return;
+        }
+        byte[] out = new byte[(int) length];
+        System.arraycopy(full, (int) offset, out, 0, (int) Math.min(length, full.length - offset));
+        dataIn(sqe, out);
+    }
+
+    private void setFeatures(Sqe sqe) {
+        int cid = sqe.cid();
+        int fid = sqe.u8(Sqe.CDW10);
+        int value = sqe.dw(Sqe.CDW11);
+        switch (fid) {
+            case 0x07: {
+                if (ctrl.discovery) {
+                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                    return;
+                }
+                int nsqr = value & 0xFFFF;
+                int ncqr = value >>> 16;
+                if (nsqr == 0xFFFF || ncqr == 0xFFFF) {
+                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                    return;
+                }
+                int granted = Math.min(Math.min(nsqr, ncqr) + 1, 16);
+                ctrl.ioQueues = granted;
+                respond(cid, 0, (granted - 1) | (granted - 1) << 16, 0);
+                return;
+            }
+            case 0x0B:
+                ctrl.aec = value & (1 << 8 | 1 << 11 | 1 << 31);
+                respond(cid, 0, 0, 0);
+                return;
+            case 0x0F:
+                ctrl.katoMillis = Integer.toUnsignedLong(value);
+                respond(cid, 0, 0, 0);
+                return;
+            default:
+                respond(cid, Nvme.SC_FEATURE_NOT_CHANGEABLE | Nvme.DNR, 0, 0);
+        }
+    }
+
+    private void getFeatures(Sqe sqe) {
+        int cid = sqe.cid();
+        int fid = sqe.u8(Sqe.CDW10);
+        switch (fid) {
+            case 0x07:
+                respond(cid, 0, ctrl.ioQueues == 0 ? 0 : (ctrl.ioQueues - 1) | (ctrl.ioQueues - 1) << 16, 0);
+                return;
+            case 0x0B:
+                respond(cid, 0, ctrl.aec, 0);
+                return;
+            case 0x0F:
+                respond(cid, 0, (int) ctrl.katoMillis, 0);
+                return;
+            case 0x06:
+                respond(cid, 0, 1, 0);
+                return;
+            default:
+                respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // I/O
+
+    private void io(Sqe sqe, ByteBuf inCapsule) {
+        int cid = sqe.cid();
+        int op = sqe.opcode();
+        LunRecord r = subsystem.namespace(ctrl.hostNqn, sqe.nsid());
+        if (ctrl.discovery) {
+            respond(cid, Nvme.SC_INVALID_OPCODE | Nvme.DNR, 0, 0);
+            return;
+        }
+        if (r == null) {
+            respond(cid, Nvme.SC_INVALID_NS | Nvme.DNR, 0, 0);
+            return;
+        }
+        int lun = r.id();
+        long slba = sqe.u64(Sqe.CDW10);
+        int cdw12 = sqe.dw(Sqe.CDW12);
+        long blocks = (cdw12 & 0xFFFF) + 1L;
+        boolean fua = (cdw12 & 1 << 30) != 0;
+        long offset = slba * IdentifyData.BLOCK;
+        long bytes = blocks * IdentifyData.BLOCK;
+        if (slba < 0 || slba > Long.MAX_VALUE / IdentifyData.BLOCK || offset + bytes > r.bytes()) {
+            if (op == Nvme.IO_READ || op == Nvme.IO_WRITE || op == Nvme.IO_WRITE_ZEROES) {
+                respond(cid, Nvme.SC_LBA_RANGE | Nvme.DNR, 0, 0);
+                return;
+            }
+        }
+        switch (op) {
+            case Nvme.IO_READ:
+                if (inCapsule.isReadable()) {
+                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                    return;
+                }
+                if (bytes > IdentifyData.MAX_TRANSFER || sqe.sglLength() != bytes) {
+                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                    return;
+                }
+                submit(cid, lun, Opcode.READ, fua, offset, (int) bytes, null, res -> {
+                    if (res.status() == Status.GOOD) {
+                        c2hData(cid, res.data());
+                    }
+                });
+                return;
+            case Nvme.IO_WRITE:
+                if (bytes > IdentifyData.MAX_TRANSFER) {
+                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                    return;
+                }
+                dataOut(sqe, inCapsule, (int) bytes, data -> submit(cid, lun, Opcode.WRITE, fua, offset, (int) bytes,
+                    data, null));
+                return;
+            case Nvme.IO_FLUSH:
+                submit(cid, lun, Opcode.FLUSH, false, 0, 0, null, null);
+                return;
+            case Nvme.IO_WRITE_ZEROES:
+                submit(cid, lun, Opcode.WRITE_ZEROES, false, offset, (int) bytes, null, null);
+                return;
+            case Nvme.IO_DSM: {
+                int ranges = (sqe.dw(Sqe.CDW10) & 0xFF) + 1;
+                boolean deallocate = (sqe.dw(Sqe.CDW11) & 1 << 2) != 0;
+                dataOut(sqe, inCapsule, ranges * 16, data -> dsm(cid, lun, r, data, ranges, deallocate));
+                return;
+            }
+            default:
+                respond(cid, Nvme.SC_INVALID_OPCODE | Nvme.DNR, 0, 0);
+        }
+    }
+
+    private void dsm(int cid, int lun, LunRecord r, byte[] data, int ranges, boolean deallocate) {
+        if (!deallocate) {
+            respond(cid, 0, 0, 0); // attributes only: nothing to do
+            return;
+        }
+        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        List<CompletableFuture<IoResult>> parts = new ArrayList<>();
+        for (int i = 0; i < ranges; i++) {
+            long nlb = Integer.toUnsignedLong(b.getInt(16 * i + 4));
+            long slba = b.getLong(16 * i + 8);
+            if (nlb == 0) {
+                continue;
+            }
+            long offset = slba * IdentifyData.BLOCK;
+            long bytes = nlb * IdentifyData.BLOCK;
+            if (slba < 0 || slba > Long.MAX_VALUE / IdentifyData.BLOCK || offset + bytes > r.bytes()) {
+                respond(cid, Nvme.SC_LBA_RANGE | Nvme.DNR, 0, 0);
+                return;
+            }
+            for (long done = 0; done < bytes; done += 1L << 30) {
+                parts.add(subsystem.controller.hostIo(lun, Opcode.DISCARD, false, offset + done,
+                    (int) Math.min(1L << 30, bytes - done), null, portIndex));
+            }
+        }
+        CompletableFuture.allOf(parts.toArray(new CompletableFuture[0])).whenComplete((x, e) -> {
+            IoResult worst = IoResult.good(0, null);
+            for (CompletableFuture<IoResult> f : parts) {
+                IoResult res = f.getNow(IoResult.error(Status.MEDIUM_ERROR, 0));
+                if (res.status() != Status.GOOD) {
+                    worst = res;
+                }
+            }
+            IoResult w = worst;
+            ctx.executor().execute(() -> respond(cid, status(w, true), 0, 0));
+        });
+    }
+
+    /** Runs one block request through the array controller; answers its status (after {@code onGood}'s data). */
+    private void submit(int cid, int lun, int op, boolean fua, long offset, int length, byte[] data,
+                        java.util.function.Consumer<IoResult> beforeResponse) {
+        subsystem.controller.hostIo(lun, op, fua, offset, length, data, portIndex).whenComplete((res, e) -> {
+            IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
+            ctx.executor().execute(() -> {
+                if (!ctx.channel().isActive()) {
+                    return;
+                }
+                if (beforeResponse != null) {
+                    beforeResponse.accept(r);
+                }
+                respond(cid, status(r, op != Opcode.READ), 0, 0);
+            });
+        });
+    }
+
+    /** The NVMe status of an array result: path statuses without DNR (hosts fail over), others with it. */
+    static int status(IoResult r, boolean write) {
+        switch (r.status()) {
+            case Status.GOOD: return 0;
+            case Status.TRANSITIONING: return Nvme.SC_ANA_TRANSITION;
+            case Status.NOT_OWNER:
+            case Status.STANDBY:
+            case Status.UNAVAILABLE: return Nvme.SC_ANA_INACCESSIBLE;
+            case Status.TRANSPORT_ERROR: return Nvme.SC_INTERNAL_PATH;
+            case Status.BUSY: return Nvme.SC_NS_NOT_READY;
+            case Status.OUT_OF_RANGE: return Nvme.SC_LBA_RANGE | Nvme.DNR;
+            case Status.INVALID_FIELD:
+            case Status.INVALID_OPCODE: return Nvme.SC_INVALID_FIELD | Nvme.DNR;
+            case Status.ACCESS_DENIED: return Nvme.SC_INVALID_NS | Nvme.DNR;
+            default: return (write ? Nvme.SC_WRITE_FAULT : Nvme.SC_READ_ERROR) | Nvme.DNR;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Data movement
+
+    /** A command's data from the capsule (in-capsule SGL) or, beyond it, asked for by R2T. */
+    private void dataOut(Sqe sqe, ByteBuf inCapsule, int length, Command command) {
+        int cid = sqe.cid();
+        int sgl = sqe.sglId();
+        if (sgl == Sqe.SGL_DATA_BLOCK_OFFSET) {
+            int limit = qid == 0 ? 8192 : IdentifyData.IN_CAPSULE_DATA;
+            if (sqe.sglAddress() != 0 || inCapsule.readableBytes() != length || length > limit
+                || sqe.sglLength() != length) {
+                respond(cid, Nvme.SC_SGL_INVALID_OFFSET | Nvme.DNR, 0, 0);
+                return;
+            }
+            command.run(ByteBufUtil.getBytes(inCapsule));
+            return;
+        }
+        if (sgl != Sqe.SGL_TRANSPORT_DATA_BLOCK || inCapsule.isReadable() || sqe.sglLength() != length) {
+            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+            return;
+        }
+        if (pendingData + length > MAX_PENDING_DATA) {
+            respond(cid, Nvme.SC_NS_NOT_READY, 0, 0); // retried: this queue holds too much unsent data already
+            return;
+        }
+        int ttag = nextTtag++ & 0xFFFF;
+        while (receiving.containsKey(ttag)) {
+            ttag = nextTtag++ & 0xFFFF;
+        }
+        pendingData += length;
+        receiving.put(ttag, new DataOut(cid, command, ctx.alloc().heapBuffer(length, length), length));
+        ByteBuf h = ctx.alloc().buffer(16);
+        h.writeShortLE(cid).writeShortLE(ttag).writeIntLE(0).writeIntLE(length).writeIntLE(0);
+        ctx.writeAndFlush(codec.pdu24(ctx.alloc(), Pdu.R2T, 0, h, null));
+    }
+
+    private void h2cData(Pdu p) {
+        ByteBuf h = p.header();
+        int base = h.readerIndex();
+        int cccid = h.getUnsignedShortLE(base + Pdu.DATA_CCCID_OFFSET);
+        int ttag = h.getUnsignedShortLE(base + Pdu.DATA_TTAG_OFFSET);
+        long datao = h.getUnsignedIntLE(base + Pdu.DATA_OFFSET_OFFSET);
+        long datal = h.getUnsignedIntLE(base + Pdu.DATA_LENGTH_OFFSET);
+        DataOut d = receiving.get(ttag);
+        if (d == null || d.cid != cccid) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.DATA_TTAG_OFFSET, "H2CData for TTAG " + ttag
+                + " / CID " + cccid + ", which no R2T asked for");
+        }
+        if (datal != p.data().readableBytes() || datal == 0 || datal > NvmeSubsystem.MAX_H2C_DATA) {
+            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.DATA_LENGTH_OFFSET, "H2CData DATAL " + datal
+                + " with " + p.data().readableBytes() + " bytes of data");
+        }
+        if (datao != d.data.writerIndex() || datao + datal > d.length) {
+            throw new PduException(Pdu.FES_DATA_OUT_OF_RANGE, Pdu.DATA_OFFSET_OFFSET, "H2CData at " + datao + "+" + datal
+                + " (expected offset " + d.data.writerIndex() + " of " + d.length + ")");
+        }
+        d.data.writeBytes(p.data());
+        if (p.dataDigestBad()) {
+            finishDataOut(ttag, d);
+            respond(d.cid, Nvme.SC_DATA_TRANSFER_ERROR, 0, 0);
+            return;
+        }
+        if (d.data.writerIndex() == d.length) {
+            if ((p.flags() & Pdu.FLAG_DATA_LAST) == 0) {
+                LOG.debug("NVMe/TCP {}: last H2CData without LAST", ctx.channel().remoteAddress());
+            }
+            byte[] data = ByteBufUtil.getBytes(d.data);
+            finishDataOut(ttag, d);
+            d.command.run(data);
+        }
+    }
+
+    private void finishDataOut(int ttag, DataOut d) {
+        receiving.remove(ttag);
+        pendingData -= d.length;
+        d.data.release();
+    }
+
+    /** Sends a command's data to the host: one C2HData PDU, LAST set; the CapsuleResp follows. */
+    private void c2hData(int cid, byte[] data) {
+        ByteBuf h = ctx.alloc().buffer(16);
+        h.writeShortLE(cid).writeShortLE(0).writeIntLE(0).writeIntLE(data.length).writeIntLE(0);
+        ctx.write(codec.pdu24(ctx.alloc(), Pdu.C2H_DATA, Pdu.FLAG_DATA_LAST, h, Unpooled.wrappedBuffer(data)));
+    }
+
+    /** Data for the host, then the command's success. */
+    private void dataIn(Sqe sqe, byte[] data) {
+        int cid = sqe.cid();
+        long want = sqe.sglLength();
+        if (sqe.sglId() != Sqe.SGL_TRANSPORT_DATA_BLOCK || want < data.length && want == 0) {
+            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+            return;
+        }
+        byte[] out = want < data.length ? java.util.Arrays.copyOf(data, (int) want) : data;
+        c2hData(cid, out);
+        respond(cid, 0, 0, 0);
+    }
+
+    void respond(int cid, int status, int dw0, int dw1) {
+        respond(cid, status, dw0, dw1, true);
+    }
+
+    void respond(int cid, int status, int dw0, int dw1, boolean counted) {
+        if (counted && ctrl != null && outstanding > 0) {
+            outstanding--;
+        }
+        ByteBuf cqe = ctx.alloc().buffer(16);
+        cqe.writeIntLE(dw0).writeIntLE(dw1).writeShortLE(sqhd).writeShortLE(qid < 0 ? 0 : qid).writeShortLE(cid)
+            .writeShortLE(Nvme.cqeStatus(status));
+        ctx.writeAndFlush(codec.pdu24(ctx.alloc(), Pdu.CAPSULE_RESP, 0, cqe, null));
+    }
+}

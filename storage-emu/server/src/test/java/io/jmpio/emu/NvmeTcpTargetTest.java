@@ -1,0 +1,273 @@
+package io.jmpio.emu;
+
+import static io.jmpio.emu.Harness.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jmpio.emu.array.ArrayServer;
+import io.jmpio.emu.controller.PeerMonitor.PeerState;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The array's NVMe/TCP target driven by a host written from the specifications (SpecNvmeHost). */
+class NvmeTcpTargetTest {
+    private static final String HOST = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555";
+
+    @TempDir
+    Path dir;
+
+    @SuppressWarnings("unchecked")
+    private static List<String> nvmePorts(ArrayServer a, String controller) throws IOException {
+        for (Object o : (List<Object>) a.readyInfo().get("controllers")) {
+            Map<String, Object> m = (Map<String, Object>) o;
+            if (controller.equals(m.get("id"))) {
+                return (List<String>) m.get("nvme");
+            }
+        }
+        throw new AssertionError("no controller " + controller);
+    }
+
+    private static ByteBuffer le(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static String ascii(byte[] b, int at, int len) {
+        int end = at;
+        while (end < at + len && b[end] != 0) {
+            end++;
+        }
+        return new String(b, at, end - at, StandardCharsets.US_ASCII).trim();
+    }
+
+    @Test
+    void discoveryListsEveryPortOfBothControllers() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);
+            await("peer's NVMe ports known", 5000, () -> !a.controller("A").peerFrontEndAddresses().isEmpty());
+            try (SpecNvmeHost h = new SpecNvmeHost(nvmePorts(a, "A").get(0))) {
+                h.connectTransport(false, false);
+                h.adminQueue(SpecNvmeHost.DISCOVERY, HOST);
+                byte[] id = h.identify(1, 0).data();
+                assertEquals(2, id[111], "CNTRLTYPE discovery");
+                SpecNvmeHost.Reply log = h.getLog(0x70, 1024 * 5);
+                assertEquals(0, log.status());
+                ByteBuffer b = le(log.data());
+                assertEquals(4, b.getLong(8), "NUMREC: two ports on each controller");
+                List<String> listed = new ArrayList<>();
+                for (int i = 1; i <= 4; i++) {
+                    int at = 1024 * i;
+                    assertEquals(3, b.get(at), "TRTYPE TCP");
+                    assertEquals(2, b.get(at + 2), "SUBTYPE NVM subsystem");
+                    assertEquals(a.subsystemNqn(), ascii(log.data(), at + 256, 256));
+                    listed.add(ascii(log.data(), at + 512, 256) + ":" + ascii(log.data(), at + 32, 32));
+                }
+                List<String> all = new ArrayList<>(nvmePorts(a, "A"));
+                all.addAll(nvmePorts(a, "B"));
+                assertEquals(all, listed);
+            }
+        }
+    }
+
+    @Test
+    void aHostConnectsIdentifiesReadsAndWritesWithAndWithoutDigests() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);
+            for (boolean digests : new boolean[] {false, true}) {
+                for (String c : List.of("A", "B")) {
+                    String port = nvmePorts(a, c).get(0);
+                    try (SpecNvmeHost admin = new SpecNvmeHost(port); SpecNvmeHost io = new SpecNvmeHost(port)) {
+                        admin.connectTransport(digests, digests);
+                        assertEquals(digests, admin.hdgst && admin.ddgst, "digests granted as asked");
+                        int cntlid = admin.adminQueue(a.subsystemNqn(), HOST);
+                        assertTrue(c.equals("A") ? cntlid < 0x8000 : cntlid >= 0x8000, "CNTLIDs unique across the pair");
+                        long cap = Integer.toUnsignedLong(admin.propertyGet(0, true).dw0())
+                            | (long) admin.propertyGet(0, true).dw1() << 32;
+                        assertEquals(127, cap & 0xFFFF, "MQES");
+                        assertEquals(0x00010400, admin.propertyGet(8, false).dw0(), "VS 1.4");
+                        byte[] ctrl = admin.identify(1, 0).data();
+                        assertEquals(cntlid, le(ctrl).getShort(78) & 0xFFFF, "Identify CNTLID = Connect's");
+                        assertEquals(0x0B, ctrl[76], "CMIC: multi-port, multi-controller, ANA");
+                        assertEquals(a.subsystemNqn(), ascii(ctrl, 768, 256));
+                        byte[] list = admin.identify(2, 0).data();
+                        assertEquals(1, le(list).getInt(0), "lun0 is NSID 1");
+                        assertEquals(0, le(list).getInt(4));
+                        byte[] ns = admin.identify(0, 1).data();
+                        assertEquals((64L << 20) / 512, le(ns).getLong(0), "NSZE");
+                        assertEquals(1, ns[30], "NMIC shared");
+                        assertEquals(1, le(ns).getInt(92), "ANAGRPID");
+                        byte[] desc = admin.identify(3, 1).data();
+                        assertEquals(2, desc[0], "NGUID descriptor");
+                        assertEquals(0, admin.setFeature(0x0B, 1 << 11 | 1 << 8).status());
+                        SpecNvmeHost.Reply q = admin.setFeature(0x07, 3 | 3 << 16);
+                        assertEquals(0, q.status());
+                        SpecNvmeHost.Reply ana = admin.getLog(0x0C, 16 + 32 + 4);
+                        assertEquals(0, ana.status());
+                        ByteBuffer al = le(ana.data());
+                        assertEquals(1, al.getShort(8), "one ANA group");
+                        assertEquals(1, al.getInt(16), "group 1");
+                        assertEquals(c.equals("A") ? 1 : 2, al.get(32), "optimized on the owner, non-optimized on B");
+                        assertEquals(1, al.getInt(48), "NSID 1 in it");
+
+                        io.connectTransport(digests, digests);
+                        assertEquals(0, io.connect(1, 127, 0, a.subsystemNqn(), HOST, cntlid).status(), "I/O queue");
+                        byte[] small = Harness.random(4096, 1 + (digests ? 10 : 0) + c.hashCode());
+                        byte[] big = Harness.random(256 << 10, 2 + (digests ? 10 : 0) + c.hashCode());
+                        assertEquals(0, io.write(1, 8, small, true).status(), "in-capsule write");
+                        assertEquals(0, io.write(1, 1024, big, false).status(), "R2T write");
+                        SpecNvmeHost.Reply r1 = io.read(1, 8, 8);
+                        assertEquals(0, r1.status());
+                        assertArrayEquals(small, r1.data());
+                        SpecNvmeHost.Reply r2 = io.read(1, 1024, big.length / 512);
+                        assertEquals(0, r2.status());
+                        assertArrayEquals(big, r2.data());
+                        ByteBuffer flush = io.sqe(0x00, 1, 0x5A, 0);
+                        io.sendCommand(flush, null);
+                        assertEquals(0, io.await(null).status(), "flush");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void badCommandsGetTheirStatusesAndBadPdusEndTheConnectionOthersStillServed() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);
+            String port = nvmePorts(a, "A").get(0);
+            try (SpecNvmeHost admin = new SpecNvmeHost(port); SpecNvmeHost io = new SpecNvmeHost(port)) {
+                admin.connectTransport(false, false);
+                // commands before Connect
+                assertEquals(0x00C, admin.identify(1, 0).sc(), "Identify before Connect: command sequence error");
+                assertEquals(0x182, admin.connect(0, 31, 5000, "nqn.2099-01.evil:nothing", HOST, 0xFFFF).sc(),
+                    "unknown subsystem NQN");
+                assertEquals(0x182, admin.connect(0, 0, 5000, a.subsystemNqn(), HOST, 0xFFFF).sc(), "SQSIZE 0");
+                int cntlid = admin.adminQueue(a.subsystemNqn(), HOST);
+                assertEquals(0x001, admin.admin(0xEE, 0, 0, 0, 0, 0).sc(), "unknown admin opcode");
+                assertEquals(0x00B, admin.identify(0, -1).sc(), "Identify NSID FFFFFFFFh");
+                assertEquals(0x109, admin.getLog(0x33, 512).sc(), "unknown log page");
+                assertEquals(0, admin.setFeature(0x07, 1 | 1 << 16).status());
+
+                io.connectTransport(false, false);
+                assertEquals(0x182, io.connect(1, 127, 0, a.subsystemNqn(), HOST, cntlid + 7).sc(),
+                    "an I/O queue for a controller that does not exist");
+                assertEquals(0x182, io.connect(5, 127, 0, a.subsystemNqn(), HOST, cntlid).sc(), "QID above the granted");
+                assertEquals(0, io.connect(1, 127, 0, a.subsystemNqn(), HOST, cntlid).status());
+                long blocks = (64L << 20) / 512;
+                SpecNvmeHost.Reply past = io.read(1, blocks - 4, 8);
+                assertEquals(0x080, past.sc(), "read past the end: LBA out of range");
+                assertTrue(past.dnr());
+                assertEquals(0x080, io.write(1, blocks, new byte[512], true).sc(), "write past the end");
+                assertEquals(0x00B, io.read(7, 0, 1).sc(), "unknown namespace");
+                ByteBuffer unknown = io.sqe(0x77, 1, 0x5A, 0);
+                io.sendCommand(unknown, null);
+                assertEquals(0x001, io.await(null).sc(), "unknown I/O opcode");
+                assertEquals(0x016, io.write(1, 0, new byte[32 << 10], true).sc(), "in-capsule data over the limit");
+                ByteBuffer readWithData = io.sqe(0x02, 1, 0x01, 512);
+                readWithData.putInt(48, 0);
+                io.sendCommand(readWithData, new byte[512]);
+                assertEquals(0x002, io.await(null).sc(), "in-capsule data on a read");
+                assertEquals(0, io.write(1, 0, new byte[4096], true).status(), "the queue still works");
+            }
+            // transport errors: bad PDU type, bad hlen, wrong header digest, capsule before ICReq
+            byte[][] bad = {
+                {0x08, 0, 24, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+                {0x04, 0, 24, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+            };
+            for (byte[] pdu : bad) {
+                try (SpecNvmeHost h = new SpecNvmeHost(port)) {
+                    h.connectTransport(false, false);
+                    h.out.write(pdu);
+                    byte[] term = h.readN(8);
+                    assertEquals(0x03, term[0], "C2HTermReq");
+                    h.readN(le(term).getInt(4) - 8);
+                    assertEquals(-1, h.in.read(), "then the connection closes");
+                }
+            }
+            try (SpecNvmeHost h = new SpecNvmeHost(port)) {
+                h.connectTransport(true, false);
+                byte[] cmd = new byte[72 + 4];
+                cmd[0] = 0x04;
+                cmd[1] = 1;
+                cmd[2] = 72;
+                le(cmd).putInt(4, 76).putInt(72, 0xDEADBEEF);
+                h.out.write(cmd);
+                assertEquals(0x03, h.readN(8)[0], "a wrong header digest: C2HTermReq");
+            }
+            try (SpecNvmeHost h = new SpecNvmeHost(port)) {
+                h.sendCommand(h.sqe(0x06, 0, 0x5A, 4096), null);
+                assertEquals(0x03, h.readN(8)[0], "a capsule before ICReq: C2HTermReq");
+            }
+            try (SpecNvmeHost h = new SpecNvmeHost(port)) {
+                h.connectTransport(false, true);
+                h.adminQueue(a.subsystemNqn(), HOST + "2");
+                assertEquals(0, h.identify(1, 0).status(), "other hosts are served throughout");
+            }
+        }
+    }
+
+    @Test
+    void anaStatesFollowAKillAndTheSurvivorServesTheData() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);
+            byte[] data = Harness.random(64 << 10, 77);
+            try (SpecNvmeHost admin = new SpecNvmeHost(nvmePorts(a, "B").get(1));
+                 SpecNvmeHost io = new SpecNvmeHost(nvmePorts(a, "B").get(1))) {
+                admin.connectTransport(false, false);
+                int cntlid = admin.adminQueue(a.subsystemNqn(), HOST);
+                assertEquals(0, admin.setFeature(0x0B, 1 << 11).status());
+                assertEquals(0, admin.setFeature(0x07, 0).status());
+                io.connectTransport(false, false);
+                assertEquals(0, io.connect(1, 127, 0, a.subsystemNqn(), HOST, cntlid).status());
+                assertEquals(0, io.write(1, 100, data, false).status(), "shipped write through B");
+                // an AER outstanding, then A dies: B takes over, the AER completes with an ANA notice
+                ByteBuffer aer = admin.sqe(0x0C, 0, 0x5A, 0);
+                admin.sendCommand(aer, null);
+                a.controller("A").kill();
+                SpecNvmeHost.Reply notice = admin.await(null);
+                assertEquals(0, notice.status());
+                assertEquals(0x000C0302, notice.dw0(), "AER: notice, ANA change, log 0Ch");
+                await("B optimized", 5000, () -> {
+                    try {
+                        return le(admin.getLog(0x0C, 52).data()).get(32) == 1;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+                SpecNvmeHost.Reply r = io.read(1, 100, data.length / 512);
+                assertEquals(0, r.status());
+                assertArrayEquals(data, r.data(), "the acknowledged write, from the survivor");
+            }
+        }
+    }
+
+    @Test
+    void namespacesAreMaskedByHostNqn() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            a.controller("A").setAllowedHosts("lun0", List.of("nqn.2014-08.org.example:allowed"));
+            try (SpecNvmeHost h = new SpecNvmeHost(nvmePorts(a, "A").get(0))) {
+                h.connectTransport(false, false);
+                h.adminQueue(a.subsystemNqn(), HOST);
+                assertEquals(0, le(h.identify(2, 0).data()).getInt(0), "a host not on the list sees no namespace");
+                assertEquals(0x00B, h.identify(3, 1).sc());
+            }
+            try (SpecNvmeHost h = new SpecNvmeHost(nvmePorts(a, "A").get(0))) {
+                h.connectTransport(false, false);
+                h.adminQueue(a.subsystemNqn(), "nqn.2014-08.org.example:allowed");
+                assertEquals(1, le(h.identify(2, 0).data()).getInt(0), "the allowed host sees it");
+            }
+        }
+        assertNotEquals(null, dir);
+        assertThrows(IOException.class, () -> new SpecNvmeHost("127.0.0.1:1"));
+    }
+}
