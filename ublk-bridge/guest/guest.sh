@@ -69,7 +69,8 @@ if [ ! -s "$CACHE/initrd-$INIT_SUM.cpio.gz" ]; then
   WORK=$(mktemp -d)
   mkdir -p "$WORK"/{bin,dev,proc,sys,mnt,host,share,modules,newroot,upper}
   cp /bin/busybox "$WORK/bin/busybox"
-  for m in overlay netfs 9pnet 9p 9pnet_virtio ublk_drv loop jbd2 crc16 mbcache ext4 crc32c_generic; do
+  for m in overlay netfs 9pnet 9p 9pnet_virtio ublk_drv loop jbd2 crc16 mbcache ext4 crc32c_generic \
+      configfs nvme_keyring nvme_auth nvme_core nvme_fabrics nvme_tcp; do
     f=$(find "$CACHE/root/lib/modules/$KVER" -name "$m.ko*" | head -1)
     [ -n "$f" ] || continue   # built in
     case "$f" in

@@ -53,7 +53,8 @@ class NvmeTcpTargetTest {
     @Test
     void discoveryListsEveryPortOfBothControllers() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
+                && a.controller("B").peerState() == PeerState.ALIVE);
             await("peer's NVMe ports known", 5000, () -> !a.controller("A").peerFrontEndAddresses().isEmpty());
             try (SpecNvmeHost h = new SpecNvmeHost(nvmePorts(a, "A").get(0))) {
                 h.connectTransport(false, false);
@@ -82,7 +83,8 @@ class NvmeTcpTargetTest {
     @Test
     void aHostConnectsIdentifiesReadsAndWritesWithAndWithoutDigests() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
+                && a.controller("B").peerState() == PeerState.ALIVE);
             for (boolean digests : new boolean[] {false, true}) {
                 for (String c : List.of("A", "B")) {
                     String port = nvmePorts(a, c).get(0);
@@ -143,7 +145,8 @@ class NvmeTcpTargetTest {
     @Test
     void badCommandsGetTheirStatusesAndBadPdusEndTheConnectionOthersStillServed() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
+                && a.controller("B").peerState() == PeerState.ALIVE);
             String port = nvmePorts(a, "A").get(0);
             try (SpecNvmeHost admin = new SpecNvmeHost(port); SpecNvmeHost io = new SpecNvmeHost(port)) {
                 admin.connectTransport(false, false);
@@ -219,7 +222,8 @@ class NvmeTcpTargetTest {
     @Test
     void anaStatesFollowAKillAndTheSurvivorServesTheData() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
+                && a.controller("B").peerState() == PeerState.ALIVE);
             byte[] data = Harness.random(64 << 10, 77);
             try (SpecNvmeHost admin = new SpecNvmeHost(nvmePorts(a, "B").get(1));
                  SpecNvmeHost io = new SpecNvmeHost(nvmePorts(a, "B").get(1))) {

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The NVMe/TCP tier, run as root inside the test guest (guest.sh), whose kernel has nvme-tcp with native
+# multipath: Linux's own NVMe host against the emulator's NVMe/TCP target. nvme discover from one port lists
+# all four; nvme connect-all gives one /dev/nvmeXnY with four paths; ana_state is optimized on A's paths and
+# non-optimized on B's; fio crc32c verify runs through it while controller A is killed and restarted; ext4
+# is made, written across a kill, and e2fsck is clean. Prints PASS/FAIL per check; exits non-zero on failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+W=$(mktemp -d /tmp/nvme-tier.XXXXXX)
+JM=bin/jmpio
+T0=$(date +%s)
+HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:6a6d7069-6f00-4e56-4d65-000000000001
+step() { echo "=== [$(( $(date +%s) - T0 )) s] $*"; }
+export JMPIO_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
+fault() { curl -sf -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$W/array/admin.token")" \
+  -d "{\"verb\":\"$1\",\"target\":\"$2\"}" "http://$3/faults"; }
+pass() { echo "PASS: $*"; }
+fail() {
+  echo "FAIL: $*"
+  nvme list-subsys 2>&1 | tail -20 || true
+  for f in "$W"/*.log; do echo "--- $f"; tail -40 "$f"; done
+  dmesg | grep -i nvme | tail -30 || true
+  exit 1
+}
+json() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
+cleanup() {
+  set +e
+  mountpoint -q "$W/mnt" && umount -l "$W/mnt"
+  nvme disconnect-all > /dev/null 2>&1
+  pkill -f "jmpio.jar emu" ; sleep 1; pkill -9 -f "jmpio.jar" ; true
+}
+trap cleanup EXIT
+
+for m in nvme_core nvme_fabrics nvme_tcp; do
+  [ -d /sys/module/$m ] || fail "kernel module $m is not loaded in the guest"
+done
+[ -e /dev/nvme-fabrics ] || fail "no /dev/nvme-fabrics"
+command -v nvme > /dev/null || fail "nvme-cli is not installed on the host (Debian: nvme-cli)"
+
+step "array"
+$JM emu start --base-port 0 --data-dir "$W/array" --lun lun0:256M:A --ready-file "$W/array.json" \
+  --heartbeat-interval 500 --heartbeat-timeout 4000 > "$W/array.log" 2>&1 &
+for _ in $(seq 1 900); do [ -s "$W/array.json" ] && break; sleep 0.2; done
+[ -s "$W/array.json" ] || fail "the array did not start"
+PORT=$(json "$W/array.json" "['controllers'][0]['nvme'][0]")
+NQN=$(json "$W/array.json" "['subsystemNqn']")
+ADMIN_B=$(json "$W/array.json" "['controllers'][1]['admin']")
+sleep 3   # the controllers link up and learn each other's ports
+
+step "discover"
+nvme discover -t tcp -a "${PORT%:*}" -s "${PORT##*:}" -q "$HOSTNQN" > "$W/discover.log" 2>&1 || fail "nvme discover"
+N=$(grep -c "^trsvcid" "$W/discover.log" || true)
+[ "$N" = 4 ] || fail "discovery from one port lists $N ports, expected 4"
+pass "nvme discover from one port lists all four ports"
+
+step "connect-all"
+nvme connect-all -t tcp -a "${PORT%:*}" -s "${PORT##*:}" -q "$HOSTNQN" > "$W/connect.log" 2>&1 || fail "nvme connect-all"
+DEV=""
+for _ in $(seq 1 150); do
+  for s in /sys/class/nvme-subsystem/nvme-subsys*; do
+    [ "$(cat "$s/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
+    for b in "$s"/nvme*n1; do [ -e "$b" ] && DEV=/dev/$(basename "$b"); done
+  done
+  [ -n "$DEV" ] && [ -b "$DEV" ] && break
+  sleep 0.2
+done
+[ -n "$DEV" ] && [ -b "$DEV" ] || fail "no multipath namespace device for $NQN"
+PATHS=$(ls -d /sys/block/nvme*c*n1 2>/dev/null | wc -l)
+[ "$PATHS" = 4 ] || fail "$DEV has $PATHS paths, expected 4"
+pass "nvme connect-all: $DEV with 4 paths"
+states=""
+for _ in $(seq 1 50); do
+  states=$(for p in /sys/block/nvme*c*n1; do cat "$p/ana_state"; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+  case "$states" in *"2 optimized"*"2 non-optimized"*|*"2 non-optimized"*"2 optimized"*) break ;; esac
+  sleep 0.2
+done
+case "$states" in *"2 optimized"*) ;; *) fail "ANA states: $states" ;; esac
+pass "ANA: 2 optimized (A), 2 non-optimized (B): $states"
+
+step "fio verify with controller A killed and restarted"
+fio --name=verify --filename="$DEV" --ioengine=libaio --direct=1 --rw=randwrite --bs=4k --iodepth=16 --size=48m \
+  --verify=crc32c --verify_fatal=1 --do_verify=1 > "$W/fio.log" 2>&1 &
+FIO=$!
+sleep 8
+fault kill A "$ADMIN_B" > /dev/null || fail "kill A"
+sleep 10
+fault restart A "$ADMIN_B" > /dev/null || fail "restart A"
+wait $FIO || fail "fio verify across the kill (see fio.log)"
+grep -q "err= 0" "$W/fio.log" || fail "fio reported errors"
+pass "fio randwrite + crc32c verify across the kill and restart of A"
+
+step "ext4 across a kill"
+mkdir -p "$W/mnt"
+mkfs.ext4 -q -F "$DEV" || fail "mkfs.ext4"
+mount "$DEV" "$W/mnt" || fail "mount"
+dd if=/dev/urandom of="$W/data" bs=1M count=16 status=none
+cp "$W/data" "$W/mnt/a" &
+CP=$!
+fault kill A "$ADMIN_B" > /dev/null || fail "kill A"
+wait $CP || fail "copy across the kill"
+sync
+cmp "$W/data" "$W/mnt/a" || fail "file differs after the kill"
+umount "$W/mnt"
+e2fsck -fn "$DEV" > "$W/fsck.log" 2>&1 || fail "e2fsck (see fsck.log)"
+pass "ext4 written across a kill of A, e2fsck clean"
+step "ALL PASSED"
