@@ -64,14 +64,15 @@ fi
 KVER=$(cat "$CACHE/kver")
 
 # --- the initramfs: static busybox, the modules we need, and an /init that mounts the host and runs -------
-INIT_SUM=$( (cat "$HERE/guest-init.sh"; echo "$KVER") | sha256sum | cut -c1-16)
+INIT_SUM=$( (cat "$HERE/guest-init.sh" "$HERE/guest.sh"; echo "$KVER") | sha256sum | cut -c1-16)
 if [ ! -s "$CACHE/initrd-$INIT_SUM.cpio.gz" ]; then
   WORK=$(mktemp -d)
   mkdir -p "$WORK"/{bin,dev,proc,sys,mnt,host,share,modules,newroot,upper}
   cp /bin/busybox "$WORK/bin/busybox"
   for m in overlay netfs 9pnet 9p 9pnet_virtio ublk_drv loop jbd2 crc16 mbcache ext4 crc32c_generic \
       configfs nvme_keyring nvme_auth nvme_core nvme_fabrics nvme_tcp; do
-    f=$(find "$CACHE/root/lib/modules/$KVER" -name "$m.ko*" | head -1)
+    # module files use hyphens where module names use underscores (nvme_tcp is nvme-tcp.ko.xz)
+    f=$(find "$CACHE/root/lib/modules/$KVER" \( -name "$m.ko*" -o -name "${m//_/-}.ko*" \) | head -1)
     [ -n "$f" ] || continue   # built in
     case "$f" in
       *.xz) xz -dc "$f" > "$WORK/modules/$m.ko" ;;

@@ -74,6 +74,9 @@ final class EmuCommand implements Runnable {
         @Option(names = "--admin-token-file", paramLabel = "PATH", description = "Bearer token of the admin endpoints, mode 0600 (default: admin.token in the data directory, created at first start)")
         Path adminTokenFile;
 
+        @Option(names = "--no-nvme", description = "Serve only the array protocol, no NVMe/TCP ports")
+        boolean noNvme;
+
         @Option(names = "--link-tls-cert", paramLabel = "PEM", description = "This controller's certificate for TLS on the link (with --link-tls-key and --link-tls-ca)")
         Path linkTlsCert;
 
@@ -141,9 +144,10 @@ final class EmuCommand implements Runnable {
             out.printf("  admin token: %s (the jmpio emu commands read it; send it as 'Authorization: Bearer ...')%n",
                 cfg.adminTokenFile().toAbsolutePath());
             for (JsonNode c : AdminClient.JSON.valueToTree(array.readyInfo()).path("controllers")) {
-                out.printf("  controller %s: admin %s, ports %s%n", c.path("id").asText(), c.path("admin").asText(),
-                    c.path("ports"));
+                out.printf("  controller %s: admin %s, ports %s, NVMe/TCP %s%n", c.path("id").asText(),
+                    c.path("admin").asText(), c.path("ports"), c.path("nvme"));
             }
+            out.printf("  NVMe subsystem: %s%n", array.subsystemNqn());
             out.flush();
             stopped.await();
             return 0;
@@ -154,7 +158,7 @@ final class EmuCommand implements Runnable {
                 .dataDir(dataDir != null ? dataDir : StateDir.emuDataDir())
                 .listenAddress(listen).adminListenAddress(adminListen).linkListenAddress(linkListen)
                 .linkSecretFile(linkSecretFile).adminTokenFile(adminTokenFile).linkTls(linkTlsCert, linkTlsKey, linkTlsCa)
-                .basePort(basePort).portsPerController(ports).linkChannels(linkChannels)
+                .nvme(!noNvme).basePort(basePort).portsPerController(ports).linkChannels(linkChannels)
                 .heartbeatIntervalMillis(heartbeatInterval).heartbeatTimeoutMillis(heartbeatTimeout)
                 .failback(failback).failbackDelayMillis(failbackDelay)
                 .autoTransferThreshold(autoTransferThreshold).autoTransferWindowMillis(autoTransferWindow)

@@ -642,7 +642,13 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             case Nvme.IO_DSM: {
                 int ranges = (sqe.dw(Sqe.CDW10) & 0xFF) + 1;
                 boolean deallocate = (sqe.dw(Sqe.CDW11) & 1 << 2) != 0;
-                dataOut(sqe, inCapsule, ranges * 16, data -> dsm(cid, lun, r, data, ranges, deallocate));
+                // the range list may come in a larger buffer (Linux sends a whole 4 KiB page)
+                long length = sqe.sglLength();
+                if (length < ranges * 16L || length > 4096) {
+                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                    return;
+                }
+                dataOut(sqe, inCapsule, (int) length, data -> dsm(cid, lun, r, data, ranges, deallocate));
                 return;
             }
             default:
