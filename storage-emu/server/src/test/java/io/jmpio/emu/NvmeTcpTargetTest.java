@@ -255,6 +255,67 @@ class NvmeTcpTargetTest {
         }
     }
 
+    /** Admin and one I/O queue of one host on one port. */
+    private static SpecNvmeHost[] host(ArrayServer a, String port, String hostNqn) throws IOException {
+        SpecNvmeHost admin = new SpecNvmeHost(port);
+        admin.connectTransport(false, false);
+        int cntlid = admin.adminQueue(a.subsystemNqn(), hostNqn);
+        assertEquals(0, admin.setFeature(0x07, 0).status());
+        SpecNvmeHost io = new SpecNvmeHost(port);
+        io.connectTransport(false, false);
+        assertEquals(0, io.connect(1, 127, 0, a.subsystemNqn(), hostNqn, cntlid).status());
+        return new SpecNvmeHost[] {admin, io};
+    }
+
+    @Test
+    void reservationsFenceOtherHostsAndSurviveATakeover() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
+                && a.controller("B").peerState() == PeerState.ALIVE);
+            SpecNvmeHost[] one = host(a, nvmePorts(a, "A").get(0), HOST);
+            SpecNvmeHost[] two = host(a, nvmePorts(a, "B").get(0), HOST + "-two");
+            SpecNvmeHost[] twoOnA = host(a, nvmePorts(a, "A").get(1), HOST + "-two");
+            try {
+                SpecNvmeHost io1 = one[1];
+                SpecNvmeHost io2 = two[1];
+                assertEquals(0x083, io1.reservation(0x11, 1, 1 << 8, 0xA, 0).sc(), "acquire before registering");
+                assertEquals(0, io1.reservation(0x0D, 1, 3 << 30, 0, 0xA).status(), "register key A (persist)");
+                assertEquals(0, io2.reservation(0x0D, 1, 0, 0, 0xB).status(), "register key B");
+                assertEquals(0x083, io2.reservation(0x0D, 1, 0, 0, 0xC).sc(), "registering again with another key");
+                assertEquals(0, io1.reservation(0x11, 1, 1 << 8, 0xA, 0).status(), "acquire Write Exclusive");
+                assertEquals(0x083, io2.reservation(0x11, 1, 1 << 8, 0xB, 0).sc(), "a second holder");
+                assertEquals(0x083, io2.write(1, 0, new byte[4096], true).sc(), "the other host cannot write");
+                assertTrue(io2.write(1, 0, new byte[4096], true).dnr());
+                assertEquals(0, io2.read(1, 0, 8).status(), "but it can read (Write Exclusive)");
+                assertEquals(0, io1.write(1, 0, new byte[4096], true).status(), "the holder writes");
+                ByteBuffer rep = le(io2.reservationReport(1, 64 + 2 * 64, true).data());
+                assertEquals(1, rep.get(4), "RTYPE Write Exclusive");
+                assertEquals(2, rep.getShort(5), "two registrants");
+                assertEquals(1, rep.get(9), "persist through power loss");
+                assertEquals(0x0A, rep.getLong(64 + 8), "first registrant's key");
+                assertEquals(1, rep.get(64 + 2) & 1, "it holds the reservation");
+                // the owner dies: the survivor honours the reservation
+                a.controller("A").kill();
+                await("B owns lun0", 5000, () -> Harness.quietly(() -> "B".equals(a.metadata().load().byName("lun0").owner())));
+                int st = io2.write(1, 0, new byte[4096], true).sc();
+                assertEquals(0x083, st, "still fenced through the survivor");
+                assertEquals(0, io2.reservation(0x15, 1, 1 << 8, 0xB, 0).status(), "releasing what it does not hold");
+                assertEquals(1, le(io2.reservationReport(1, 64 + 2 * 64, true).data()).get(4), "host one still holds it");
+                // preempt: host two takes the reservation away from host one's key
+                assertEquals(0, io2.reservation(0x11, 1, 1 | 1 << 8, 0xB, 0xA).status(), "preempt");
+                assertEquals(0, io2.write(1, 0, new byte[4096], true).status(), "the new holder writes");
+                ByteBuffer after = le(io2.reservationReport(1, 64 + 64, true).data());
+                assertEquals(1, after.getShort(5), "host one's registration was preempted");
+                assertEquals(0, io2.reservation(0x15, 1, 1, 0xB, 0).status(), "clear");
+                assertEquals(0, le(io2.reservationReport(1, 64, true).data()).getShort(5), "nobody registered");
+            } finally {
+                for (SpecNvmeHost h : new SpecNvmeHost[] {one[0], one[1], two[0], two[1], twoOnA[0], twoOnA[1]}) {
+                    h.close();
+                }
+            }
+        }
+    }
+
     @Test
     void namespacesAreMaskedByHostNqn() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {

@@ -258,6 +258,22 @@ final class SpecNvmeHost implements AutoCloseable {
         return await(null);
     }
 
+    /** A reservation command (Register 0Dh, Acquire 11h, Release 15h) with its 16 data bytes in the capsule. */
+    Reply reservation(int opcode, int nsid, int cdw10, long key0, long key1) throws IOException {
+        ByteBuffer s = sqe(opcode, nsid, 0x01, 16);
+        s.putInt(40, cdw10);
+        sendCommand(s, le(16).putLong(0, key0).putLong(8, key1).array());
+        return await(null);
+    }
+
+    /** Reservation Report (0Eh), extended data structure when {@code eds}. */
+    Reply reservationReport(int nsid, int bytes, boolean eds) throws IOException {
+        ByteBuffer s = sqe(0x0E, nsid, 0x5A, bytes);
+        s.putInt(40, bytes / 4 - 1).putInt(44, eds ? 1 : 0);
+        sendCommand(s, null);
+        return await(null);
+    }
+
     /** A write: in the capsule when {@code inCapsule}, else by R2T. */
     Reply write(int nsid, long slba, byte[] data, boolean inCapsule) throws IOException {
         ByteBuffer s = sqe(0x01, nsid, inCapsule ? 0x01 : 0x5A, data.length);

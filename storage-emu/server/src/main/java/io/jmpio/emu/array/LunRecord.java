@@ -9,28 +9,35 @@ import java.util.List;
  * {@code failedOver} marks ownership taken by a survivor, which failback undoes.
  */
 public record LunRecord(int id, String name, long bytes, int blockSize, String backend, String preferredOwner,
-                        String owner, long epoch, boolean failedOver, List<String> allowedHosts, String wwid) {
+                        String owner, long epoch, boolean failedOver, List<String> allowedHosts, String wwid,
+                        LunReservation reservation) {
 
     public LunRecord {
         allowedHosts = allowedHosts == null ? List.of() : List.copyOf(allowedHosts);
+        reservation = reservation == null ? LunReservation.NONE : reservation;
+    }
+
+    public LunRecord withReservation(LunReservation r) {
+        return new LunRecord(id, name, bytes, blockSize, backend, preferredOwner, owner, epoch, failedOver, allowedHosts,
+            wwid, r);
     }
 
     public LunRecord withOwner(String newOwner, boolean takenOver) {
         return new LunRecord(id, name, bytes, blockSize, backend, preferredOwner, newOwner, epoch + 1, takenOver,
-            allowedHosts, wwid);
+            allowedHosts, wwid, reservation);
     }
 
     public LunRecord withBytes(long newBytes) {
         return new LunRecord(id, name, newBytes, blockSize, backend, preferredOwner, owner, epoch, failedOver,
-            allowedHosts, wwid);
+            allowedHosts, wwid, reservation);
     }
 
     public LunRecord withAllowedHosts(List<String> hosts) {
-        return new LunRecord(id, name, bytes, blockSize, backend, preferredOwner, owner, epoch, failedOver, hosts, wwid);
+        return new LunRecord(id, name, bytes, blockSize, backend, preferredOwner, owner, epoch, failedOver, hosts, wwid, reservation);
     }
 
     public LunRecord withPreferredOwner(String preferred) {
-        return new LunRecord(id, name, bytes, blockSize, backend, preferred, owner, epoch, failedOver, allowedHosts, wwid);
+        return new LunRecord(id, name, bytes, blockSize, backend, preferred, owner, epoch, failedOver, allowedHosts, wwid, reservation);
     }
 
     /** Empty list: every host; else only the listed host ids. */

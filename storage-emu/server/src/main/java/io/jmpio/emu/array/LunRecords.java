@@ -11,7 +11,7 @@ public final class LunRecords {
 
     public static LunRecord create(int lunId, LunSpec spec) {
         return new LunRecord(lunId, spec.name(), spec.bytes(), LunSpec.BLOCK_SIZE, spec.backend(), spec.owner(),
-            spec.owner(), 1, false, spec.allowedHosts(), wwid(spec.name(), lunId));
+            spec.owner(), 1, false, spec.allowedHosts(), wwid(spec.name(), lunId), LunReservation.NONE);
     }
 
     /** NAA-6 style identifier: 0x6, then a hash of the name, id and creation time, 16 bytes in all. */

@@ -62,6 +62,19 @@ final class MetadataCheck {
             if (r.wwid() == null || !r.wwid().matches("[0-9a-f]{32}")) {
                 throw new IOException(what + ": wwid '" + printable(r.wwid()) + "' is not 32 hex digits");
             }
+            LunReservation rv = r.reservation();
+            if (rv.type() < 0 || rv.type() > 6 || rv.registrants().size() > 256 || rv.generation() < 0) {
+                throw new IOException(what + ": reservation type " + rv.type() + " or " + rv.registrants().size()
+                    + " registrants out of range");
+            }
+            for (LunReservation.Registrant g : rv.registrants()) {
+                if (g == null || g.hostId() == null || !g.hostId().matches("[0-9a-f]{32}")) {
+                    throw new IOException(what + ": a reservation registrant without a 16-byte host identifier");
+                }
+            }
+            if (rv.reserved() && rv.type() < 5 && rv.registrant(rv.holder() == null ? "" : rv.holder()) == null) {
+                throw new IOException(what + ": the reservation holder is not registered");
+            }
             for (String h : r.allowedHosts()) {
                 if (h == null || h.isEmpty() || h.length() > 223 || !h.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
                     throw new IOException(what + ": allowed host '" + printable(h) + "' is not a host id");

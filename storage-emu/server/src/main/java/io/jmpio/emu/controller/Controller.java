@@ -1426,6 +1426,36 @@ public final class Controller {
         return true;
     }
 
+    /**
+     * Changes a LUN's reservation state in the array metadata (under its cross-process lock, so both
+     * controllers see one order), then tells the peer. {@code change} returns the outcome and the new state;
+     * returning the same state object writes nothing. Blocks on the metadata file: not for event loops.
+     */
+    public <T> T updateReservation(int lunId,
+            java.util.function.Function<io.jmpio.emu.array.LunReservation,
+                Map.Entry<T, io.jmpio.emu.array.LunReservation>> change) throws IOException {
+        requireRunning();
+        Object[] outcome = new Object[1];
+        boolean[] changed = new boolean[1];
+        metadata.update(m -> {
+            LunRecord cur = m.byId(lunId);
+            if (cur == null) {
+                throw new IllegalArgumentException("no LUN " + lunId);
+            }
+            Map.Entry<T, io.jmpio.emu.array.LunReservation> e = change.apply(cur.reservation());
+            outcome[0] = e.getKey();
+            changed[0] = e.getValue() != cur.reservation();
+            return changed[0] ? m.with(cur.withReservation(e.getValue())) : m;
+        });
+        if (changed[0]) {
+            reloadMetadata();
+            notifyPeerMetadata();
+        }
+        @SuppressWarnings("unchecked")
+        T t = (T) outcome[0];
+        return t;
+    }
+
     /** Registers a protocol served with this controller (before {@link #start()}). */
     public void addFrontEnd(HostFrontEnd f) {
         frontEnds.add(f);

@@ -58,7 +58,7 @@ final class IdentifyData {
         b.put(513, (byte) 0x44);                            // CQES
         b.putShort(514, (short) QUEUE_ENTRIES);             // MAXCMD
         b.putInt(516, discovery ? 0 : MAX_NAMESPACES);      // NN
-        b.putShort(520, (short) (discovery ? 0 : (1 << 2) | (1 << 3))); // ONCS: DSM, Write Zeroes
+        b.putShort(520, (short) (discovery ? 0 : (1 << 2) | (1 << 3) | (1 << 5))); // ONCS: DSM, Write Zeroes, Reservations
         b.put(525, (byte) (discovery ? 0 : 1));             // VWC present
         b.putInt(536, 0x00100001);                          // SGLS: supported, offsets
         b.putInt(540, discovery ? 0 : MAX_NAMESPACES);      // MNAN
@@ -81,6 +81,7 @@ final class IdentifyData {
         b.put(25, (byte) 0);                                // NLBAF: one format
         b.put(26, (byte) 0);                                // FLBAS: format 0
         b.put(30, (byte) 1);                                // NMIC: shared
+        b.put(31, (byte) 0x7F);                             // RESCAP: persist through power loss, types 1-6
         b.putInt(92, nsid);                                 // ANAGRPID: one group per namespace
         b.put(104, nguid(r));                               // NGUID
         b.putInt(128, 9 << 16);                             // LBAF0: MS 0, LBADS 9 (512), RP 0

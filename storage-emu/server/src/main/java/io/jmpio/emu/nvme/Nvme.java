@@ -31,6 +31,10 @@ final class Nvme {
     static final int IO_READ = 0x02;
     static final int IO_WRITE_ZEROES = 0x08;
     static final int IO_DSM = 0x09;
+    static final int IO_RESV_REGISTER = 0x0D;
+    static final int IO_RESV_REPORT = 0x0E;
+    static final int IO_RESV_ACQUIRE = 0x11;
+    static final int IO_RESV_RELEASE = 0x15;
 
     // status: SCT << 8 | SC
     static final int SC_SUCCESS = 0x000;

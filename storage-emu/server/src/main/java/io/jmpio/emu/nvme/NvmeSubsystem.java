@@ -56,6 +56,12 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     private final int cntlidFirst;
     private final int cntlidLast;
     private final AtomicInteger discoveryGeneration = new AtomicInteger(1);
+    /** Reservation commands write the array metadata: one at a time, off the event loops. */
+    static final java.util.concurrent.ExecutorService RESERVATIONS = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "jmpio-nvme-reservations");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * @param nqn   the subsystem NQN (one per array, the same on both controllers)

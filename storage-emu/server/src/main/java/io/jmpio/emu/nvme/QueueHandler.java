@@ -597,6 +597,12 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             return;
         }
         int lun = r.id();
+        String host = ReservationRules.hex(ctrl.hostId);
+        boolean write = op == Nvme.IO_WRITE || op == Nvme.IO_WRITE_ZEROES || op == Nvme.IO_DSM;
+        if ((op == Nvme.IO_READ || write) && ReservationRules.conflicts(r.reservation(), host, write)) {
+            respond(cid, ReservationRules.SC_RESERVATION_CONFLICT | Nvme.DNR, 0, 0);
+            return;
+        }
         long slba = sqe.u64(Sqe.CDW10);
         int cdw12 = sqe.dw(Sqe.CDW12);
         long blocks = (cdw12 & 0xFFFF) + 1L;
@@ -651,9 +657,52 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                 dataOut(sqe, inCapsule, (int) length, data -> dsm(cid, lun, r, data, ranges, deallocate));
                 return;
             }
+            case Nvme.IO_RESV_REGISTER:
+            case Nvme.IO_RESV_ACQUIRE:
+            case Nvme.IO_RESV_RELEASE: {
+                int cdw10 = sqe.dw(Sqe.CDW10);
+                dataOut(sqe, inCapsule, 16, data -> {
+                    ByteBuffer d = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+                    long k0 = d.getLong(0);
+                    long k1 = d.getLong(8);
+                    boolean iekey = (cdw10 & 1 << 3) != 0;
+                    reservation(cid, lun, state -> op == Nvme.IO_RESV_REGISTER
+                        ? ReservationRules.register(state, host, cdw10 & 7, iekey, cdw10 >>> 30, k0, k1)
+                        : op == Nvme.IO_RESV_ACQUIRE
+                        ? ReservationRules.acquire(state, host, cdw10 & 7, iekey, cdw10 >>> 8 & 0xFF, k0, k1)
+                        : ReservationRules.release(state, host, cdw10 & 7, iekey, cdw10 >>> 8 & 0xFF, k0));
+                });
+                return;
+            }
+            case Nvme.IO_RESV_REPORT: {
+                long length = (Integer.toUnsignedLong(sqe.dw(Sqe.CDW10)) + 1) * 4;
+                if (length > 65536) {
+                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                    return;
+                }
+                byte[] full = ReservationRules.report(r.reservation(), (sqe.dw(Sqe.CDW11) & 1) != 0);
+                dataIn(sqe, java.util.Arrays.copyOf(full, (int) length));
+                return;
+            }
             default:
                 respond(cid, Nvme.SC_INVALID_OPCODE | Nvme.DNR, 0, 0);
         }
+    }
+
+    /** Applies a reservation command to the LUN's state in the array metadata, off the event loop. */
+    private void reservation(int cid, int lun, java.util.function.Function<io.jmpio.emu.array.LunReservation,
+            Map.Entry<Integer, io.jmpio.emu.array.LunReservation>> rule) {
+        NvmeSubsystem.RESERVATIONS.execute(() -> {
+            int status;
+            try {
+                status = subsystem.controller.updateReservation(lun, rule);
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.warn("NVMe/TCP {}: reservation command failed: {}", ctx.channel().remoteAddress(), e.toString());
+                status = Nvme.SC_INTERNAL;
+            }
+            int s = status;
+            ctx.executor().execute(() -> respond(cid, s, 0, 0));
+        });
     }
 
     private void dsm(int cid, int lun, LunRecord r, byte[] data, int ranges, boolean deallocate) {
