@@ -7,7 +7,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in overlay netfs 9pnet 9p 9pnet_virtio ublk_drv loop jbd2 crc16 mbcache ext4 crc32c_generic \
-    configfs nvme_keyring nvme_auth nvme_core nvme_fabrics nvme_tcp; do
+    configfs nvme_keyring nvme_auth nvme_core nvme_fabrics nvme_tcp nvmet nvmet_tcp; do
   [ -f /modules/$m.ko ] && insmod /modules/$m.ko 2>/dev/null
 done
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro,cache=loose hostroot /host || { echo "guest: no host root"; poweroff -f; }

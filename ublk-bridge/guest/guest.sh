@@ -70,7 +70,7 @@ if [ ! -s "$CACHE/initrd-$INIT_SUM.cpio.gz" ]; then
   mkdir -p "$WORK"/{bin,dev,proc,sys,mnt,host,share,modules,newroot,upper}
   cp /bin/busybox "$WORK/bin/busybox"
   for m in overlay netfs 9pnet 9p 9pnet_virtio ublk_drv loop jbd2 crc16 mbcache ext4 crc32c_generic \
-      configfs nvme_keyring nvme_auth nvme_core nvme_fabrics nvme_tcp; do
+      configfs nvme_keyring nvme_auth nvme_core nvme_fabrics nvme_tcp nvmet nvmet_tcp; do
     # module files use hyphens where module names use underscores (nvme_tcp is nvme-tcp.ko.xz)
     f=$(find "$CACHE/root/lib/modules/$KVER" \( -name "$m.ko*" -o -name "${m//_/-}.ko*" \) | head -1)
     [ -n "$f" ] || continue   # built in

@@ -105,10 +105,19 @@ e2fsck -fn "$DEV" > "$W/fsck.log" 2>&1 || fail "e2fsck (see fsck.log)"
 pass "ext4 written across a kill of A, e2fsck clean"
 
 step "reservations across a takeover"
+# retry CMD...: a path may be reconnecting after the kills above (the host retries every 10 s)
+retry() {
+  for i in $(seq 1 20); do
+    if "$@" >> "$W/resv.log" 2>&1; then return 0; fi
+    echo "(attempt $i failed; ana_state: $(cat /sys/block/nvme*c*n1/ana_state 2>/dev/null | tr '\n' ' '))" >> "$W/resv.log"
+    sleep 2
+  done
+  return 1
+}
 fault restart A "$ADMIN_B" > /dev/null || fail "restart A"
 sleep 12   # A is back and the LUN failed back to it
-nvme resv-register "$DEV" --nrkey=0xa --rrega=0 --cptpl=3 > "$W/resv.log" 2>&1 || fail "resv-register"
-nvme resv-acquire "$DEV" --crkey=0xa --rtype=1 --racqa=0 >> "$W/resv.log" 2>&1 || fail "resv-acquire"
+retry nvme resv-register "$DEV" --nrkey=0xa --rrega=0 --cptpl=3 || fail "resv-register"
+retry nvme resv-acquire "$DEV" --crkey=0xa --rtype=1 --racqa=0 || fail "resv-acquire"
 nvme resv-report "$DEV" --eds -o json > "$W/report1.json" 2>>"$W/resv.log" || fail "resv-report"
 python3 - "$W/report1.json" <<'PY' || fail "report after acquire: $(cat "$W/report1.json")"
 import json, sys
@@ -117,13 +126,16 @@ assert r["rtype"] == 1 and r["regctl"] == 1, r
 PY
 fault kill A "$ADMIN_B" > /dev/null || fail "kill A"
 sleep 6
-nvme resv-report "$DEV" --eds -o json > "$W/report2.json" 2>>"$W/resv.log" || fail "resv-report after the kill"
+for _ in $(seq 1 10); do
+  nvme resv-report "$DEV" --eds -o json > "$W/report2.json" 2>>"$W/resv.log" && break
+  sleep 2
+done
 python3 - "$W/report2.json" <<'PY' || fail "report after the takeover: $(cat "$W/report2.json")"
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["rtype"] == 1 and r["regctl"] == 1, r
 PY
-nvme resv-release "$DEV" --crkey=0xa --rtype=1 --rrela=0 >> "$W/resv.log" 2>&1 || fail "resv-release"
-nvme resv-register "$DEV" --crkey=0xa --rrega=1 >> "$W/resv.log" 2>&1 || fail "resv-register (unregister)"
+retry nvme resv-release "$DEV" --crkey=0xa --rtype=1 --rrela=0 || fail "resv-release"
+retry nvme resv-register "$DEV" --crkey=0xa --rrega=1 || fail "resv-register (unregister)"
 pass "resv-register/acquire/report/release; the reservation survived the takeover by B"
 step "ALL PASSED"
