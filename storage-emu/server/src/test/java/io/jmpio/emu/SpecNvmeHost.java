@@ -260,9 +260,14 @@ final class SpecNvmeHost implements AutoCloseable {
 
     /** A reservation command (Register 0Dh, Acquire 11h, Release 15h) with its 16 data bytes in the capsule. */
     Reply reservation(int opcode, int nsid, int cdw10, long key0, long key1) throws IOException {
-        ByteBuffer s = sqe(opcode, nsid, 0x01, 16);
+        int n = opcode == 0x15 ? 8 : 16; // Release carries CRKEY only
+        ByteBuffer s = sqe(opcode, nsid, 0x01, n);
         s.putInt(40, cdw10);
-        sendCommand(s, le(16).putLong(0, key0).putLong(8, key1).array());
+        ByteBuffer d = le(n).putLong(0, key0);
+        if (n == 16) {
+            d.putLong(8, key1);
+        }
+        sendCommand(s, d.array());
         return await(null);
     }
 

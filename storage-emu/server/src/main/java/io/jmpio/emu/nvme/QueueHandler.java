@@ -661,10 +661,17 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             case Nvme.IO_RESV_ACQUIRE:
             case Nvme.IO_RESV_RELEASE: {
                 int cdw10 = sqe.dw(Sqe.CDW10);
-                dataOut(sqe, inCapsule, 16, data -> {
+                // Release carries CRKEY only (8 bytes); Register and Acquire two keys (16)
+                int needed = op == Nvme.IO_RESV_RELEASE ? 8 : 16;
+                long given = sqe.sglLength();
+                if (given < needed || given > 4096) {
+                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                    return;
+                }
+                dataOut(sqe, inCapsule, (int) given, data -> {
                     ByteBuffer d = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
                     long k0 = d.getLong(0);
-                    long k1 = d.getLong(8);
+                    long k1 = needed == 16 ? d.getLong(8) : 0;
                     boolean iekey = (cdw10 & 1 << 3) != 0;
                     reservation(cid, lun, state -> op == Nvme.IO_RESV_REGISTER
                         ? ReservationRules.register(state, host, cdw10 & 7, iekey, cdw10 >>> 30, k0, k1)
