@@ -255,6 +255,74 @@ class NvmeTcpTargetTest {
         }
     }
 
+    @Test
+    void dataDigestErrorsQueueOverflowAndTheOtherCommands() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
+                && a.controller("B").peerState() == PeerState.ALIVE);
+            String port = nvmePorts(a, "A").get(0);
+            try (SpecNvmeHost admin = new SpecNvmeHost(port); SpecNvmeHost io = new SpecNvmeHost(port)) {
+                admin.connectTransport(false, false);
+                int cntlid = admin.adminQueue(a.subsystemNqn(), HOST);
+                assertEquals(0, admin.admin(0x18, 0, 0, 0, 0, 0).status(), "Keep Alive");
+                assertEquals(0, admin.setFeature(0x0F, 7000).status(), "Set KATO");
+                assertEquals(7000, admin.admin(0x0A, 0, 0x0F, 0, 0, 0).dw0(), "Get KATO");
+                assertEquals(1, admin.admin(0x0A, 0, 0x06, 0, 0, 0).dw0(), "volatile write cache present");
+                assertEquals(512, admin.getLog(0x02, 512).data().length, "SMART log");
+                assertEquals(4096, admin.getLog(0x04, 4096).data().length, "changed namespace list");
+                assertEquals(0, admin.setFeature(0x07, 0).status());
+
+                io.connectTransport(false, true);
+                assertEquals(0, io.connect(1, 1, 0, a.subsystemNqn(), HOST, cntlid).status(), "a 2-entry I/O queue");
+                // a data digest that does not match: the command fails with Data Transfer Error, the queue lives
+                byte[] data = Harness.random(4096, 3);
+                ByteBuffer w = io.sqe(0x01, 1, 0x01, 4096);
+                w.putLong(40, 0).putInt(48, 7);
+                byte[] h = new byte[72];
+                h[0] = 0x04;
+                h[1] = 0x02;
+                h[2] = 72;
+                h[3] = 72;
+                System.arraycopy(w.array(), 0, h, 8, 64);
+                ByteBuffer pdu = ByteBuffer.allocate(72 + 4096 + 4).order(ByteOrder.LITTLE_ENDIAN);
+                pdu.put(h).put(data).putInt(0x12345678);
+                pdu.putInt(4, pdu.capacity());
+                io.out.write(pdu.array());
+                assertEquals(0x004, io.await(null).sc(), "data digest error: Data Transfer Error");
+                assertEquals(0, io.write(1, 0, data, true).status(), "the next write with a good digest works");
+                // Write Zeroes and Dataset Management (deallocate) read back as zeroes
+                ByteBuffer wz = io.sqe(0x08, 1, 0x5A, 0);
+                wz.putLong(40, 0).putInt(48, 3);
+                io.sendCommand(wz, null);
+                assertEquals(0, io.await(null).status(), "Write Zeroes");
+                assertArrayEquals(new byte[2048], java.util.Arrays.copyOf(io.read(1, 0, 8).data(), 2048));
+                assertEquals(0, io.write(1, 64, data, true).status());
+                ByteBuffer dsm = io.sqe(0x09, 1, 0x01, 16);
+                dsm.putInt(40, 0).putInt(44, 1 << 2);
+                io.sendCommand(dsm, SpecNvmeHost.le(16).putInt(4, 8).putLong(8, 64).array());
+                assertEquals(0, io.await(null).status(), "DSM deallocate");
+                assertArrayEquals(new byte[4096], io.read(1, 64, 8).data(), "deallocated blocks read as zeroes");
+                // more commands in flight than the queue has entries: two R2T writes wait for data, a third overflows
+                for (int i = 0; i < 3; i++) {
+                    ByteBuffer big = io.sqe(0x01, 1, 0x5A, 65536);
+                    big.putLong(40, 1024 + 128L * i).putInt(48, 127);
+                    io.sendCommand(big, null);
+                }
+                byte[] first = io.readN(8);
+                while (first[0] == 0x09) { // the R2Ts of the first two
+                    io.readN((ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN).getInt(4)) - 8);
+                    first = io.readN(8);
+                }
+                byte[] resp = io.readN(ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN).getInt(4) - 8);
+                byte[] whole = new byte[8 + resp.length];
+                System.arraycopy(first, 0, whole, 0, 8);
+                System.arraycopy(resp, 0, whole, 8, resp.length);
+                assertEquals(0x05, whole[0], "the third command is answered at once");
+                assertEquals(0x00C, (le(whole).getShort(22) & 0xFFFF) >>> 1 & 0x7FF, "queue overflow: sequence error");
+            }
+        }
+    }
+
     /** Admin and one I/O queue of one host on one port. */
     private static SpecNvmeHost[] host(ArrayServer a, String port, String hostNqn) throws IOException {
         SpecNvmeHost admin = new SpecNvmeHost(port);
