@@ -398,6 +398,11 @@ class NvmeTcpTargetTest {
                 h.connectTransport(false, false);
                 h.adminQueue(a.subsystemNqn(), "nqn.2014-08.org.example:allowed");
                 assertEquals(1, le(h.identify(2, 0).data()).getInt(0), "the allowed host sees it");
+                @SuppressWarnings("unchecked")
+                List<Map<String, Object>> sessions = (List<Map<String, Object>>) a.controller("A").localStatus()
+                    .get("sessions");
+                assertTrue(sessions.stream().anyMatch(m -> "nqn.2014-08.org.example:allowed".equals(m.get("host"))
+                    && "nvme-tcp".equals(m.get("protocol"))), "the host is listed by its NQN: " + sessions);
             }
         }
         assertNotEquals(null, dir);

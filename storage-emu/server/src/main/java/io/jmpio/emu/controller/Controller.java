@@ -88,6 +88,9 @@ public final class Controller {
 
         /** Addresses hosts connect to ("host:port"), told to the peer so its discovery can list them. */
         List<String> addresses();
+
+        /** The hosts connected now, as status entries (host, port, remote, connectedAtMillis, ...). */
+        List<Map<String, Object>> sessions();
     }
 
     /** Thrown by management calls that only the LUN's owner can carry out. */
@@ -2058,6 +2061,9 @@ public final class Controller {
                         "connectedAtMillis", s.connectedAtMillis));
                 }
             }
+        }
+        for (HostFrontEnd f : frontEnds) {
+            sessions.addAll(f.sessions());
         }
         m.put("ports", portList);
         m.put("sessions", sessions);

@@ -36,6 +36,7 @@ final class NvmeController {
     volatile int aec;
     volatile int ioQueues;
     volatile long lastCommandNanos = System.nanoTime();
+    final long connectedAtMillis = System.currentTimeMillis();
     private final ArrayDeque<Integer> aers = new ArrayDeque<>();
     private boolean anaEventPending;
     private boolean nsEventPending;

@@ -244,12 +244,24 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
         return discoveryGeneration.get();
     }
 
-    /** Each live association, for status. */
-    List<Map<String, Object>> associations() {
+    /** Each live association (not discovery ones), for status and `jmpio emu hosts`. */
+    @Override
+    public List<Map<String, Object>> sessions() {
         List<Map<String, Object>> out = new ArrayList<>();
         for (NvmeController c : controllers.values()) {
-            out.add(Map.of("cntlid", c.cntlid, "hostNqn", c.hostNqn, "discovery", c.discovery,
-                "queues", c.queues.size()));
+            if (c.discovery || c.queues.isEmpty()) {
+                continue;
+            }
+            Channel admin = c.queues.get(0);
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("host", c.hostNqn);
+            m.put("protocol", "nvme-tcp");
+            m.put("port", host + ":" + ((InetSocketAddress) admin.localAddress()).getPort());
+            m.put("remote", String.valueOf(admin.remoteAddress()));
+            m.put("cntlid", c.cntlid);
+            m.put("queues", c.queues.size());
+            m.put("connectedAtMillis", c.connectedAtMillis);
+            out.add(m);
         }
         return out;
     }
