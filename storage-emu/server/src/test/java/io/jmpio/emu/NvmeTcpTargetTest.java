@@ -323,6 +323,41 @@ class NvmeTcpTargetTest {
         }
     }
 
+    @Test
+    void portFaultsApplyToNvmePorts() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
+                && a.controller("B").peerState() == PeerState.ALIVE);
+            String port = nvmePorts(a, "A").get(1);
+            assertTrue(a.controller("A").hasPort(port));
+            SpecNvmeHost[] h = host(a, port, HOST);
+            try {
+                a.controller("A").setPortLatency(port, 300);
+                long t0 = System.nanoTime();
+                assertEquals(0, h[1].read(1, 0, 8).status());
+                assertTrue(System.nanoTime() - t0 >= 300_000_000L, "injected latency delays the command");
+                a.controller("A").setPortLatency(port, 0);
+                a.controller("A").setPortFlaky(port, 1.0, "error");
+                assertEquals(0x300, h[1].read(1, 0, 8).sc(), "flaky error: Internal Path Error");
+                assertTrue(!h[1].read(1, 0, 8).dnr(), "without DNR, so the host fails over");
+                a.controller("A").setPortFlaky(port, 0, "mixed");
+                assertEquals(0, h[1].read(1, 0, 8).status());
+                a.controller("A").setPortDown(port, true);
+                assertEquals(-1, h[1].in.read(), "port down: its connections close");
+                assertThrows(IOException.class, () -> new SpecNvmeHost(port).connectTransport(false, false),
+                    "and it accepts none");
+                a.controller("A").setPortDown(port, false);
+                SpecNvmeHost[] again = host(a, port, HOST + "-again");
+                assertEquals(0, again[1].read(1, 0, 8).status(), "port up again");
+                again[0].close();
+                again[1].close();
+            } finally {
+                h[0].close();
+                h[1].close();
+            }
+        }
+    }
+
     /** Admin and one I/O queue of one host on one port. */
     private static SpecNvmeHost[] host(ArrayServer a, String port, String hostNqn) throws IOException {
         SpecNvmeHost admin = new SpecNvmeHost(port);

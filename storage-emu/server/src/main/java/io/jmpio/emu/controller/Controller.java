@@ -91,6 +91,15 @@ public final class Controller {
 
         /** The hosts connected now, as status entries (host, port, remote, connectedAtMillis, ...). */
         List<Map<String, Object>> sessions();
+
+        /** Fault: take one of this protocol's ports down or up; false when {@code address} is not one of them. */
+        boolean setPortDown(String address, boolean down) throws IOException;
+
+        /** Fault: delay every command on the port; false when not one of its ports. */
+        boolean setPortLatency(String address, long millis);
+
+        /** Fault: fail (error), drop the connection (drop) or either (mixed) for a share of I/O commands. */
+        boolean setPortFlaky(String address, double rate, String mode);
     }
 
     /** Thrown by management calls that only the LUN's owner can carry out. */
@@ -1977,7 +1986,15 @@ public final class Controller {
     }
 
     public boolean hasPort(String address) {
-        return port(address) != null;
+        if (port(address) != null) {
+            return true;
+        }
+        for (HostFrontEnd f : frontEnds) {
+            if (f.addresses().contains(address)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private FrontEndPort requirePort(String address) {
@@ -1990,15 +2007,36 @@ public final class Controller {
     }
 
     public void setPortDown(String address, boolean down) throws IOException {
+        for (HostFrontEnd f : frontEnds) {
+            if (f.setPortDown(address, down)) {
+                return;
+            }
+        }
         requirePort(address).setAdminDown(down);
         announcePorts();
     }
 
     public void setPortLatency(String address, long millis) {
+        for (HostFrontEnd f : frontEnds) {
+            if (f.setPortLatency(address, millis)) {
+                return;
+            }
+        }
         requirePort(address).setLatencyMillis(millis);
     }
 
     public void setPortFlaky(String address, double rate, String mode) {
+        if (rate < 0 || rate > 1) {
+            throw new IllegalArgumentException("flaky rate must be within 0..1, got " + rate);
+        }
+        if (!List.of("error", "drop", "mixed").contains(mode.toLowerCase(java.util.Locale.ROOT))) {
+            throw new IllegalArgumentException("unknown flaky mode '" + mode + "' (error, drop, mixed)");
+        }
+        for (HostFrontEnd f : frontEnds) {
+            if (f.setPortFlaky(address, rate, mode.toLowerCase(java.util.Locale.ROOT))) {
+                return;
+            }
+        }
         FrontEndPort.FlakyMode m;
         try {
             m = FrontEndPort.FlakyMode.valueOf(mode.toUpperCase(java.util.Locale.ROOT));

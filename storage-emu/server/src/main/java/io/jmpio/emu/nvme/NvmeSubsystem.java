@@ -51,6 +51,7 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     private final int[] boundPorts;
     private final Channel[] listeners;
     private final ChannelGroup connections = new DefaultChannelGroup("nvme", GlobalEventExecutor.INSTANCE);
+    private final PortFaults[] faults;
     private final Map<Integer, NvmeController> controllers = new ConcurrentHashMap<>();
     private final AtomicInteger nextCntlid;
     private final int cntlidFirst;
@@ -75,6 +76,10 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
         this.requestedPorts = ports.clone();
         this.boundPorts = ports.clone();
         this.listeners = new Channel[ports.length];
+        this.faults = new PortFaults[ports.length];
+        for (int i = 0; i < ports.length; i++) {
+            faults[i] = new PortFaults();
+        }
         boolean first = controller.id().equals("A");
         this.cntlidFirst = first ? 1 : 0x8000;
         this.cntlidLast = first ? 0x7FFF : 0xFFEF;
@@ -85,10 +90,17 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     @Override
     public synchronized void bind() throws IOException {
         for (int i = 0; i < listeners.length; i++) {
-            if (listeners[i] != null && listeners[i].isOpen()) {
+            if (listeners[i] != null && listeners[i].isOpen() || faults[i].down) {
                 continue;
             }
-            int index = i;
+            bindPort(i);
+        }
+        LOG.info("controller {}: NVMe/TCP subsystem {} on {}", controller.id(), nqn, addresses());
+    }
+
+    private void bindPort(int index) throws IOException {
+        int i = index;
+        {
             ConnectionGuard guard = new ConnectionGuard("controller " + controller.id() + " NVMe/TCP port " + i,
                 MAX_CONNECTIONS, SETUP_MILLIS, PARTIAL_MILLIS, true);
             ChannelFuture f = guard.configure(new ServerBootstrap()).group(transport.group())
@@ -102,6 +114,7 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
                             return;
                         }
                         connections.add(ch);
+                        faults[index].connections.add(ch);
                         PduCodec codec = new PduCodec(Math.max(MAX_H2C_DATA, IdentifyData.IN_CAPSULE_DATA));
                         ch.pipeline().addLast(guard.head(), codec, new QueueHandler(NvmeSubsystem.this, codec, index));
                     }
@@ -115,7 +128,83 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
             listeners[i] = f.channel();
             boundPorts[i] = ((InetSocketAddress) f.channel().localAddress()).getPort();
         }
-        LOG.info("controller {}: NVMe/TCP subsystem {} on {}", controller.id(), nqn, addresses());
+    }
+
+    /** The injected faults of one port, read by its queues. */
+    static final class PortFaults {
+        volatile boolean down;
+        volatile long latencyNanos;
+        volatile double flakyRate;
+        volatile String flakyMode = "mixed";
+        final ChannelGroup connections = new DefaultChannelGroup("nvme-port", GlobalEventExecutor.INSTANCE);
+
+        /** The fault for the next I/O command: null, "error" or "drop". */
+        String roll() {
+            double r = flakyRate;
+            if (r <= 0 || java.util.concurrent.ThreadLocalRandom.current().nextDouble() >= r) {
+                return null;
+            }
+            return flakyMode.equals("mixed")
+                ? (java.util.concurrent.ThreadLocalRandom.current().nextBoolean() ? "error" : "drop") : flakyMode;
+        }
+    }
+
+    PortFaults faults(int portIndex) {
+        return faults[portIndex];
+    }
+
+    private int portIndex(String address) {
+        for (int i = 0; i < boundPorts.length; i++) {
+            if ((host + ":" + boundPorts[i]).equals(address)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public synchronized boolean setPortDown(String address, boolean down) throws IOException {
+        int i = portIndex(address);
+        if (i < 0) {
+            return false;
+        }
+        faults[i].down = down;
+        if (down) {
+            if (listeners[i] != null) {
+                listeners[i].close().awaitUninterruptibly();
+                listeners[i] = null;
+            }
+            faults[i].connections.close().awaitUninterruptibly();
+            LOG.warn("controller {}: NVMe/TCP port {} down", controller.id(), address);
+        } else if (controller.serving() && (listeners[i] == null || !listeners[i].isOpen())) {
+            bindPort(i);
+            LOG.warn("controller {}: NVMe/TCP port {} up", controller.id(), address);
+        }
+        return true;
+    }
+
+    @Override
+    public boolean setPortLatency(String address, long millis) {
+        int i = portIndex(address);
+        if (i < 0) {
+            return false;
+        }
+        if (millis < 0) {
+            throw new IllegalArgumentException("latency needs MS >= 0");
+        }
+        faults[i].latencyNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(millis);
+        return true;
+    }
+
+    @Override
+    public boolean setPortFlaky(String address, double rate, String mode) {
+        int i = portIndex(address);
+        if (i < 0) {
+            return false;
+        }
+        faults[i].flakyRate = rate;
+        faults[i].flakyMode = mode;
+        return true;
     }
 
     @Override

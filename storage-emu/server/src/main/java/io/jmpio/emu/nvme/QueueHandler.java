@@ -84,6 +84,16 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Pdu p) {
+        long delay = subsystem.faults(portIndex).latencyNanos;
+        if (delay > 0) {
+            // injected port latency: every PDU waits, in order, so replies keep their order too
+            ctx.executor().schedule(() -> admit(ctx, p), delay, java.util.concurrent.TimeUnit.NANOSECONDS);
+        } else {
+            admit(ctx, p);
+        }
+    }
+
+    private void admit(ChannelHandlerContext ctx, Pdu p) {
         // a paused array controller answers nothing, as a frozen one would: the PDU waits for the resume
         boolean taken = subsystem.controller.runWhenServing(() -> {
             if (ctx.executor().inEventLoop()) {
@@ -597,6 +607,15 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             return;
         }
         int lun = r.id();
+        String fault = subsystem.faults(portIndex).roll();
+        if ("drop".equals(fault)) {
+            ctx.close();
+            return;
+        }
+        if ("error".equals(fault)) {
+            respond(cid, Nvme.SC_INTERNAL_PATH, 0, 0); // injected: a path error the host retries elsewhere
+            return;
+        }
         String host = ReservationRules.hex(ctrl.hostId);
         boolean write = op == Nvme.IO_WRITE || op == Nvme.IO_WRITE_ZEROES || op == Nvme.IO_DSM;
         if ((op == Nvme.IO_READ || write) && ReservationRules.conflicts(r.reservation(), host, write)) {
