@@ -3,7 +3,6 @@ package io.jmpio.emu;
 import static io.jmpio.emu.Harness.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,6 +25,11 @@ class NvmeTcpTargetTest {
 
     @TempDir
     Path dir;
+
+    private static void bothLinkedUp(ArrayServer a) throws InterruptedException {
+        await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
+            && a.controller("B").peerState() == PeerState.ALIVE);
+    }
 
     @SuppressWarnings("unchecked")
     private static List<String> nvmePorts(ArrayServer a, String controller) throws IOException {
@@ -53,8 +57,7 @@ class NvmeTcpTargetTest {
     @Test
     void discoveryListsEveryPortOfBothControllers() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
-                && a.controller("B").peerState() == PeerState.ALIVE);
+            bothLinkedUp(a);
             await("peer's NVMe ports known", 5000, () -> !a.controller("A").peerFrontEndAddresses().isEmpty());
             try (SpecNvmeHost h = new SpecNvmeHost(nvmePorts(a, "A").get(0))) {
                 h.connectTransport(false, false);
@@ -83,8 +86,7 @@ class NvmeTcpTargetTest {
     @Test
     void aHostConnectsIdentifiesReadsAndWritesWithAndWithoutDigests() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
-                && a.controller("B").peerState() == PeerState.ALIVE);
+            bothLinkedUp(a);
             for (boolean digests : new boolean[] {false, true}) {
                 for (String c : List.of("A", "B")) {
                     String port = nvmePorts(a, c).get(0);
@@ -145,8 +147,7 @@ class NvmeTcpTargetTest {
     @Test
     void badCommandsGetTheirStatusesAndBadPdusEndTheConnectionOthersStillServed() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
-                && a.controller("B").peerState() == PeerState.ALIVE);
+            bothLinkedUp(a);
             String port = nvmePorts(a, "A").get(0);
             try (SpecNvmeHost admin = new SpecNvmeHost(port); SpecNvmeHost io = new SpecNvmeHost(port)) {
                 admin.connectTransport(false, false);
@@ -222,8 +223,7 @@ class NvmeTcpTargetTest {
     @Test
     void anaStatesFollowAKillAndTheSurvivorServesTheData() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
-                && a.controller("B").peerState() == PeerState.ALIVE);
+            bothLinkedUp(a);
             byte[] data = Harness.random(64 << 10, 77);
             try (SpecNvmeHost admin = new SpecNvmeHost(nvmePorts(a, "B").get(1));
                  SpecNvmeHost io = new SpecNvmeHost(nvmePorts(a, "B").get(1))) {
@@ -258,8 +258,7 @@ class NvmeTcpTargetTest {
     @Test
     void dataDigestErrorsQueueOverflowAndTheOtherCommands() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
-                && a.controller("B").peerState() == PeerState.ALIVE);
+            bothLinkedUp(a);
             String port = nvmePorts(a, "A").get(0);
             try (SpecNvmeHost admin = new SpecNvmeHost(port); SpecNvmeHost io = new SpecNvmeHost(port)) {
                 admin.connectTransport(false, false);
@@ -326,8 +325,7 @@ class NvmeTcpTargetTest {
     @Test
     void portFaultsApplyToNvmePorts() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
-                && a.controller("B").peerState() == PeerState.ALIVE);
+            bothLinkedUp(a);
             String port = nvmePorts(a, "A").get(1);
             assertTrue(a.controller("A").hasPort(port));
             SpecNvmeHost[] h = host(a, port, HOST);
@@ -373,11 +371,9 @@ class NvmeTcpTargetTest {
     @Test
     void reservationsFenceOtherHostsAndSurviveATakeover() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE
-                && a.controller("B").peerState() == PeerState.ALIVE);
+            bothLinkedUp(a);
             SpecNvmeHost[] one = host(a, nvmePorts(a, "A").get(0), HOST);
             SpecNvmeHost[] two = host(a, nvmePorts(a, "B").get(0), HOST + "-two");
-            SpecNvmeHost[] twoOnA = host(a, nvmePorts(a, "A").get(1), HOST + "-two");
             try {
                 SpecNvmeHost io1 = one[1];
                 SpecNvmeHost io2 = two[1];
@@ -412,7 +408,7 @@ class NvmeTcpTargetTest {
                 assertEquals(0, io2.reservation(0x15, 1, 1, 0xB, 0).status(), "clear");
                 assertEquals(0, le(io2.reservationReport(1, 64, true).data()).getShort(5), "nobody registered");
             } finally {
-                for (SpecNvmeHost h : new SpecNvmeHost[] {one[0], one[1], two[0], two[1], twoOnA[0], twoOnA[1]}) {
+                for (SpecNvmeHost h : new SpecNvmeHost[] {one[0], one[1], two[0], two[1]}) {
                     h.close();
                 }
             }
@@ -440,7 +436,5 @@ class NvmeTcpTargetTest {
                     && "nvme-tcp".equals(m.get("protocol"))), "the host is listed by its NQN: " + sessions);
             }
         }
-        assertNotEquals(null, dir);
-        assertThrows(IOException.class, () -> new SpecNvmeHost("127.0.0.1:1"));
     }
 }

@@ -4,15 +4,12 @@ import io.jmpio.core.MultipathDevice;
 import io.jmpio.emu.protocol.ArrayClient;
 import io.jmpio.emu.protocol.ConnectionGuard;
 import io.jmpio.emu.protocol.NettyTransport;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -54,20 +51,8 @@ public final class MetricsServer implements AutoCloseable {
         NettyTransport transport = NettyTransport.create("jmpio-metrics", 1);
         ConnectionGuard guard = new ConnectionGuard("metrics endpoint " + listen, MAX_CONNECTIONS, IDLE_MILLIS,
             IDLE_MILLIS, false);
-        ChannelFuture f = guard.configure(new ServerBootstrap()).group(transport.group())
-            .channel(transport.serverChannelClass())
-            .option(ChannelOption.SO_REUSEADDR, true)
-            .childHandler(new ChannelInitializer<Channel>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    if (!guard.admit(ch)) {
-                        return;
-                    }
-                    ch.pipeline().addLast(guard.head(), new HttpServerCodec(4096, 8192, 8192),
-                        new HttpObjectAggregator(8192), new Answer(device));
-                }
-            })
-            .bind(a).awaitUninterruptibly();
+        ChannelFuture f = guard.listen(transport, a, ch -> ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192),
+            new HttpObjectAggregator(8192), new Answer(device)));
         if (!f.isSuccess()) {
             transport.close();
             throw new IOException("cannot listen for metrics on " + listen + ": " + f.cause().getMessage(), f.cause());

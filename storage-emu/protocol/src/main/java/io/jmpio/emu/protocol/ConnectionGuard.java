@@ -64,6 +64,28 @@ public final class ConnectionGuard {
         return b.childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(LOW_WATER, HIGH_WATER));
     }
 
+    /**
+     * Binds a TCP listener on {@code transport} whose connections pass this guard first (admitted, then its
+     * {@link #head()}), with reuse-address, no-delay and the water marks; {@code pipeline} adds the
+     * protocol's handlers after the guard's.
+     */
+    public io.netty.channel.ChannelFuture listen(NettyTransport transport, java.net.InetSocketAddress address,
+                                                 java.util.function.Consumer<Channel> pipeline) {
+        return configure(new ServerBootstrap()).group(transport.group()).channel(transport.serverChannelClass())
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(new io.netty.channel.ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    if (admit(ch)) {
+                        ch.pipeline().addLast(head());
+                        pipeline.accept(ch);
+                    }
+                }
+            })
+            .bind(address).awaitUninterruptibly();
+    }
+
     /** Counts the connection in; false (and the connection closed) when the listener is full. */
     public boolean admit(Channel ch) {
         if (open.incrementAndGet() > maxConnections) {
@@ -74,10 +96,6 @@ public final class ConnectionGuard {
         }
         ch.closeFuture().addListener(f -> open.decrementAndGet());
         return true;
-    }
-
-    public int openConnections() {
-        return open.get();
     }
 
     /** The first handler of an admitted connection's pipeline. */

@@ -1,8 +1,8 @@
 package io.jmpio.emu.array;
 
+import io.jmpio.emu.security.SecretFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
@@ -18,18 +18,8 @@ final class SubsystemName {
 
     static String loadOrCreate(Path dataDir) throws IOException {
         Path f = dataDir.resolve("subsystem.nqn");
-        if (!Files.exists(f)) {
-            String made = "nqn.2014-08.org.nvmexpress:uuid:" + UUID.randomUUID() + "\n";
-            Path tmp = dataDir.resolve("subsystem.nqn." + ProcessHandle.current().pid() + ".tmp");
-            Files.writeString(tmp, made, StandardCharsets.US_ASCII);
-            try {
-                Files.createLink(f, tmp);
-            } catch (FileAlreadyExistsException e) {
-                // the other controller made it first
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        SecretFile.createOnce(f, ("nqn.2014-08.org.nvmexpress:uuid:" + UUID.randomUUID() + "\n")
+            .getBytes(StandardCharsets.US_ASCII), false);
         String nqn = Files.readString(f, StandardCharsets.US_ASCII).strip();
         if (!nqn.matches("nqn\\.[0-9]{4}-[0-9]{2}\\.[A-Za-z0-9.:-]{1,200}")) {
             throw new IOException(f + " does not hold an NVMe qualified name ('" + (nqn.length() > 80

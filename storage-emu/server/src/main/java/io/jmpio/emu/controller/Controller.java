@@ -979,65 +979,37 @@ public final class Controller {
 
     private void io(ChannelHandlerContext ctx, FrontEndPort port, Session session, Lun l, Frame f) {
         int op = f.opcode();
-        LunRecord r = l.record;
-        int check = validate(f, r);
-        if (check != 0) {
-            port.reply(ctx, f.reply(check >>> 16, check & 0xFFFF, 0, null));
-            l.stats.errors.increment();
-            return;
-        }
-        AluaState s = aluaState(l, id, true);
-        if (!s.servesIo()) {
-            port.reply(ctx, f.reply(s.ioStatus(), s == AluaState.TRANSITIONING ? Sense.OWNERSHIP_MOVING
-                : s == AluaState.STANDBY ? Sense.LINK_DOWN : Sense.NONE, 0, null));
-            return;
-        }
-        FrontEndPort.FlakyMode fault = port.rollFlaky();
-        if (fault == FrontEndPort.FlakyMode.DROP) {
-            ctx.close();
-            return;
-        }
-        if (fault == FrontEndPort.FlakyMode.ERROR) {
-            port.reply(ctx, f.reply(Status.TRANSPORT_ERROR, Sense.INJECTED, 0, null));
-            return;
-        }
-        // Memory is bounded per connection and per controller: a host whose replies pile up unread (past the
-        // connection's high-water mark), or with too many bytes of requests in progress, gets BUSY (a path
-        // status hosts retry) rather than the heap.
-        if (!ctx.channel().isWritable()) {
-            port.reply(ctx, f.reply(Status.BUSY, Sense.NONE, 0, null));
-            return;
-        }
         long cost = Math.max(MIN_REQUEST_COST, op == Opcode.READ || op == Opcode.WRITE ? Integer.toUnsignedLong(f.length()) : 0);
-        if (session.inflightBytes.addAndGet(cost) > SESSION_INFLIGHT_BYTES
-            || inflightBytes.addAndGet(cost) > CONTROLLER_INFLIGHT_BYTES && inflightBytes.addAndGet(-cost) >= 0) {
-            session.inflightBytes.addAndGet(-cost);
-            port.reply(ctx, f.reply(Status.BUSY, Sense.NONE, 0, null));
-            return;
-        }
+        boolean[] admitted = new boolean[1];
         byte[] data = op == Opcode.WRITE ? ByteBufUtil.getBytes(f.payload()) : null;
         Frame header = f.reply(Status.GOOD, Sense.NONE, 0, null);
-        CompletableFuture<IoResult> result = l.owned()
-            ? executeAsOwner(l, op, f.fua(), f.offset(), f.length(), data, false)
-            : ship(l, op, f.fua(), f.offset(), f.length(), data, port.index);
-        result.whenComplete((res, err) -> {
-            session.inflightBytes.addAndGet(-cost);
-            inflightBytes.addAndGet(-cost);
-            if (err != null) {
-                LOG.error("controller {}: {} failed", id, header.describe(), err);
-                res = IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
+        serve(l, op, f.fua(), f.offset(), f.length(), f.payloadLength(), data, port.index, () -> {
+            FrontEndPort.FlakyMode fault = port.rollFlaky();
+            if (fault == FrontEndPort.FlakyMode.DROP) {
+                ctx.close();
+                return DROPPED;
             }
-            if (res.status() != Status.GOOD) {
-                l.stats.errors.increment();
+            if (fault == FrontEndPort.FlakyMode.ERROR) {
+                return IoResult.error(Status.TRANSPORT_ERROR, Sense.INJECTED);
+            }
+            // a host whose replies pile up unread (past the connection's high-water mark), or with too many
+            // bytes of requests in progress, gets BUSY (a path status hosts retry) rather than the heap
+            if (!ctx.channel().isWritable() || session.inflightBytes.addAndGet(cost) > SESSION_INFLIGHT_BYTES
+                && session.inflightBytes.addAndGet(-cost) >= 0) {
+                return IoResult.error(Status.BUSY, Sense.NONE);
+            }
+            admitted[0] = true;
+            return null;
+        }).whenComplete((res, err) -> {
+            if (admitted[0]) {
+                session.inflightBytes.addAndGet(-cost);
+            }
+            if (res == DROPPED) {
+                return;
             }
             ByteBuf payload = res.data() == null ? null : Unpooled.wrappedBuffer(res.data());
             port.reply(ctx, header.reply(res.status(), res.sense(), res.position(), payload));
         });
-    }
-
-    /** 0 when the request is well-formed for the LUN, else (status << 16 | sense). */
-    private static int validate(Frame f, LunRecord r) {
-        return IoCheck.check(f.opcode(), f.offset(), Integer.toUnsignedLong(f.length()), f.payloadLength(), r);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -1509,7 +1481,20 @@ public final class Controller {
         if (l == null) {
             return CompletableFuture.completedFuture(IoResult.error(Status.INVALID_FIELD, Sense.UNKNOWN_LUN));
         }
-        int check = IoCheck.check(op, offset, Integer.toUnsignedLong(length), data == null ? 0 : data.length, l.record);
+        return serve(l, op, fua, offset, length, data == null ? 0 : data.length, data, portIndex, () -> null);
+    }
+
+    /** Marks a request an injected fault dropped: nothing is answered. */
+    private static final IoResult DROPPED = IoResult.error(Status.TRANSPORT_ERROR, Sense.INJECTED);
+
+    /**
+     * The one path of a host's block request, whatever its protocol: the checks ({@link IoCheck}, access
+     * state), then {@code admit} (the front end's own refusals: injected faults, a full connection; null lets
+     * it through), the controller's memory budget, and the owner path here or shipping to the owner.
+     */
+    private CompletableFuture<IoResult> serve(Lun l, int op, boolean fua, long offset, int length, long payloadLength,
+                                              byte[] data, int portIndex, java.util.function.Supplier<IoResult> admit) {
+        int check = IoCheck.check(op, offset, Integer.toUnsignedLong(length), payloadLength, l.record);
         if (check != 0) {
             l.stats.errors.increment();
             return CompletableFuture.completedFuture(IoResult.error(IoCheck.status(check), IoCheck.sense(check)));
@@ -1517,7 +1502,11 @@ public final class Controller {
         AluaState st = aluaState(l, id, true);
         if (!st.servesIo()) {
             return CompletableFuture.completedFuture(IoResult.error(st.ioStatus(), st == AluaState.TRANSITIONING
-                ? Sense.OWNERSHIP_MOVING : Sense.NONE));
+                ? Sense.OWNERSHIP_MOVING : st == AluaState.STANDBY ? Sense.LINK_DOWN : Sense.NONE));
+        }
+        IoResult refused = admit.get();
+        if (refused != null) {
+            return CompletableFuture.completedFuture(refused);
         }
         long cost = Math.max(MIN_REQUEST_COST, op == Opcode.READ || op == Opcode.WRITE ? Integer.toUnsignedLong(length) : 0);
         if (inflightBytes.addAndGet(cost) > CONTROLLER_INFLIGHT_BYTES) {

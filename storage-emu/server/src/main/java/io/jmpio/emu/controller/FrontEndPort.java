@@ -5,12 +5,9 @@ import io.jmpio.emu.protocol.ConnectionGuard;
 import io.jmpio.emu.protocol.FrameDecoder;
 import io.jmpio.emu.protocol.FrameEncoder;
 import io.jmpio.emu.protocol.NettyTransport;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -56,22 +53,11 @@ final class FrontEndPort {
         if (server != null && server.isOpen()) {
             return;
         }
-        ChannelFuture f = guard.configure(new ServerBootstrap()).group(transport.group())
-            .channel(transport.serverChannelClass())
-            .option(ChannelOption.SO_REUSEADDR, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(new ChannelInitializer<Channel>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    if (!guard.admit(ch)) {
-                        return;
-                    }
-                    sessions.add(ch);
-                    ch.pipeline().addLast(guard.head(), new FlushConsolidationHandler(256, true), new FrameDecoder(),
-                        FrameEncoder.INSTANCE, new FrontEndHandler(controller, FrontEndPort.this));
-                }
-            })
-            .bind(new InetSocketAddress(host, port)).awaitUninterruptibly();
+        ChannelFuture f = guard.listen(transport, new InetSocketAddress(host, port), ch -> {
+            sessions.add(ch);
+            ch.pipeline().addLast(new FlushConsolidationHandler(256, true), new FrameDecoder(), FrameEncoder.INSTANCE,
+                new FrontEndHandler(controller, FrontEndPort.this));
+        });
         if (!f.isSuccess()) {
             throw new IOException("controller " + controller.id() + ": cannot listen on " + host + ":" + port + ": "
                 + f.cause().getMessage(), f.cause());

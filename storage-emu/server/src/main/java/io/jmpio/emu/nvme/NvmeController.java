@@ -101,12 +101,16 @@ final class NvmeController {
      */
     void accessChanged(Set<Integer> nsidsNow) {
         if (!nsidsNow.equals(knownNsids)) {
-            Set<Integer> diff = new TreeSet<>(nsidsNow);
-            diff.addAll(knownNsids);
-            Set<Integer> both = new TreeSet<>(nsidsNow);
-            both.retainAll(knownNsids);
-            diff.removeAll(both);
-            changedNsids.addAll(diff);
+            for (int n : nsidsNow) {
+                if (!knownNsids.contains(n)) {
+                    changedNsids.add(n); // added
+                }
+            }
+            for (int n : knownNsids) {
+                if (!nsidsNow.contains(n)) {
+                    changedNsids.add(n); // removed
+                }
+            }
             knownNsids = new TreeSet<>(nsidsNow);
             if ((aec & (1 << 8)) != 0) {
                 nsEventPending = true;

@@ -5,11 +5,8 @@ import io.jmpio.emu.controller.Controller;
 import io.jmpio.emu.protocol.AluaState;
 import io.jmpio.emu.protocol.ConnectionGuard;
 import io.jmpio.emu.protocol.NettyTransport;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -103,23 +100,12 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
         {
             ConnectionGuard guard = new ConnectionGuard("controller " + controller.id() + " NVMe/TCP port " + i,
                 MAX_CONNECTIONS, SETUP_MILLIS, PARTIAL_MILLIS, true);
-            ChannelFuture f = guard.configure(new ServerBootstrap()).group(transport.group())
-                .channel(transport.serverChannelClass())
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        if (!guard.admit(ch)) {
-                            return;
-                        }
-                        connections.add(ch);
-                        faults[index].connections.add(ch);
-                        PduCodec codec = new PduCodec(Math.max(MAX_H2C_DATA, IdentifyData.IN_CAPSULE_DATA));
-                        ch.pipeline().addLast(guard.head(), codec, new QueueHandler(NvmeSubsystem.this, codec, index));
-                    }
-                })
-                .bind(new InetSocketAddress(host, boundPorts[i])).awaitUninterruptibly();
+            ChannelFuture f = guard.listen(transport, new InetSocketAddress(host, boundPorts[i]), ch -> {
+                connections.add(ch);
+                faults[index].connections.add(ch);
+                PduCodec codec = new PduCodec(Math.max(MAX_H2C_DATA, IdentifyData.IN_CAPSULE_DATA));
+                ch.pipeline().addLast(codec, new QueueHandler(NvmeSubsystem.this, codec, index));
+            });
             if (!f.isSuccess()) {
                 close();
                 throw new IOException("controller " + controller.id() + ": cannot listen for NVMe/TCP on " + host + ":"

@@ -47,6 +47,8 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private int outstanding;
     private int nextTtag;
     private long pendingData;
+    /** PDUs held while the host does not take its replies. */
+    private final java.util.ArrayDeque<Pdu> deferred = new java.util.ArrayDeque<>();
     /** Commands waiting for their data by R2T, by TTAG. */
     private final Map<Integer, DataOut> receiving = new HashMap<>();
 
@@ -84,6 +86,24 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Pdu p) {
+        // a host whose replies pile up unread gets nothing more served until it reads them: the PDUs wait
+        // (reading has stopped too, so at most one read's worth waits), in order
+        if (!deferred.isEmpty() || !ctx.channel().isWritable()) {
+            deferred.add(p);
+            return;
+        }
+        start(ctx, p);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        while (!deferred.isEmpty() && ctx.channel().isWritable()) {
+            start(ctx, deferred.poll());
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private void start(ChannelHandlerContext ctx, Pdu p) {
         long delay = subsystem.faults(portIndex).latencyNanos;
         if (delay > 0) {
             // injected port latency: every PDU waits, in order, so replies keep their order too
@@ -160,6 +180,10 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        Pdu held;
+        while ((held = deferred.poll()) != null) {
+            held.release();
+        }
         for (DataOut d : receiving.values()) {
             d.data.release();
         }

@@ -30,27 +30,36 @@ public final class SecretFile {
 
     /** Reads the secret in {@code file}, creating it (0600) when it does not exist. */
     public static byte[] loadOrCreate(Path file, String what) throws IOException {
-        if (!Files.exists(file)) {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            byte[] secret = new byte[SECRET_BYTES];
-            RANDOM.nextBytes(secret);
-            Path tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + "."
-                + Long.toHexString(RANDOM.nextLong()) + ".tmp");
-            Files.write(Files.createFile(tmp, OWNER_ONLY),
-                (HexFormat.of().formatHex(secret) + "\n").getBytes(StandardCharsets.US_ASCII));
-            try {
-                Files.createLink(file, tmp);
-            } catch (FileAlreadyExistsException e) {
-                // another controller created it first: use theirs
-            } catch (UnsupportedOperationException | IOException e) {
-                if (!Files.exists(file)) {
-                    Files.move(tmp, file);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        byte[] secret = new byte[SECRET_BYTES];
+        RANDOM.nextBytes(secret);
+        createOnce(file, (HexFormat.of().formatHex(secret) + "\n").getBytes(StandardCharsets.US_ASCII), true);
         return load(file, what);
+    }
+
+    /**
+     * Writes {@code content} to {@code file} unless it exists, atomically and once even with two processes at
+     * it: each writes a private temporary file and links it into place; the loser keeps the winner's. With
+     * {@code ownerOnly} the file is 0600 from its creation.
+     */
+    public static void createOnce(Path file, byte[] content, boolean ownerOnly) throws IOException {
+        if (Files.exists(file)) {
+            return;
+        }
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + "."
+            + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+        Files.write(ownerOnly ? Files.createFile(tmp, OWNER_ONLY) : Files.createFile(tmp), content);
+        try {
+            Files.createLink(file, tmp);
+        } catch (FileAlreadyExistsException e) {
+            // another controller created it first: theirs stands
+        } catch (UnsupportedOperationException | IOException e) {
+            if (!Files.exists(file)) {
+                Files.move(tmp, file);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /** Reads a secret the user gave; refuses one that other accounts can read or that is too short. */
