@@ -1,5 +1,9 @@
 package io.jmpio.emu;
 
+import io.jmpio.emu.protocol.Frame;
+
+import io.netty.buffer.ByteBufUtil;
+
 import static io.jmpio.emu.Harness.await;
 import static io.jmpio.emu.Harness.port;
 import static io.jmpio.emu.Harness.quietly;
@@ -64,26 +68,113 @@ class EmulatorTest {
     }
 
     @Test
-    void writeToNonOwnerIsShippedAndItsStoragePositionRecorded() throws Exception {
-        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+    void shippedWriteIsReadBackFromTheMirrorByItsRecordedPosition() throws Exception {
+        // destage never runs and the position lease (the heartbeat timeout) outlasts a slow host
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000)
+                .heartbeatTimeoutMillis(5000))) {
             try (Host viaB = new Host(port(a, "B", 0), "host-1"); Host viaA = new Host(port(a, "A", 0), "host-1")) {
-                await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                await("mirroring", 15_000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
+                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
                 byte[] data = random(64 * 1024, 1);
                 long position = viaB.write(1 << 20, data);
                 assertTrue(position > 0, "a shipped write's reply carries the owner's storage position");
                 assertEquals(position, a.controller("B").shippedPosition("lun0", 1 << 20));
                 assertEquals(position, a.controller("B").shippedPosition("lun0", (1 << 20) + data.length - 1));
                 assertEquals(-1, a.controller("B").shippedPosition("lun0", 0));
-                assertArrayEquals(data, viaA.read(1 << 20, data.length));
                 assertArrayEquals(data, viaB.read(1 << 20, data.length));
-                @SuppressWarnings("unchecked")
-                var bStats = (java.util.Map<String, Object>) ((java.util.Map<String, Object>) ((List<?>) a.controller("B")
-                    .localStatus().get("luns")).get(0)).get("stats");
-                assertEquals(2L, ((Number) bStats.get("shippedOut")).longValue());
-                assertEquals(2L * data.length, ((Number) bStats.get("shippedOutBytes")).longValue());
-                assertTrue(((Number) bStats.get("shipAddedLatencyP50Micros")).doubleValue() > 0);
+                assertEquals(1L, lunStat(a, "B", "shippedOut"), "the read was answered by B from its mirror");
+                assertEquals(1L, lunStat(a, "B", "mirrorReads"));
+
+                // a newer write at the owner (FUA: written through, and mirrored too) is what B then reads
+                byte[] newer = random(8192, 2);
+                viaA.write((1 << 20) + 4096, newer, true);
+                byte[] expected = data.clone();
+                System.arraycopy(newer, 0, expected, 4096, newer.length);
+                assertArrayEquals(expected, viaB.read(1 << 20, data.length));
+                assertEquals(2L, lunStat(a, "B", "mirrorReads"));
+                assertArrayEquals(expected, viaA.read(1 << 20, data.length));
+
+                // a range only partly written by shipped writes goes to the owner
+                byte[] wider = viaB.read((1 << 20) - 4096, 8192);
+                assertArrayEquals(java.util.Arrays.copyOfRange(data, 0, 4096), java.util.Arrays.copyOfRange(wider, 4096, 8192));
+                assertEquals(2L, lunStat(a, "B", "shippedOut"));
+                assertEquals(2L, lunStat(a, "B", "mirrorReads"));
+                assertEquals(data.length + 8192L, lunStat(a, "B", "shippedOutBytes"));
+                assertTrue(((Number) lunStats(a, "B").get("shipAddedLatencyP50Micros")).doubleValue() > 0);
             }
         }
+    }
+
+    @Test
+    void shippedPositionsGoWhenTheOwnerDestages() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            try (Host viaB = new Host(port(a, "B", 0), "host-1")) {
+                await("mirroring", 15_000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
+                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                byte[] data = random(16 * 1024, 3);
+                long position = viaB.write(0, data);
+                assertTrue(position > 0);
+                await("positions pruned at destage", 10_000, () -> a.controller("B").shippedPosition("lun0", 0) == -1
+                    && ((Number) ((java.util.Map<?, ?>) ((List<?>) a.controller("B").localStatus().get("luns")).get(0))
+                        .get("mirroredBytes")).longValue() == 0);
+                assertArrayEquals(data, viaB.read(0, data.length));
+                assertEquals(0L, lunStat(a, "B", "mirrorReads"), "nothing is read from a released mirror");
+                assertEquals(2L, lunStat(a, "B", "shippedOut"));
+            }
+        }
+    }
+
+    @Test
+    void unmirroredWriteWaitsUntilThePeerCannotReadAnOlderPosition() throws Exception {
+        long lease = 3000; // the heartbeat timeout: how long B may answer reads from a shipped write's position
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000)
+                .heartbeatTimeoutMillis(lease))) {
+            try (Host viaB = new Host(port(a, "B", 0), "host-1"); Host viaA = new Host(port(a, "A", 0), "host-1")) {
+                await("mirroring", 20_000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
+                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                byte[] old = random(4096, 4);
+                long shippedAt = System.nanoTime();
+                viaB.write(0, old);
+                assertTrue(a.controller("B").shippedPosition("lun0", 0) > 0);
+
+                // A can no longer mirror (nor tell B to drop the position): its write waits out B's lease
+                a.controller("A").partitionLink();
+                byte[] newer = random(4096, 5);
+                viaA.write(0, newer);
+                long ackedAfterMillis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - shippedAt);
+                assertTrue(ackedAfterMillis >= lease - 50, "acknowledged " + ackedAfterMillis + " ms after B's position"
+                    + " was granted, inside its " + lease + " ms lease");
+                java.util.concurrent.CompletableFuture<Frame> read = viaB.client.read(viaB.lun, 0, 4096);
+                Frame r = viaB.call(read);
+                try {
+                    assertFalse(r.good() && java.util.Arrays.equals(old, ByteBufUtil.getBytes(r.payload())),
+                        "B answered the acknowledged-over data from its mirror");
+                } finally {
+                    r.release();
+                }
+                a.controller("A").healLink();
+                await("mirroring again", 30_000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
+                    .localStatus().get("link")).get("mirroring")));
+                await("B reads the newer data", 30_000, () -> quietly(() -> {
+                    Frame again = viaB.call(viaB.client.read(viaB.lun, 0, 4096));
+                    try {
+                        return again.good() && java.util.Arrays.equals(newer, ByteBufUtil.getBytes(again.payload()));
+                    } finally {
+                        again.release();
+                    }
+                }));
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static java.util.Map<String, Object> lunStats(ArrayServer a, String controller) {
+        return (java.util.Map<String, Object>) ((java.util.Map<String, Object>) ((List<?>) a.controller(controller)
+            .localStatus().get("luns")).get(0)).get("stats");
+    }
+
+    private static long lunStat(ArrayServer a, String controller, String name) {
+        return ((Number) lunStats(a, controller).get(name)).longValue();
     }
 
     @Test

@@ -68,7 +68,11 @@ final class Harness {
         }
 
         long write(long offset, byte[] data) throws IOException {
-            Frame r = call(client.write(lun, offset, data, false));
+            return write(offset, data, false);
+        }
+
+        long write(long offset, byte[] data, boolean fua) throws IOException {
+            Frame r = call(client.write(lun, offset, data, fua));
             try {
                 assertEquals(Status.GOOD, r.status(), r.describe());
                 return r.aux();

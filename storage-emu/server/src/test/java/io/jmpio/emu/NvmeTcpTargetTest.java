@@ -234,6 +234,11 @@ class NvmeTcpTargetTest {
                 io.connectTransport(false, false);
                 assertEquals(0, io.connect(1, 127, 0, a.subsystemNqn(), HOST, cntlid).status());
                 assertEquals(0, io.write(1, 100, data, false).status(), "shipped write through B");
+                @SuppressWarnings("unchecked")
+                Map<String, Object> bStats = (Map<String, Object>) ((Map<String, Object>) ((List<?>) a.controller("B")
+                    .localStatus().get("luns")).get(0)).get("stats");
+                assertEquals(1L, ((Number) bStats.get("streamedWrites")).longValue(),
+                    "B asked for the data on A's behalf and passed it on as it came");
                 // an AER outstanding, then A dies: B takes over, the AER completes with an ANA notice
                 ByteBuffer aer = admin.sqe(0x0C, 0, 0x5A, 0);
                 admin.sendCommand(aer, null);

@@ -17,12 +17,12 @@ final class FrontEndHandler extends SimpleChannelInboundHandler<Frame> {
     private static final Logger LOG = LoggerFactory.getLogger(FrontEndHandler.class);
     static final AttributeKey<Session> SESSION = AttributeKey.valueOf("jmpio.session");
 
-    private final Controller controller;
+    private final ArrayFrontEnd frontEnd;
     private final FrontEndPort port;
 
-    FrontEndHandler(Controller controller, FrontEndPort port) {
+    FrontEndHandler(ArrayFrontEnd frontEnd, FrontEndPort port) {
         super(false);
-        this.controller = controller;
+        this.frontEnd = frontEnd;
         this.port = port;
     }
 
@@ -35,7 +35,7 @@ final class FrontEndHandler extends SimpleChannelInboundHandler<Frame> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
         port.requests.increment();
-        controller.onFrontEnd(ctx, port, ctx.channel().attr(SESSION).get(), frame);
+        frontEnd.onFrame(ctx, port, ctx.channel().attr(SESSION).get(), frame);
     }
 
     @Override
@@ -43,14 +43,14 @@ final class FrontEndHandler extends SimpleChannelInboundHandler<Frame> {
         Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (c instanceof ProtocolException) {
             ProtocolException pe = (ProtocolException) c;
-            LOG.info("controller {} port {}: malformed frame from {}: {}; closing the connection", controller.id(),
+            LOG.info("controller {} port {}: malformed frame from {}: {}; closing the connection", frontEnd.controllerId(),
                 port.address(), ctx.channel().remoteAddress(), pe.getMessage());
             port.errors.increment();
             Frame reply = new Frame(0, FrameHeader.FLAG_REPLY, pe.tag(), 0, Status.MALFORMED_FRAME, pe.sense(), 0, 0, 0, null);
             ctx.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        LOG.debug("controller {} port {}: connection error: {}", controller.id(), port.address(), c.toString());
+        LOG.debug("controller {} port {}: connection error: {}", frontEnd.controllerId(), port.address(), c.toString());
         ctx.close();
     }
 }

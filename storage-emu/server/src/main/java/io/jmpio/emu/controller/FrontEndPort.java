@@ -24,7 +24,7 @@ final class FrontEndPort {
 
     final int index;
     private final ConnectionGuard guard;
-    private final Controller controller;
+    private final ArrayFrontEnd frontEnd;
     private final NettyTransport transport;
     private final String host;
     private volatile int port;
@@ -38,11 +38,11 @@ final class FrontEndPort {
     final LongAdder errors = new LongAdder();
     final LongAdder injected = new LongAdder();
 
-    FrontEndPort(Controller controller, NettyTransport transport, int index, String host, int port,
+    FrontEndPort(ArrayFrontEnd frontEnd, NettyTransport transport, int index, String host, int port,
                  int maxConnections, long idleMillis, long partialFrameMillis) {
-        this.guard = new ConnectionGuard("controller " + controller.id() + " port " + index, maxConnections, idleMillis,
+        this.guard = new ConnectionGuard("controller " + frontEnd.controllerId() + " port " + index, maxConnections, idleMillis,
             partialFrameMillis, false);
-        this.controller = controller;
+        this.frontEnd = frontEnd;
         this.transport = transport;
         this.index = index;
         this.host = host;
@@ -56,10 +56,10 @@ final class FrontEndPort {
         ChannelFuture f = guard.listen(transport, new InetSocketAddress(host, port), ch -> {
             sessions.add(ch);
             ch.pipeline().addLast(new FlushConsolidationHandler(256, true), new FrameDecoder(), FrameEncoder.INSTANCE,
-                new FrontEndHandler(controller, FrontEndPort.this));
+                new FrontEndHandler(frontEnd, FrontEndPort.this));
         });
         if (!f.isSuccess()) {
-            throw new IOException("controller " + controller.id() + ": cannot listen on " + host + ":" + port + ": "
+            throw new IOException("controller " + frontEnd.controllerId() + ": cannot listen on " + host + ":" + port + ": "
                 + f.cause().getMessage(), f.cause());
         }
         server = f.channel();

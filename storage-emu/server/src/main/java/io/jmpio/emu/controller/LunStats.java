@@ -20,6 +20,11 @@ final class LunStats {
     final LongAdder mirrorWrites = new LongAdder();
     final LongAdder writeThroughs = new LongAdder();
     final LongAdder destagedBytes = new LongAdder();
+    /** Non-owner: reads answered from the mirror by shipped-write positions, without a round trip. */
+    final LongAdder mirrorReads = new LongAdder();
+    final LongAdder positionsRevoked = new LongAdder();
+    /** Non-owner: writes whose data went to the owner chunk by chunk as the host sent it (R2T on its behalf). */
+    final LongAdder streamedWrites = new LongAdder();
     final ConcurrentHistogram shipLatencyNanos = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 2);
 
     Map<String, Object> toMap() {
@@ -36,6 +41,9 @@ final class LunStats {
         m.put("mirrorWrites", mirrorWrites.sum());
         m.put("writeThroughs", writeThroughs.sum());
         m.put("destagedBytes", destagedBytes.sum());
+        m.put("mirrorReads", mirrorReads.sum());
+        m.put("positionsRevoked", positionsRevoked.sum());
+        m.put("streamedWrites", streamedWrites.sum());
         m.put("shipAddedLatencyMeanMicros", shipLatencyNanos.getTotalCount() == 0 ? 0.0 : shipLatencyNanos.getMean() / 1000.0);
         m.put("shipAddedLatencyP50Micros", shipLatencyNanos.getValueAtPercentile(50) / 1000.0);
         m.put("shipAddedLatencyP99Micros", shipLatencyNanos.getValueAtPercentile(99) / 1000.0);

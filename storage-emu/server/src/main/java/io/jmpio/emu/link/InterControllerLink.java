@@ -368,8 +368,9 @@ public final class InterControllerLink {
         }
         AtomicReferenceArray<Channel> slots = slotsOf(kind);
         int n = slots.length();
-        int start = kind == LinkFrame.CHANNEL_SHIP ? (shipRoundRobin.getAndIncrement() & Integer.MAX_VALUE) % n
-            : Math.floorMod(hint, n);
+        // shipping spreads over its channels, except the parts of one streamed write (a hint), kept in order on one
+        int start = kind == LinkFrame.CHANNEL_SHIP && hint == 0
+            ? (shipRoundRobin.getAndIncrement() & Integer.MAX_VALUE) % n : Math.floorMod(hint, n);
         Channel congested = null;
         for (int i = 0; i < n; i++) {
             Channel c = slots.get((start + i) % n);
@@ -458,7 +459,8 @@ public final class InterControllerLink {
                 case LinkFrame.MANAGEMENT:
                     return channel == LinkFrame.CHANNEL_MANAGEMENT ? null : kindName(f.kind()) + " on a data channel";
                 case LinkFrame.SHIP_IO:
-                    return channel == LinkFrame.CHANNEL_SHIP ? null : "SHIP_IO off the shipping channel";
+                case LinkFrame.SHIP_STREAM:
+                    return channel == LinkFrame.CHANNEL_SHIP ? null : kindName(f.kind()) + " off the shipping channel";
                 case LinkFrame.MIRROR_WRITE:
                 case LinkFrame.MIRROR_RELEASE:
                     return channel == LinkFrame.CHANNEL_MIRROR ? null : kindName(f.kind()) + " off the mirroring channel";
@@ -575,6 +577,7 @@ public final class InterControllerLink {
             case LinkFrame.HEARTBEAT: return "HEARTBEAT";
             case LinkFrame.REPLY: return "REPLY";
             case LinkFrame.SHIP_IO: return "SHIP_IO";
+            case LinkFrame.SHIP_STREAM: return "SHIP_STREAM";
             case LinkFrame.MIRROR_WRITE: return "MIRROR_WRITE";
             case LinkFrame.MIRROR_RELEASE: return "MIRROR_RELEASE";
             case LinkFrame.MANAGEMENT: return "MANAGEMENT";

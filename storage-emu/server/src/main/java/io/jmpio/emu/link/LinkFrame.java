@@ -75,6 +75,16 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
     public static final int MIRROR_WRITE = 5;
     public static final int MIRROR_RELEASE = 6;
     public static final int MANAGEMENT = 7;
+    /**
+     * A write the non-owner streams to the owner as its host sends the data (NVMe R2T on the owner's behalf):
+     * op RESERVE (room in the owner's cache; reply's source is the stream token), DATA (a chunk at
+     * destination within the write, source = token), COMMIT (execute it; reply as SHIP_IO's), ABORT.
+     */
+    public static final int SHIP_STREAM = 8;
+    public static final int STREAM_RESERVE = 1;
+    public static final int STREAM_DATA = 2;
+    public static final int STREAM_COMMIT = 3;
+    public static final int STREAM_ABORT = 4;
 
     /** MANAGEMENT ops. */
     public static final int OP_PEER_INFO = 1;
@@ -82,6 +92,11 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
     public static final int OP_TRANSITION_BEGIN = 3;
     public static final int OP_TRANSITION_ABORT = 4;
     public static final int OP_MIRROR_RESET = 5;
+    /**
+     * The owner is about to acknowledge a write it could not mirror (slot in {@code source}): the peer stops
+     * answering reads from shipped positions at or below that slot, and ignores late ones.
+     */
+    public static final int OP_MIRROR_REVOKE = 6;
 
     /** MIRROR_WRITE ops. */
     public static final int MIRROR_DATA = 0;
@@ -89,6 +104,8 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
 
     /** SHIP_IO flag: force unit access. */
     public static final int FLAG_FUA = 0x1;
+    /** SHIP_IO reply flag: the write sits in the owner's cache slot {@code source} and in the peer's mirror of it. */
+    public static final int FLAG_MIRRORED = 0x2;
 
     public LinkFrame {
         if (payload == null) {

@@ -1,6 +1,7 @@
 package io.jmpio.emu.nvme;
 
 import io.jmpio.emu.array.LunRecord;
+import io.jmpio.emu.controller.HostWrite;
 import io.jmpio.emu.controller.IoResult;
 import io.jmpio.emu.protocol.ConnectionGuard;
 import io.jmpio.emu.protocol.Opcode;
@@ -56,14 +57,26 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private static final class DataOut {
         final int cid;
         final Command command;
+        /** Gathered here (small admin-ish data), or null when each chunk goes straight on to {@code write}. */
         final ByteBuf data;
+        final HostWrite write;
         final int length;
+        int received;
 
-        DataOut(int cid, Command command, ByteBuf data, int length) {
+        DataOut(int cid, Command command, ByteBuf data, HostWrite write, int length) {
             this.cid = cid;
             this.command = command;
             this.data = data;
+            this.write = write;
             this.length = length;
+        }
+
+        void release() {
+            if (data != null) {
+                data.release();
+            } else {
+                write.abort();
+            }
         }
     }
 
@@ -185,7 +198,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             held.release();
         }
         for (DataOut d : receiving.values()) {
-            d.data.release();
+            d.release();
         }
         receiving.clear();
         if (ctrl != null) {
@@ -679,6 +692,10 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                     respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
                     return;
                 }
+                if (sqe.sglId() == Sqe.SGL_TRANSPORT_DATA_BLOCK) {
+                    streamedWrite(sqe, inCapsule, lun, fua, offset, (int) bytes);
+                    return;
+                }
                 dataOut(sqe, inCapsule, (int) bytes, data -> submit(cid, lun, Opcode.WRITE, fua, offset, (int) bytes,
                     data, null));
                 return;
@@ -852,15 +869,52 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             respond(cid, Nvme.SC_NS_NOT_READY, 0, 0); // retried: this queue holds too much unsent data already
             return;
         }
+        pendingData += length;
+        r2t(new DataOut(cid, command, ctx.alloc().heapBuffer(length, length), null, length));
+    }
+
+    /** Asks the host for all of a command's data (one R2T). */
+    private void r2t(DataOut d) {
         int ttag = nextTtag++ & 0xFFFF;
         while (receiving.containsKey(ttag)) {
             ttag = nextTtag++ & 0xFFFF;
         }
-        pendingData += length;
-        receiving.put(ttag, new DataOut(cid, command, ctx.alloc().heapBuffer(length, length), length));
+        receiving.put(ttag, d);
         ByteBuf h = ctx.alloc().buffer(16);
-        h.writeShortLE(cid).writeShortLE(ttag).writeIntLE(0).writeIntLE(length).writeIntLE(0);
+        h.writeShortLE(d.cid).writeShortLE(ttag).writeIntLE(0).writeIntLE(d.length).writeIntLE(0);
         ctx.writeAndFlush(codec.pdu24(ctx.alloc(), Pdu.R2T, 0, h, null));
+    }
+
+    /**
+     * A write whose data the host sends on request: the R2T goes out once the LUN's owner has room for it
+     * (through this controller or, shipped, the peer: an R2T on the owner's behalf), and each H2CData chunk
+     * goes on to the owner as it arrives.
+     */
+    private void streamedWrite(Sqe sqe, ByteBuf inCapsule, int lun, boolean fua, long offset, int length) {
+        int cid = sqe.cid();
+        if (inCapsule.isReadable() || sqe.sglLength() != length) {
+            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+            return;
+        }
+        if (pendingData + length > MAX_PENDING_DATA) {
+            respond(cid, Nvme.SC_NS_NOT_READY, 0, 0); // retried: this queue holds too much unsent data already
+            return;
+        }
+        pendingData += length;
+        subsystem.controller.beginHostWrite(lun, fua, offset, length, portIndex).whenComplete((w, e) ->
+            ctx.executor().execute(() -> {
+                HostWrite write = w != null ? w : HostWrite.refused(IoResult.error(Status.MEDIUM_ERROR, 0));
+                if (!ctx.channel().isActive() || write.refusal() != null) {
+                    pendingData -= length;
+                    if (write.refusal() == null) {
+                        write.abort();
+                    } else if (ctx.channel().isActive()) {
+                        respond(cid, status(write.refusal(), true), 0, 0);
+                    }
+                    return;
+                }
+                r2t(new DataOut(cid, null, null, write, length));
+            }));
     }
 
     private void h2cData(Pdu p) {
@@ -879,30 +933,44 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.DATA_LENGTH_OFFSET, "H2CData DATAL " + datal
                 + " with " + p.data().readableBytes() + " bytes of data");
         }
-        if (datao != d.data.writerIndex() || datao + datal > d.length) {
+        if (datao != d.received || datao + datal > d.length) {
             throw new PduException(Pdu.FES_DATA_OUT_OF_RANGE, Pdu.DATA_OFFSET_OFFSET, "H2CData at " + datao + "+" + datal
-                + " (expected offset " + d.data.writerIndex() + " of " + d.length + ")");
+                + " (expected offset " + d.received + " of " + d.length + ")");
         }
-        d.data.writeBytes(p.data());
         if (p.dataDigestBad()) {
-            finishDataOut(ttag, d);
+            receiving.remove(ttag);
+            pendingData -= d.length;
+            d.release();
             respond(d.cid, Nvme.SC_DATA_TRANSFER_ERROR, 0, 0);
             return;
         }
-        if (d.data.writerIndex() == d.length) {
+        if (d.data != null) {
+            d.data.writeBytes(p.data());
+        } else {
+            d.write.data(datao, p.data());
+        }
+        d.received += (int) datal;
+        if (d.received == d.length) {
             if ((p.flags() & Pdu.FLAG_DATA_LAST) == 0) {
                 LOG.debug("NVMe/TCP {}: last H2CData without LAST", ctx.channel().remoteAddress());
             }
-            byte[] data = ByteBufUtil.getBytes(d.data);
-            finishDataOut(ttag, d);
-            d.command.run(data);
+            receiving.remove(ttag);
+            pendingData -= d.length;
+            if (d.data != null) {
+                byte[] data = ByteBufUtil.getBytes(d.data);
+                d.data.release();
+                d.command.run(data);
+                return;
+            }
+            d.write.commit().whenComplete((res, e) -> {
+                IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
+                ctx.executor().execute(() -> {
+                    if (ctx.channel().isActive()) {
+                        respond(d.cid, status(r, true), 0, 0);
+                    }
+                });
+            });
         }
-    }
-
-    private void finishDataOut(int ttag, DataOut d) {
-        receiving.remove(ttag);
-        pendingData -= d.length;
-        d.data.release();
     }
 
     /** Sends a command's data to the host: one C2HData PDU, LAST set; the CapsuleResp follows. */

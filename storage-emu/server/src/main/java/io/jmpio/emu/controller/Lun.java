@@ -1,0 +1,64 @@
+package io.jmpio.emu.controller;
+
+import io.jmpio.emu.array.LunRecord;
+import io.jmpio.emu.cache.ExtentMap;
+import io.jmpio.emu.store.BackingStore;
+import io.jmpio.emu.store.BackingStores;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** One controller's view of one LUN: its record as last read, its drive, and the caches kept for it. */
+final class Lun {
+    private final String controllerId;
+    volatile LunRecord record;
+    final BackingStore store;
+    /** The owner's dirty write cache. */
+    final ExtentMap cache = new ExtentMap();
+    /** The mirror of the peer's write cache, while the peer owns the LUN (extents keep the owner's slots). */
+    final ExtentMap mirror = new ExtentMap();
+    /**
+     * Non-owner: where the owner put each write this controller shipped and had mirrored (extents without data
+     * whose slot is the owner's cache slot), pruned when the owner releases the slots at destage.
+     */
+    final ExtentMap shippedPositions = new ExtentMap();
+    final ReentrantLock diskLock = new ReentrantLock();
+    final AtomicInteger inflight = new AtomicInteger();
+    final AtomicBoolean moving = new AtomicBoolean();
+    final LunStats stats = new LunStats();
+    /** Owner: cache room promised to streamed writes whose data is still on its way. */
+    final java.util.concurrent.atomic.AtomicLong reservedBytes = new java.util.concurrent.atomic.AtomicLong();
+    volatile boolean transitioning;
+    /** When the peer announced the transition now under way (clock nanos); it cannot last for ever. */
+    volatile long transitionSinceNanos;
+    /** When destage of this LUN first failed (clock nanos), 0 while it succeeds. */
+    volatile long failingSinceNanos;
+    volatile long releasedUpTo = Long.MIN_VALUE;
+    /** Non-owner: when each recorded position's write was shipped (clock nanos), by slot: its lease starts there. */
+    final java.util.concurrent.ConcurrentSkipListMap<Long, Long> positionShippedAt =
+        new java.util.concurrent.ConcurrentSkipListMap<>();
+    /** Owner: which of its cache slots the peer was told it may read from its mirror (see {@link MirrorGrants}). */
+    final MirrorGrants.State grants = new MirrorGrants.State();
+
+    Lun(String controllerId, LunRecord record, BackingStore store) {
+        this.controllerId = controllerId;
+        this.record = record;
+        this.store = store;
+    }
+
+    boolean owned() {
+        return controllerId.equals(record.owner());
+    }
+
+    boolean fileBacked() {
+        return BackingStores.FILE.equals(record.backend());
+    }
+
+    String name() {
+        return record.name();
+    }
+
+    int id() {
+        return record.id();
+    }
+}

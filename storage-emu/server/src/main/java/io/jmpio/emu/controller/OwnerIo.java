@@ -1,0 +1,221 @@
+package io.jmpio.emu.controller;
+
+import io.jmpio.emu.cache.Extent;
+import io.jmpio.emu.cache.ExtentMap;
+import io.jmpio.emu.controller.PeerMonitor.PeerState;
+import io.jmpio.emu.link.LinkFrame;
+import io.jmpio.emu.protocol.Opcode;
+import io.jmpio.emu.protocol.Sense;
+import io.jmpio.emu.protocol.Status;
+import io.jmpio.emu.store.BackingStore;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The owner's I/O on its LUNs: reads through the dirty cache and the block cache, writes into the cache and
+ * the NVRAM journal, mirrored to the peer (or written through when they cannot be), flushes.
+ */
+final class OwnerIo {
+    private static final Logger LOG = LoggerFactory.getLogger(OwnerIo.class);
+
+    /** A disk write refused because this controller may no longer own the LUN (see {@link #fenced}). */
+    static final class FencedException extends IOException {
+        FencedException(String lun) {
+            super("not writing " + lun + ": ownership not confirmed");
+        }
+    }
+
+    private final Controller c;
+
+    OwnerIo(Controller controller) {
+        this.c = controller;
+    }
+
+    CompletableFuture<IoResult> execute(Lun l, int op, boolean fua, long offset, int length, byte[] data,
+                                        boolean shipped) {
+        if (l.transitioning || c.timersStalled(c.clock.nanos())) {
+            return CompletableFuture.completedFuture(IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING));
+        }
+        if (!l.owned()) {
+            return CompletableFuture.completedFuture(IoResult.error(Status.NOT_OWNER, Sense.NONE));
+        }
+        l.inflight.incrementAndGet();
+        if (shipped) {
+            l.stats.shippedIn.increment();
+            c.balancer.recordShipped(l.id());
+        } else {
+            c.balancer.recordLocal(l.id());
+        }
+        CompletableFuture<IoResult> f;
+        try {
+            switch (op) {
+                case Opcode.READ:
+                    l.stats.reads.increment();
+                    l.stats.readBytes.add(length);
+                    if (!l.fileBacked() || c.blockCache.cached(l.id(), offset, length)) {
+                        f = CompletableFuture.completedFuture(IoResult.good(0, read(l, offset, length)));
+                    } else {
+                        // a read that goes to the drive waits on a disk thread, never on an event loop
+                        f = CompletableFuture.supplyAsync(() -> {
+                            try {
+                                return IoResult.good(0, read(l, offset, length));
+                            } catch (IOException e) {
+                                LOG.error("controller {}: read of {} at {}+{} failed", c.id, l.name(), offset, length, e);
+                                return IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
+                            }
+                        }, c.disk);
+                    }
+                    break;
+                case Opcode.WRITE:
+                    l.stats.writes.increment();
+                    l.stats.writeBytes.add(length);
+                    f = cachedWrite(l, Extent.data(offset, data, 0, length, 0), fua);
+                    break;
+                case Opcode.DISCARD:
+                case Opcode.WRITE_ZEROES:
+                    l.stats.otherOps.increment();
+                    f = cachedWrite(l, Extent.zeroes(offset, Integer.toUnsignedLong(length), 0), false);
+                    break;
+                case Opcode.FLUSH:
+                    l.stats.otherOps.increment();
+                    f = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            c.destager.destageLun(l);
+                            l.store.force();
+                            return IoResult.good(0, null);
+                        } catch (FencedException e) {
+                            return IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
+                        } catch (IOException e) {
+                            LOG.error("controller {}: flush of {} failed", c.id, l.name(), e);
+                            return IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
+                        }
+                    }, c.disk);
+                    break;
+                default:
+                    f = CompletableFuture.completedFuture(IoResult.error(Status.INVALID_OPCODE, Sense.NONE));
+            }
+        } catch (IOException e) {
+            LOG.error("controller {}: {} on {} failed", c.id, Opcode.name(op), l.name(), e);
+            f = CompletableFuture.completedFuture(IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR));
+        } catch (RuntimeException e) {
+            l.inflight.decrementAndGet();
+            throw e;
+        }
+        return f.whenComplete((r, e) -> l.inflight.decrementAndGet());
+    }
+
+    private byte[] read(Lun l, long offset, int length) throws IOException {
+        // dirty extents first: if destage runs meanwhile, the disk read sees their data or the overlay supplies it
+        List<Extent> dirty = l.cache.overlapping(offset, length);
+        byte[] buf = new byte[length];
+        if (l.fileBacked()) {
+            c.blockCache.read(l.id(), l.store, offset, buf, 0, length);
+        } else {
+            l.store.read(offset, buf, 0, length);
+        }
+        ExtentMap.overlay(dirty, offset, buf, 0);
+        return buf;
+    }
+
+    /**
+     * A write enters the cache (and the NVRAM journal) under the next slot and is mirrored to the peer while
+     * the pair is in sync — FUA writes too, so that the mirror a takeover replays never holds an older copy
+     * of a range than the disk. It is acknowledged once mirrored (FUA: and written through); when it cannot be
+     * mirrored it is written through, and acknowledged once the peer no longer reads that range from its mirror.
+     */
+    private CompletableFuture<IoResult> cachedWrite(Lun l, Extent unslotted, boolean fua) throws IOException {
+        if (l.cache.dataBytes() + (unslotted.isZeroes() ? 0 : unslotted.length()) > c.cfg.writeCacheBytes()) {
+            return CompletableFuture.completedFuture(IoResult.error(Status.BUSY, Sense.CACHE_FULL));
+        }
+        long epoch = l.record.epoch();
+        Extent e = c.nvram.admit(l, epoch, unslotted);
+        if (!c.peerSynced || c.peerState != PeerState.ALIVE) {
+            return unmirrored(l, e);
+        }
+        l.stats.mirrorWrites.increment();
+        ByteBuf payload = e.isZeroes() ? null : Unpooled.wrappedBuffer(e.data(), e.dataOffset(), (int) e.length());
+        LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_MIRROR, LinkFrame.MIRROR_WRITE,
+            e.isZeroes() ? LinkFrame.MIRROR_ZEROES : LinkFrame.MIRROR_DATA, l.id(), epoch,
+            (int) Math.min(e.length(), Integer.MAX_VALUE), e.slot(), e.offset(), payload);
+        if (e.isZeroes()) {
+            m = new LinkFrame(m.channel(), m.kind(), m.op(), m.flags(), 0, m.lun(), m.epoch(), 0, 0, 0, e.slot(),
+                e.offset(), Unpooled.copyLong(e.length()));
+        }
+        return c.link.request(m, l.id()).handle((r, err) -> {
+            if (r != null) {
+                int st = r.status();
+                r.release();
+                if (st == Status.GOOD) {
+                    return fua ? writeThrough(l, e).thenApply(w -> w.status() == Status.GOOD ? IoResult.mirrored(e.slot()) : w)
+                        : CompletableFuture.completedFuture(IoResult.mirrored(e.slot()));
+                }
+            }
+            return unmirrored(l, e);
+        }).thenCompose(x -> x);
+    }
+
+    private CompletableFuture<IoResult> unmirrored(Lun l, Extent e) {
+        CompletableFuture<Void> revoked = c.grants.revokeThrough(l, e.slot());
+        return writeThrough(l, e).thenCombine(revoked, (r, x) -> r);
+    }
+
+    /** Writes the still-current parts of a cached extent to disk, fsyncs, and drops them from the cache. */
+    private CompletableFuture<IoResult> writeThrough(Lun l, Extent e) {
+        l.stats.writeThroughs.increment();
+        return CompletableFuture.supplyAsync(() -> {
+            l.diskLock.lock();
+            try {
+                if (fenced(l)) {
+                    return IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
+                }
+                for (Extent part : l.cache.overlapping(e.offset(), e.length())) {
+                    if (part.slot() == e.slot()) {
+                        writeToStore(l.store, part);
+                    }
+                }
+                l.store.force();
+                invalidateBlocks(l, e);
+                l.cache.removeIfCurrent(e);
+                return IoResult.good(e.slot(), null);
+            } catch (IOException ex) {
+                LOG.error("controller {}: write-through to {} failed", c.id, l.name(), ex);
+                return IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
+            } finally {
+                l.diskLock.unlock();
+            }
+        }, c.disk);
+    }
+
+    /**
+     * Whether this controller must not write the LUN's disk now: it does not own it, or it was frozen and has
+     * not yet re-read ownership (the peer may have taken over and written newer data to the shared drives).
+     * Checked under the disk lock right before every owner's disk write.
+     */
+    boolean fenced(Lun l) {
+        if (!l.owned() || c.timersStalled(c.clock.nanos())) {
+            LOG.warn("controller {}: not writing {} to disk: {}", c.id, l.name(),
+                l.owned() ? "timers stalled, ownership not re-read yet" : "not the owner any more");
+            return true;
+        }
+        return false;
+    }
+
+    void invalidateBlocks(Lun l, Extent e) {
+        if (l.fileBacked()) {
+            c.blockCache.invalidate(l.id(), e.offset(), e.length());
+        }
+    }
+
+    static void writeToStore(BackingStore store, Extent e) throws IOException {
+        if (e.isZeroes()) {
+            store.writeZeroes(e.offset(), e.length());
+        } else {
+            store.write(e.offset(), e.data(), e.dataOffset(), (int) e.length());
+        }
+    }
+}

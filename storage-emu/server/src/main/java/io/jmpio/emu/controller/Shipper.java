@@ -1,0 +1,273 @@
+package io.jmpio.emu.controller;
+
+import io.jmpio.emu.cache.Extent;
+import io.jmpio.emu.cache.ExtentMap;
+import io.jmpio.emu.controller.PeerMonitor.PeerState;
+import io.jmpio.emu.link.LinkFrame;
+import io.jmpio.emu.protocol.Opcode;
+import io.jmpio.emu.protocol.Sense;
+import io.jmpio.emu.protocol.Status;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The non-owner's side of I/O: requests shipped to the owner over the link, and the owner's storage position
+ * of every shipped write, kept correlated by LBA range. A position is used while its write waits for destage:
+ * a read of a range that shipped writes cover and whose mirror copies are current is answered here, from the
+ * mirror, without a round trip; a takeover checks that every position is in the mirror it replays. Positions
+ * go when the owner releases their slots (destaged), revokes them (an unmirrored write), or ownership changes.
+ */
+final class Shipper {
+    private static final Logger LOG = LoggerFactory.getLogger(Shipper.class);
+
+    private final Controller c;
+
+    Shipper(Controller controller) {
+        this.c = controller;
+    }
+
+    CompletableFuture<IoResult> ship(Lun l, int op, boolean fua, long offset, int length, byte[] data, int port) {
+        if (op == Opcode.READ) {
+            byte[] local = readFromMirror(l, offset, length);
+            if (local != null) {
+                l.stats.mirrorReads.increment();
+                return CompletableFuture.completedFuture(IoResult.good(0, local));
+            }
+        }
+        long t0 = c.clock.nanos();
+        LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_IO, op, l.id(), l.record.epoch(),
+            length, port, offset, data == null ? null : Unpooled.wrappedBuffer(data)).withFlags(fua ? LinkFrame.FLAG_FUA : 0);
+        return c.link.request(m, 0).handle((r, err) -> {
+            if (r == null) {
+                return IoResult.error(Status.NOT_OWNER, Sense.LINK_DOWN);
+            }
+            try {
+                l.stats.shippedOut.increment();
+                l.stats.shippedOutBytes.add(op == Opcode.READ || op == Opcode.WRITE ? length : 0);
+                l.stats.shipLatencyNanos.recordValue(Math.max(0, Math.min(c.clock.nanos() - t0,
+                    l.stats.shipLatencyNanos.getHighestTrackableValue())));
+                if (r.status() != Status.GOOD) {
+                    return IoResult.error(r.status(), r.sense());
+                }
+                if (op == Opcode.READ ? r.payload().readableBytes() != length : r.payload().isReadable()) {
+                    LOG.warn("controller {}: shipped {} of {} bytes answered with {} bytes by {}; failing it", c.id,
+                        Opcode.name(op), length, r.payload().readableBytes(), c.peerId);
+                    return IoResult.error(Status.MEDIUM_ERROR, Sense.PAYLOAD_MISMATCH);
+                }
+                boolean mirrored = (r.flags() & LinkFrame.FLAG_MIRRORED) != 0;
+                if (mirrored && op != Opcode.READ && op != Opcode.FLUSH) {
+                    record(l, offset, Integer.toUnsignedLong(length), r.source(), t0);
+                }
+                return op == Opcode.READ ? IoResult.good(0, ByteBufUtil.getBytes(r.payload()))
+                    : new IoResult(Status.GOOD, Sense.NONE, r.source(), null, mirrored);
+            } finally {
+                r.release();
+            }
+        });
+    }
+
+    /**
+     * A write whose data the host sends later: the owner reserves room for it first (so the host is asked for
+     * its data only when the owner can take it), then each chunk goes to the owner as it arrives, on one
+     * shipping channel so they stay in order, and the commit executes it there.
+     */
+    CompletableFuture<HostWrite> openStream(Lun l, boolean fua, long offset, int length, int port) {
+        long t0 = c.clock.nanos();
+        LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_STREAM, LinkFrame.STREAM_RESERVE, l.id(),
+            l.record.epoch(), length, port, offset, null).withFlags(fua ? LinkFrame.FLAG_FUA : 0);
+        return c.link.request(m, 0).handle((r, err) -> {
+            if (r == null) {
+                return HostWrite.refused(IoResult.error(Status.NOT_OWNER, Sense.LINK_DOWN));
+            }
+            r.release();
+            if (r.status() != Status.GOOD) {
+                return HostWrite.refused(IoResult.error(r.status(), r.sense()));
+            }
+            return new StreamedWrite(l, r.source(), offset, length, t0);
+        });
+    }
+
+    private final class StreamedWrite implements HostWrite {
+        private final Lun l;
+        private final long token;
+        private final int route;
+        private final long offset;
+        private final int length;
+        private final long t0;
+        private final List<CompletableFuture<LinkFrame>> sent = new java.util.ArrayList<>();
+
+        StreamedWrite(Lun l, long token, long offset, int length, long t0) {
+            this.l = l;
+            this.token = token;
+            this.route = (int) (token ^ token >>> 32) | 1;
+            this.offset = offset;
+            this.length = length;
+            this.t0 = t0;
+        }
+
+        @Override
+        public IoResult refusal() {
+            return null;
+        }
+
+        @Override
+        public void data(long at, io.netty.buffer.ByteBuf chunk) {
+            int n = chunk.readableBytes();
+            sent.add(c.link.request(LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_STREAM,
+                LinkFrame.STREAM_DATA, l.id(), l.record.epoch(), n, token, at, chunk.retainedSlice()), route));
+        }
+
+        @Override
+        public CompletableFuture<IoResult> commit() {
+            return CompletableFuture.allOf(sent.toArray(new CompletableFuture<?>[0])).handle((x, e) -> {
+                for (CompletableFuture<LinkFrame> f : sent) {
+                    LinkFrame r = f.getNow(null);
+                    if (r != null) {
+                        r.release();
+                    }
+                    if (r == null || r.status() != Status.GOOD) {
+                        abort();
+                        return CompletableFuture.completedFuture(r == null
+                            ? IoResult.error(Status.NOT_OWNER, Sense.LINK_DOWN) : IoResult.error(r.status(), r.sense()));
+                    }
+                }
+                return c.link.request(LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_STREAM,
+                    LinkFrame.STREAM_COMMIT, l.id(), l.record.epoch(), length, token, 0, null), route).handle((r, err) -> {
+                        if (r == null) {
+                            return IoResult.error(Status.NOT_OWNER, Sense.LINK_DOWN);
+                        }
+                        r.release();
+                        l.stats.shippedOut.increment();
+                        l.stats.shippedOutBytes.add(length);
+                        l.stats.streamedWrites.increment();
+                        l.stats.shipLatencyNanos.recordValue(Math.max(0, Math.min(c.clock.nanos() - t0,
+                            l.stats.shipLatencyNanos.getHighestTrackableValue())));
+                        if (r.status() != Status.GOOD) {
+                            return IoResult.error(r.status(), r.sense());
+                        }
+                        boolean mirrored = (r.flags() & LinkFrame.FLAG_MIRRORED) != 0;
+                        if (mirrored) {
+                            record(l, offset, length, r.source(), t0);
+                        }
+                        return new IoResult(Status.GOOD, Sense.NONE, r.source(), null, mirrored);
+                    });
+            }).thenCompose(f -> f);
+        }
+
+        @Override
+        public void abort() {
+            c.link.send(LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_STREAM, LinkFrame.STREAM_ABORT, l.id(),
+                l.record.epoch(), 0, token, 0, null));
+        }
+    }
+
+    private void record(Lun l, long offset, long length, long slot, long shippedAtNanos) {
+        l.positionShippedAt.put(slot, shippedAtNanos);
+        l.shippedPositions.put(Extent.zeroes(offset, length, slot));
+    }
+
+    /**
+     * The range's data from the mirror, when every byte of it was written by a shipped write whose position
+     * is still held, within its lease, and the mirror holds that slot or a newer one for it; else null.
+     */
+    private byte[] readFromMirror(Lun l, long offset, int length) {
+        if (c.peerState != PeerState.ALIVE || l.shippedPositions.isEmpty()) {
+            return null;
+        }
+        List<Extent> positions = l.shippedPositions.overlapping(offset, length);
+        if (!covers(positions, offset, length)) {
+            return null;
+        }
+        long now = c.clock.nanos();
+        for (Extent p : positions) {
+            Long shippedAt = l.positionShippedAt.get(p.slot());
+            if (shippedAt == null || now - shippedAt >= c.grants.leaseNanos()) {
+                return null;
+            }
+        }
+        List<Extent> mirrored = l.mirror.overlapping(offset, length);
+        if (!covers(mirrored, offset, length) || !newerOrSame(mirrored, positions)) {
+            return null;
+        }
+        byte[] buf = new byte[length];
+        ExtentMap.overlay(mirrored, offset, buf, 0);
+        return buf;
+    }
+
+    /** Whether the clipped, offset-ordered extents cover [offset, offset + length) without a gap. */
+    private static boolean covers(List<Extent> parts, long offset, long length) {
+        long at = offset;
+        for (Extent e : parts) {
+            if (e.offset() != at) {
+                return false;
+            }
+            at = e.end();
+        }
+        return at == offset + length;
+    }
+
+    /** Whether every byte's mirror slot is at least its position's slot (both lists cover the same range). */
+    private static boolean newerOrSame(List<Extent> mirrored, List<Extent> positions) {
+        int i = 0;
+        int j = 0;
+        while (i < mirrored.size() && j < positions.size()) {
+            Extent m = mirrored.get(i);
+            Extent p = positions.get(j);
+            if (m.slot() < p.slot()) {
+                return false;
+            }
+            if (m.end() <= p.end()) {
+                i++;
+            }
+            if (p.end() <= m.end()) {
+                j++;
+            }
+        }
+        return true;
+    }
+
+    /** The owner destaged (released) its slots up to {@code slot}: their positions go too. */
+    void released(Lun l, long slot) {
+        l.shippedPositions.releaseUpTo(slot);
+        l.positionShippedAt.headMap(slot, true).clear();
+    }
+
+    /** The owner acknowledges a write its mirror lacks (slot {@code slot}): no older position is read any more. */
+    void revoked(Lun l, long slot) {
+        released(l, slot);
+        l.stats.positionsRevoked.increment();
+    }
+
+    void forget(Lun l) {
+        l.shippedPositions.clear();
+        l.positionShippedAt.clear();
+    }
+
+    /**
+     * Takeover, before the mirror is replayed: every write this controller shipped and was told is mirrored,
+     * and whose slot was not released, must be in the mirror (at that slot or a newer one). Returns how many
+     * are missing, each reported: an acknowledged write that the replay would not restore.
+     */
+    int missingFromMirror(Lun l) {
+        int missing = 0;
+        for (Extent p : l.shippedPositions.snapshot()) {
+            List<Extent> mirrored = l.mirror.overlapping(p.offset(), p.length());
+            if (!covers(mirrored, p.offset(), p.length()) || !newerOrSame(mirrored, List.of(p))) {
+                missing++;
+                LOG.error("controller {}: {} at {}+{}: the shipped write in the owner's slot {} is not in the mirror",
+                    c.id, l.name(), p.offset(), p.length(), p.slot());
+            }
+        }
+        return missing;
+    }
+
+    /** Non-owner's record: the owner's storage position of the last shipped write covering {@code offset}, or -1. */
+    long position(Lun l, long offset) {
+        List<Extent> e = l.shippedPositions.overlapping(offset, 1);
+        return e.isEmpty() ? -1 : e.get(0).slot();
+    }
+}
