@@ -100,6 +100,11 @@ final class Attacker implements AutoCloseable {
         return ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).getShort(24) & 0xFFFF;
     }
 
+    /** A reply's source (u64 at 32): a shipped write's storage position, a streamed write's token. */
+    static long linkSource(byte[] header) {
+        return ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).getLong(32);
+    }
+
     static int linkKind(byte[] header) {
         return header[5] & 0xFF;
     }

@@ -41,6 +41,7 @@ class HostilePeersTest {
     private static final int LINK_HEARTBEAT = 2;
     private static final int LINK_REPLY = 3;
     private static final int LINK_SHIP_IO = 4;
+    private static final int LINK_SHIP_STREAM = 8;
     private static final int LINK_MIRROR_WRITE = 5;
     private static final int LINK_MIRROR_RELEASE = 6;
     private static final int LINK_MANAGEMENT = 7;
@@ -183,6 +184,30 @@ class HostilePeersTest {
                 }
                 ship.send(Attacker.linkFrame(CH_SHIP, LINK_SHIP_IO, Opcode.WRITE, ++corr, lun0, 1, 4096, 99, 0, b4k));
                 assertNotEquals(Status.GOOD, Attacker.linkStatus(ship.read(56)), "an impossible port index");
+                // streamed writes: every reservation, chunk and commit checked; a broken stream is dropped
+                for (long[] t : new long[][] {{-4096, 4096, 0}, {100, 4096, 0}, {lunBytes, 4096, 0}, {0, 0, 0},
+                        {0, 4096, 512}}) {
+                    ship.send(Attacker.linkFrame(CH_SHIP, LINK_SHIP_STREAM, 1, ++corr, lun0, 1, (int) t[1], 0, t[0],
+                        new byte[(int) t[2]]));
+                    assertNotEquals(Status.GOOD, Attacker.linkStatus(ship.read(56)), "stream reservation at " + t[0]
+                        + "+" + t[1] + " with " + t[2] + " payload bytes");
+                }
+                ship.send(Attacker.linkFrame(CH_SHIP, LINK_SHIP_STREAM, 2, ++corr, lun0, 1, 4096, 424242, 0, b4k));
+                assertNotEquals(Status.GOOD, Attacker.linkStatus(ship.read(56)), "a chunk of a stream never opened");
+                for (long firstChunkAt : new long[] {4096, 0}) {
+                    ship.send(Attacker.linkFrame(CH_SHIP, LINK_SHIP_STREAM, 1, ++corr, lun0, 1, 8192, 0, 16 << 20,
+                        new byte[0]));
+                    byte[] reserved = ship.read(56);
+                    assertEquals(Status.GOOD, Attacker.linkStatus(reserved), "a well-formed reservation");
+                    long token = Attacker.linkSource(reserved);
+                    ship.send(Attacker.linkFrame(CH_SHIP, LINK_SHIP_STREAM, 2, ++corr, lun0, 1, 4096, token,
+                        firstChunkAt, b4k));
+                    assertEquals(firstChunkAt == 0 ? Status.GOOD : Status.INVALID_FIELD, Attacker.linkStatus(ship.read(56)),
+                        "chunk at " + firstChunkAt);
+                    ship.send(Attacker.linkFrame(CH_SHIP, LINK_SHIP_STREAM, 3, ++corr, lun0, 1, 8192, token, 0,
+                        new byte[0]));
+                    assertNotEquals(Status.GOOD, Attacker.linkStatus(ship.read(56)), "commit of a stream missing data");
+                }
                 // a frame of another channel's kind closes the connection
                 ship.send(Attacker.linkFrame(CH_SHIP, LINK_MIRROR_WRITE, 0, ++corr, lun0, 1, 4096, 0, 0, b4k));
                 assertTrue(ship.closedByPeer(), "a mirror write on a shipping channel");
