@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
 /** {@code jmpio emu ...}: run the array emulator and manage a running one. */
 @Command(name = "emu", mixinStandardHelpOptions = true,
     description = "Run and manage the controller-pair array emulator.",
-    subcommands = {EmuCommand.Start.class, EmuCommand.Status.class, EmuCommand.Lun.class, EmuCommand.Fault.class,
-        EmuBench.class})
+    subcommands = {EmuCommand.Start.class, EmuCommand.Status.class, EmuCommand.Hosts.class, EmuCommand.Lun.class,
+        EmuCommand.Fault.class, EmuBench.class})
 final class EmuCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -237,6 +237,54 @@ final class EmuCommand implements Runnable {
                 out.printf("  reads %d  writes %d  shipped out %d  shipped in %d  dirty %s%n", st.path("reads").asLong(),
                     st.path("writes").asLong(), st.path("shippedOut").asLong(), st.path("shippedIn").asLong(),
                     human(l.path("dirtyBytes").asLong()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "hosts", mixinStandardHelpOptions = true,
+        description = "Hosts registered with the array (by NQN): their connections now and their I/O on both controllers.")
+    static final class Hosts implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
+        String admin;
+
+        @Option(names = "--token-file", paramLabel = "PATH", description = "The array's admin token (default: the one the state file names, else admin.token in the default data directory)")
+        Path tokenFile;
+
+        @Option(names = "--json", description = "Print the hosts document as JSON")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException {
+            JsonNode h = new AdminClient(admin, tokenFile).get("/hosts");
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(AdminClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(h));
+                return 0;
+            }
+            if (h.path("hosts").isEmpty() && h.path("otherSessions").isEmpty()) {
+                out.println("no hosts registered");
+                return 0;
+            }
+            for (JsonNode x : h.path("hosts")) {
+                JsonNode io = x.path("io");
+                out.printf("%s  host id %s  %s  last seen %s via %s%n", x.path("nqn").asText(), x.path("hostId").asText(),
+                    x.path("sessions").isEmpty() ? "not connected" : x.path("sessions").size() + " connection(s)",
+                    java.time.Instant.ofEpochMilli(x.path("lastSeenMillis").asLong()), x.path("lastController").asText());
+                out.printf("  reads %d (%s)  writes %d (%s)  other %d  errors %d%n", io.path("reads").asLong(),
+                    human(io.path("readBytes").asLong()), io.path("writes").asLong(), human(io.path("writeBytes").asLong()),
+                    io.path("otherOps").asLong(), io.path("errors").asLong());
+                for (JsonNode s : x.path("sessions")) {
+                    out.printf("  controller %s  port %s  from %s%s%n", s.path("controller").asText(), s.path("port").asText(),
+                        s.path("remote").asText(), s.has("cntlid") ? "  cntlid " + s.path("cntlid").asInt() : "");
+                }
+            }
+            for (JsonNode s : h.path("otherSessions")) {
+                out.printf("%s (array protocol)  controller %s  port %s  from %s%n", s.path("host").asText("?"),
+                    s.path("controller").asText(), s.path("port").asText(), s.path("remote").asText());
             }
             return 0;
         }

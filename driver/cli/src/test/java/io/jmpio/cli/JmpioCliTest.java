@@ -74,6 +74,8 @@ class JmpioCliTest {
                 CliRun st = CliRun.run("emu", "status", "--admin", admin, "--token-file", token, "--json");
                 assertEquals(0, st.code(), st.err());
                 assertTrue(st.out().contains("\"answeredBy\" : \"B\""), admin + ": " + st.out());
+                CliRun hosts = CliRun.run("emu", "hosts", "--admin", admin, "--token-file", token);
+                assertEquals(0, hosts.code(), hosts.err());
             }
             String[][] verbs = {
                 {"lun", "create", "after", "4M", "B", "memory"},

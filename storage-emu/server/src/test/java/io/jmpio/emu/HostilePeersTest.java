@@ -407,7 +407,9 @@ class HostilePeersTest {
         for (String[] edit : new String[][] {{"\"name\" : \"lunb\"", "\"name\" : \"../../etc/lunb\"", "bad LUN name"},
                 {"\"name\" : \"lunb\"", "\"name\" : \"lun0\"", "used twice"},
                 {"\"bytes\" : 16777216", "\"bytes\" : 9223372036854775807", "size"},
-                {"\"owner\" : \"B\"", "\"owner\" : \"Z\"", "owner"}}) {
+                {"\"owner\" : \"B\"", "\"owner\" : \"Z\"", "owner"},
+                {"\"hosts\" : [ ]", "\"hosts\" : [ {\"nqn\" : \"nqn.evil host\", \"hostId\" : \"00\"} ]",
+                    "registered host"}}) {
             assertTrue(good.contains(edit[0]), "fixture has " + edit[0]);
             Files.writeString(meta, good.replace(edit[0], edit[1]));
             IOException e = assertThrows(IOException.class, () -> ArrayServer.start(config()).close(), edit[1]);

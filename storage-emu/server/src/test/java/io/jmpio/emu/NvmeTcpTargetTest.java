@@ -79,6 +79,25 @@ class NvmeTcpTargetTest {
                 List<String> all = new ArrayList<>(nvmePorts(a, "A"));
                 all.addAll(nvmePorts(a, "B"));
                 assertEquals(all, listed);
+
+                // a host that asked for discovery log change notices hears of a port going down (on either
+                // controller), and the log then lists only ports it can reach
+                assertEquals(0, h.setFeature(0x0B, 1 << 31).status());
+                for (String[] t : new String[][] {{"B", "3"}, {"A", "2"}}) {
+                    h.sendCommand(h.sqe(0x0C, 0, 0x5A, 0), null);
+                    a.controller(t[0]).setPortDown(nvmePorts(a, t[0]).get(1), true);
+                    SpecNvmeHost.Reply notice = h.await(null);
+                    assertEquals(0, notice.status());
+                    assertEquals(0x0070F002, notice.dw0(), "AER: notice, discovery log page change, log 70h");
+                    int expected = Integer.parseInt(t[1]);
+                    await("the log lists " + expected + " ports", 5000, () -> {
+                        try {
+                            return le(h.getLog(0x70, 1024 * 5).data()).getLong(8) == expected;
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    });
+                }
             }
         }
     }
@@ -256,6 +275,23 @@ class NvmeTcpTargetTest {
                 SpecNvmeHost.Reply r = io.read(1, 100, data.length / 512);
                 assertEquals(0, r.status());
                 assertArrayEquals(data, r.data(), "the acknowledged write, from the survivor");
+
+                // the host is registered with the array (its NQN and host identifier, in the metadata) and its
+                // I/O through B is counted under its NQN
+                await("host registered", 5000, () -> {
+                    try {
+                        return a.controller("B").registeredHosts().stream().anyMatch(h -> HOST.equals(h.nqn())
+                            && h.hostId().matches("[0-9a-f]{32}") && "B".equals(h.lastController()));
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+                @SuppressWarnings("unchecked")
+                Map<String, Map<String, Long>> hostIo = (Map<String, Map<String, Long>>) a.controller("B").localStatus()
+                    .get("hostIo");
+                assertEquals(1L, hostIo.get(HOST).get("writes"));
+                assertEquals((long) data.length, hostIo.get(HOST).get("writeBytes"));
+                assertEquals(1L, hostIo.get(HOST).get("reads"));
             }
         }
     }
@@ -415,6 +451,39 @@ class NvmeTcpTargetTest {
             } finally {
                 for (SpecNvmeHost h : new SpecNvmeHost[] {one[0], one[1], two[0], two[1]}) {
                     h.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void reservationsNotKeptThroughPowerLossAreGoneWhenTheArrayComesBack() throws Exception {
+        for (boolean ptpl : new boolean[] {false, true}) {
+            try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+                bothLinkedUp(a);
+                SpecNvmeHost[] one = host(a, nvmePorts(a, "A").get(0), HOST);
+                try {
+                    assertEquals(0, one[1].reservation(0x0D, 1, ptpl ? 3 << 30 : 0, 0, 0xA).status(), "register");
+                    assertEquals(0, one[1].reservation(0x11, 1, 1 << 8, 0xA, 0).status(), "acquire");
+                } finally {
+                    one[0].close();
+                    one[1].close();
+                }
+            }
+            // both controllers went down (a power loss to the hosts); the array comes back
+            try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+                bothLinkedUp(a);
+                SpecNvmeHost[] one = host(a, nvmePorts(a, "A").get(0), HOST);
+                try {
+                    ByteBuffer rep = le(one[1].reservationReport(1, 64 + 64, true).data());
+                    assertEquals(ptpl ? 1 : 0, rep.getShort(5), ptpl ? "kept: PTPL was asked for" : "registrations cleared");
+                    assertEquals(ptpl ? 1 : 0, rep.get(4), "reservation type");
+                    if (ptpl) {
+                        assertEquals(0, one[1].reservation(0x15, 1, 1, 0xA, 0).status(), "clear");
+                    }
+                } finally {
+                    one[0].close();
+                    one[1].close();
                 }
             }
         }

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *   POST   /luns/NAME/resize       {"size"}
  *   POST   /luns/NAME/move         {"owner"}
  *   POST   /luns/NAME/hosts        {"allowedHosts": [...]}   ([] = every host)
- *   GET    /hosts                  host sessions on both controllers
+ *   GET    /hosts                  registered hosts with their sessions and I/O on both controllers
  *   POST   /faults                 {"verb", "target", "value", "mode"}
  * </pre>
  */
@@ -429,22 +429,62 @@ public final class AdminServer {
         return out;
     }
 
-    private Object hosts() {
-        List<Object> out = new ArrayList<>();
+    /**
+     * Every host registered with the array (metadata), each with its sessions and its I/O summed over both
+     * controllers; then the sessions of hosts that registered no NQN (array protocol).
+     */
+    @SuppressWarnings("unchecked")
+    private Object hosts() throws IOException {
+        List<Map<String, Object>> sessions = new ArrayList<>();
+        Map<String, Map<String, Long>> io = new LinkedHashMap<>();
         for (String id : ArrayConfig.PAIR) {
             Map<String, Object> s = id.equals(controller.id()) ? controller.localStatus() : peerStatus(id);
-            Object sessions = s.get("sessions");
-            if (sessions instanceof List) {
-                for (Object o : (List<?>) sessions) {
+            if (s.get("sessions") instanceof List) {
+                for (Object o : (List<?>) s.get("sessions")) {
                     if (o instanceof Map) {
                         Map<String, Object> m = new LinkedHashMap<>();
                         m.put("controller", id);
                         ((Map<?, ?>) o).forEach((k, v) -> m.put(String.valueOf(k), v));
-                        out.add(m);
+                        sessions.add(m);
                     }
                 }
             }
+            if (s.get("hostIo") instanceof Map) {
+                ((Map<String, Object>) s.get("hostIo")).forEach((nqn, counters) -> {
+                    if (counters instanceof Map) {
+                        Map<String, Long> sum = io.computeIfAbsent(nqn, k -> new LinkedHashMap<>());
+                        ((Map<String, Object>) counters).forEach((k, v) -> {
+                            if (v instanceof Number) {
+                                sum.merge(k, ((Number) v).longValue(), Long::sum);
+                            }
+                        });
+                    }
+                });
+            }
         }
+        List<Object> hosts = new ArrayList<>();
+        List<Map<String, Object>> unmatched = new ArrayList<>(sessions);
+        for (io.jmpio.emu.array.HostRecord h : controller.registeredHosts()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("nqn", h.nqn());
+            m.put("hostId", h.hostId());
+            m.put("firstSeenMillis", h.firstSeenMillis());
+            m.put("lastSeenMillis", h.lastSeenMillis());
+            m.put("lastController", h.lastController());
+            List<Object> own = new ArrayList<>();
+            for (Map<String, Object> s : sessions) {
+                if (h.nqn().equals(s.get("host"))) {
+                    own.add(s);
+                    unmatched.remove(s);
+                }
+            }
+            m.put("sessions", own);
+            m.put("io", io.getOrDefault(h.nqn(), Map.of()));
+            hosts.add(m);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("hosts", hosts);
+        out.put("otherSessions", unmatched);
         return out;
     }
 }

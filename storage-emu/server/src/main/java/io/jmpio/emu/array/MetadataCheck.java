@@ -21,6 +21,7 @@ final class MetadataCheck {
     }
 
     static void check(ArrayMetadata m, Path file) throws IOException {
+        checkHosts(m, file);
         Set<Integer> ids = new HashSet<>();
         Set<String> names = new HashSet<>();
         for (LunRecord r : m.luns()) {
@@ -79,6 +80,26 @@ final class MetadataCheck {
                 if (h == null || h.isEmpty() || h.length() > 223 || !h.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
                     throw new IOException(what + ": allowed host '" + printable(h) + "' is not a host id");
                 }
+            }
+        }
+    }
+
+    private static void checkHosts(ArrayMetadata m, Path file) throws IOException {
+        if (m.hosts().size() > HostRecord.MAX_HOSTS) {
+            throw new IOException(file + ": " + m.hosts().size() + " registered hosts; at most " + HostRecord.MAX_HOSTS);
+        }
+        Set<String> seen = new HashSet<>();
+        for (HostRecord h : m.hosts()) {
+            if (h == null || h.nqn() == null || h.nqn().isEmpty() || h.nqn().length() > 223
+                || !h.nqn().chars().allMatch(c -> c > 0x20 && c < 0x7f) || !seen.add(h.nqn())) {
+                throw new IOException(file + ": registered host '" + printable(h == null ? null : h.nqn())
+                    + "' is not a host NQN (1-223 printable characters, once)");
+            }
+            if (h.hostId() == null || !h.hostId().matches("[0-9a-f]{32}") || h.firstSeenMillis() < 0
+                || h.lastSeenMillis() < h.firstSeenMillis()
+                || h.lastController() != null && !ArrayConfig.PAIR.contains(h.lastController())) {
+                throw new IOException(file + ": registered host '" + printable(h.nqn())
+                    + "': host identifier, times or controller out of range");
             }
         }
     }

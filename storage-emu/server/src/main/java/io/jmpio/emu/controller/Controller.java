@@ -76,8 +76,13 @@ public final class Controller {
         /** Called with the access table's lock held: must not block; hand work to an event loop. */
         void accessChanged();
 
-        /** Addresses hosts connect to ("host:port"), told to the peer so its discovery can list them. */
+        /** Every port of this protocol ("host:port"), up or down (fault verbs name them). */
         List<String> addresses();
+
+        /** The ports hosts can connect to now, told to the peer so that its discovery lists them too. */
+        default List<String> upAddresses() {
+            return addresses();
+        }
 
         /** The hosts connected now, as status entries (host, port, remote, connectedAtMillis, ...). */
         List<Map<String, Object>> sessions();
@@ -90,6 +95,11 @@ public final class Controller {
 
         /** Fault: fail (error), drop the connection (drop) or either (mixed) for a share of I/O commands. */
         boolean setPortFlaky(String address, double rate, String mode);
+
+        /** I/O counters by host identity (reads, writes, bytes, errors), for the hosts this protocol counts. */
+        default Map<String, Map<String, Long>> hostStatistics() {
+            return Map.of();
+        }
     }
 
     /** Thrown by management calls that only the LUN's owner can carry out. */
@@ -255,6 +265,11 @@ public final class Controller {
         luns.clear();
         reloadMetadata();
         mailbox = new Mailbox(dataDir, id, peerId);
+        if (peerNotRunning()) {
+            // the peer is not running either: the whole array was down, which is a power loss to its hosts
+            admin.powerLost();
+            reloadMetadata();
+        }
         long now = clock.nanos();
         lastTickNanos = now;
         monitor = new PeerMonitor(TimeUnit.MILLISECONDS.toNanos(cfg.heartbeatTimeoutMillis()), now);
@@ -288,6 +303,31 @@ public final class Controller {
         access.recompute();
         LOG.info("controller {} started: ports {}, link {}, {} LUN(s)", id, portAddresses(),
             link.boundAddress().getPort(), luns.size());
+    }
+
+    /**
+     * Whether the peer is down as this controller starts: its mailbox is stale, or (written lately: it may
+     * just have stopped) does not advance within a heartbeat timeout.
+     */
+    private boolean peerNotRunning() throws IOException {
+        long wall = mailbox.peerWallMillis();
+        if (wall < 0 || System.currentTimeMillis() - wall > Math.max(4 * cfg.heartbeatTimeoutMillis(), 2000)) {
+            return true;
+        }
+        long counter = mailbox.peerCounter();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(cfg.heartbeatTimeoutMillis());
+        while (System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(Math.max(5, cfg.heartbeatIntervalMillis() / 4));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting controller " + id);
+            }
+            if (mailbox.peerCounter() != counter) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ThreadFactory daemon(String name) {
@@ -829,6 +869,33 @@ public final class Controller {
         return admin.updateReservation(lunId, change);
     }
 
+    /**
+     * Records a host's connection (its NQN and 16-byte host identifier, hex) in the array metadata: hosts are
+     * registered with the array, not just with a connection. Done on the ops thread; never blocks the caller.
+     */
+    public void registerHost(String nqn, String hostIdHex) {
+        ScheduledExecutorService o = ops;
+        if (o == null || state != State.RUNNING) {
+            return;
+        }
+        try {
+            o.execute(() -> {
+                try {
+                    metadata.update(m -> m.withHostSeen(nqn, hostIdHex, System.currentTimeMillis(), id));
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("controller {}: cannot record host {} in the metadata: {}", id, nqn, e.getMessage());
+                }
+            });
+        } catch (RuntimeException stopping) {
+            // the controller is stopping: the host is recorded at its next connection
+        }
+    }
+
+    /** The hosts registered with the array (from the metadata). */
+    public List<io.jmpio.emu.array.HostRecord> registeredHosts() throws IOException {
+        return metadata.load().hosts();
+    }
+
     // ------------------------------------------------------------------------------------------------
     // Faults
 
@@ -858,6 +925,7 @@ public final class Controller {
         }
         for (HostFrontEnd f : frontEnds) {
             if (f.setPortDown(address, down)) {
+                links.announcePorts(); // the peer's discovery log lists only ports that are up
                 return;
             }
         }

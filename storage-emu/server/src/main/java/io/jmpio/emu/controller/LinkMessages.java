@@ -38,7 +38,7 @@ final class LinkMessages implements InterControllerLink.Handler {
         try {
             List<String> nvme = new ArrayList<>();
             for (Controller.HostFrontEnd f : c.frontEnds) {
-                nvme.addAll(f.addresses());
+                nvme.addAll(f.upAddresses());
             }
             return JSON.writeValueAsBytes(new PeerInfo(c.id, c.incarnation, c.adminAddress, c.arrayFrontEnd.portInfos(),
                 nvme));
@@ -63,6 +63,12 @@ final class LinkMessages implements InterControllerLink.Handler {
             PeerInfo info = JSON.readValue(payload, PeerInfo.class).checked(c.peerId, Controller.MAX_PORTS_PER_CONTROLLER);
             PeerInfo previous = c.peerInfo;
             c.peerInfo = info;
+            if (previous == null || !java.util.Objects.equals(previous.nvme(), info.nvme())) {
+                // the peer's ports for other protocols changed: their discovery logs change with them
+                for (Controller.HostFrontEnd f : c.frontEnds) {
+                    f.accessChanged();
+                }
+            }
             if (previous != null && previous.incarnation() != info.incarnation()) {
                 // a restarted owner starts unsynchronised: nothing granted by its previous life is read any more
                 for (Lun l : c.luns.values()) {

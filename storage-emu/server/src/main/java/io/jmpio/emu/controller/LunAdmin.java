@@ -1,6 +1,7 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.array.ArrayConfig;
+import io.jmpio.emu.array.ArrayMetadata;
 import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.array.LunRecords;
 import io.jmpio.emu.array.LunReservation;
@@ -136,6 +137,29 @@ final class LunAdmin {
         @SuppressWarnings("unchecked")
         T t = (T) outcome[0];
         return t;
+    }
+
+    /**
+     * The array comes up after both controllers were down: reservations and registrations whose hosts did not
+     * ask for them to persist through a power loss (PTPL) are gone, as the NVMe specification says.
+     */
+    void powerLost() throws IOException {
+        List<String> cleared = new java.util.ArrayList<>();
+        c.metadata.update(m -> {
+            ArrayMetadata out = m;
+            for (LunRecord r : m.luns()) {
+                LunReservation rv = r.reservation();
+                if (!rv.ptpl() && (rv.reserved() || !rv.registrants().isEmpty())) {
+                    out = out.with(r.withReservation(new LunReservation(rv.generation() + 1, null, 0, false, List.of())));
+                    cleared.add(r.name());
+                }
+            }
+            return out;
+        });
+        if (!cleared.isEmpty()) {
+            org.slf4j.LoggerFactory.getLogger(LunAdmin.class).info("controller {}: the array was powered off; "
+                + "reservations not kept through a power loss are cleared on {}", c.id, cleared);
+        }
     }
 
     /** Moves ownership; only the owner can (the admin endpoint forwards to it). Waits for the move. */

@@ -55,6 +55,16 @@ final class Mailbox implements AutoCloseable {
         }
     }
 
+    /** When the peer last wrote its mailbox (wall-clock ms), or -1 when it never has. */
+    long peerWallMillis() {
+        try (FileChannel ch = FileChannel.open(peer, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+            return ch.read(b, 0) == LENGTH ? b.getLong(WALL_MILLIS_OFFSET) : -1;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     @Override
     public void close() throws IOException {
         own.close();

@@ -37,6 +37,11 @@ final class StatusReport {
         }
         m.put("ports", c.arrayFrontEnd.portStatus());
         m.put("sessions", sessions);
+        Map<String, Object> hostIo = new java.util.TreeMap<>();
+        for (Controller.HostFrontEnd f : c.frontEnds) {
+            hostIo.putAll(f.hostStatistics());
+        }
+        m.put("hostIo", hostIo);
         List<Object> lunList = new ArrayList<>();
         List<Lun> sorted = new ArrayList<>(c.luns.values());
         sorted.sort((a, b) -> Integer.compare(a.id(), b.id()));

@@ -40,6 +40,7 @@ final class NvmeController {
     private final ArrayDeque<Integer> aers = new ArrayDeque<>();
     private boolean anaEventPending;
     private boolean nsEventPending;
+    private boolean discoveryEventPending;
     private Set<Integer> knownNsids = new TreeSet<>();
     private final Set<Integer> changedNsids = new TreeSet<>();
     long anaChangeCount = 1;
@@ -122,15 +123,25 @@ final class NvmeController {
         }
     }
 
+    /** Discovery controller: the discovery log's entries changed (a port came, went, or moved). */
+    void discoveryChanged() {
+        if ((aec & (1 << 31)) != 0) {
+            discoveryEventPending = true;
+        }
+    }
+
     void knownNsids(Set<Integer> nsids) {
         knownNsids = new TreeSet<>(nsids);
     }
 
     /** Completes outstanding AERs for pending notices: {@code complete.accept(cid)} after {@code dw0[0]} is set. */
     void deliver(AerSink sink) {
-        while (!aers.isEmpty() && (nsEventPending || anaEventPending)) {
+        while (!aers.isEmpty() && (nsEventPending || anaEventPending || discoveryEventPending)) {
             int dw0;
-            if (nsEventPending) {
+            if (discoveryEventPending) {
+                discoveryEventPending = false;
+                dw0 = 0x02 | 0xF0 << 8 | 0x70 << 16; // notice: discovery log page change, log 0x70
+            } else if (nsEventPending) {
                 nsEventPending = false;
                 dw0 = 0x02 | 0x00 << 8 | 0x04 << 16; // notice: namespace attribute changed, log 0x04
             } else {

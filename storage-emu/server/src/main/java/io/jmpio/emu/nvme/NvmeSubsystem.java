@@ -50,10 +50,14 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     private final ChannelGroup connections = new DefaultChannelGroup("nvme", GlobalEventExecutor.INSTANCE);
     private final PortFaults[] faults;
     private final Map<Integer, NvmeController> controllers = new ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, HostIoStats> hostStats =
+        new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicInteger nextCntlid;
     private final int cntlidFirst;
     private final int cntlidLast;
     private final AtomicInteger discoveryGeneration = new AtomicInteger(1);
+    /** What the discovery log listed when hosts were last told (a change sends discovery log change notices). */
+    private volatile List<String> lastDiscoveryAddresses = List.of();
     /** Reservation commands write the array metadata: one at a time, off the event loops. */
     static final java.util.concurrent.ExecutorService RESERVATIONS = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "jmpio-nvme-reservations");
@@ -166,6 +170,7 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
             bindPort(i);
             LOG.warn("controller {}: NVMe/TCP port {} up", controller.id(), address);
         }
+        accessChanged(); // hosts watching the discovery log hear of it
         return true;
     }
 
@@ -211,14 +216,40 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     @Override
     public void accessChanged() {
         discoveryGeneration.incrementAndGet();
+        List<String> entries = discoveryAddresses();
+        boolean discoveryChanged = !entries.equals(lastDiscoveryAddresses);
+        lastDiscoveryAddresses = entries;
         for (NvmeController c : controllers.values()) {
             if (!c.discovery) {
                 c.loop.execute(() -> {
                     c.accessChanged(nsids(c.hostNqn));
                     QueueHandler.deliverEvents(c);
                 });
+            } else if (discoveryChanged) {
+                c.loop.execute(() -> {
+                    c.discoveryChanged();
+                    QueueHandler.deliverEvents(c);
+                });
             }
         }
+    }
+
+    @Override
+    public List<String> upAddresses() {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < boundPorts.length; i++) {
+            if (!faults[i].down) {
+                out.add(host + ":" + boundPorts[i]);
+            }
+        }
+        return out;
+    }
+
+    /** The NVMe/TCP ports the discovery log lists now (this controller's up ones, then the peer's). */
+    private List<String> discoveryAddresses() {
+        List<String> out = new ArrayList<>(upAddresses());
+        out.addAll(controller.peerFrontEndAddresses());
+        return out;
     }
 
     @Override
@@ -245,11 +276,28 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
             if (controllers.putIfAbsent(id, c) == null) {
                 if (!discovery) {
                     c.knownNsids(nsids(hostNqn));
+                    controller.registerHost(hostNqn, ReservationRules.hex(hostId));
                 }
                 return c;
             }
         }
         return null;
+    }
+
+    /** The per-host counters of {@code hostNqn} (a bounded table: hosts beyond it are not counted). */
+    HostIoStats hostStats(String hostNqn) {
+        HostIoStats s = hostStats.get(hostNqn);
+        if (s == null && hostStats.size() < io.jmpio.emu.array.HostRecord.MAX_HOSTS) {
+            s = hostStats.computeIfAbsent(hostNqn, k -> new HostIoStats());
+        }
+        return s;
+    }
+
+    @Override
+    public Map<String, Map<String, Long>> hostStatistics() {
+        Map<String, Map<String, Long>> out = new java.util.TreeMap<>();
+        hostStats.forEach((nqn, st) -> out.put(nqn, st.toMap()));
+        return out;
     }
 
     NvmeController controller(int cntlid) {
@@ -296,8 +344,10 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     List<LogPages.DiscoveryEntry> discoveryEntries() {
         List<LogPages.DiscoveryEntry> out = new ArrayList<>();
         int portId = controller.id().equals("A") ? 1 : 0x11;
-        for (String a : addresses()) {
-            out.add(entry(portId++, a));
+        for (int i = 0; i < boundPorts.length; i++, portId++) {
+            if (!faults[i].down) {
+                out.add(entry(portId, host + ":" + boundPorts[i]));
+            }
         }
         int peerPortId = controller.id().equals("A") ? 0x11 : 1;
         for (String a : controller.peerFrontEndAddresses()) {

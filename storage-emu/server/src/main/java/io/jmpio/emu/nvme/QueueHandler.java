@@ -814,6 +814,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                         java.util.function.Consumer<IoResult> beforeResponse) {
         subsystem.controller.hostIo(lun, op, fua, offset, length, data, portIndex).whenComplete((res, e) -> {
             IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
+            count(op, length, r);
             ctx.executor().execute(() -> {
                 if (!ctx.channel().isActive()) {
                     return;
@@ -824,6 +825,14 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                 respond(cid, status(r, op != Opcode.READ), 0, 0);
             });
         });
+    }
+
+    /** The host's counters (by the NQN it connected with). */
+    private void count(int op, int length, IoResult r) {
+        HostIoStats st = subsystem.hostStats(ctrl.hostNqn);
+        if (st != null) {
+            st.record(op == Opcode.READ, op == Opcode.WRITE, Integer.toUnsignedLong(length), r.status() == Status.GOOD);
+        }
     }
 
     /** The NVMe status of an array result: path statuses without DNR (hosts fail over), others with it. */
@@ -964,6 +973,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             }
             d.write.commit().whenComplete((res, e) -> {
                 IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
+                count(Opcode.WRITE, d.length, r);
                 ctx.executor().execute(() -> {
                     if (ctx.channel().isActive()) {
                         respond(d.cid, status(r, true), 0, 0);
