@@ -1,0 +1,30 @@
+package io.jmpio.transport;
+
+import java.io.IOException;
+
+/**
+ * A wire protocol the multipath core reaches storage through. Blocking calls are made from the core's
+ * control threads, never from an I/O queue's event loop.
+ */
+public interface PathTransport extends AutoCloseable {
+    /** The name users pick it by ("nvme-tcp", "array"). */
+    String name();
+
+    /**
+     * Asks the portal ("host:port") for the target named in the context and every port to it, following the
+     * protocol's referrals to other portals. Fails with a message naming the problem (nothing listening, the
+     * target unknown to this host, access refused).
+     */
+    Discovery discover(TransportContext context, String portal) throws IOException;
+
+    /**
+     * Opens the control session of one path (connects, identifies the host, reads its state). {@code notices}
+     * is told, from any thread, when the target says access states or ports changed.
+     */
+    PathSession openPath(TransportContext context, PortInfo port, Runnable notices) throws IOException;
+
+    /** Releases what the transport holds for all paths (nothing by default). */
+    @Override
+    default void close() {
+    }
+}
