@@ -9,7 +9,7 @@ import io.jmpio.emu.array.LunSpec;
 import io.jmpio.emu.protocol.ArrayClient;
 import io.jmpio.emu.protocol.Frame;
 import io.jmpio.emu.protocol.LunList;
-import io.jmpio.emu.protocol.NettyTransport;
+import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.protocol.Opcode;
 import io.jmpio.emu.protocol.PortGroupReport;
 import io.jmpio.emu.protocol.Status;

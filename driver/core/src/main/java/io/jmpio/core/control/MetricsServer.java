@@ -2,8 +2,8 @@ package io.jmpio.core.control;
 
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.emu.protocol.ArrayClient;
-import io.jmpio.emu.protocol.ConnectionGuard;
-import io.jmpio.emu.protocol.NettyTransport;
+import io.jmpio.netty.ConnectionGuard;
+import io.jmpio.netty.NettyTransport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

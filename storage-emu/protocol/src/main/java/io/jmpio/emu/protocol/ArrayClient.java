@@ -1,5 +1,7 @@
 package io.jmpio.emu.protocol;
 
+import io.jmpio.netty.NettyTransport;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

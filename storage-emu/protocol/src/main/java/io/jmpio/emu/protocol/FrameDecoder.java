@@ -1,5 +1,7 @@
 package io.jmpio.emu.protocol;
 
+import io.jmpio.netty.ConnectionGuard;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;

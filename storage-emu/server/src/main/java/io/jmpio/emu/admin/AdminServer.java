@@ -7,7 +7,7 @@ import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
 import io.jmpio.emu.array.LunSpec;
 import io.jmpio.emu.controller.Controller;
-import io.jmpio.emu.protocol.NettyTransport;
+import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.store.BackingStores;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -7,7 +7,7 @@ import io.jmpio.emu.controller.Clock;
 import io.jmpio.emu.controller.Controller;
 import io.jmpio.emu.nvme.NvmeSubsystem;
 import io.jmpio.emu.protocol.ArrayClient;
-import io.jmpio.emu.protocol.NettyTransport;
+import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.security.SecretFile;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -11,7 +11,7 @@ import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.InterControllerLink;
 import io.jmpio.emu.link.LinkSecurity;
 import io.jmpio.emu.protocol.AluaState;
-import io.jmpio.emu.protocol.NettyTransport;
+import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.protocol.Opcode;
 import io.jmpio.emu.protocol.Sense;
 import io.jmpio.emu.protocol.Status;

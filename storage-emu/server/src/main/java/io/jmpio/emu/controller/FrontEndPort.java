@@ -1,10 +1,10 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.protocol.Frame;
-import io.jmpio.emu.protocol.ConnectionGuard;
+import io.jmpio.netty.ConnectionGuard;
 import io.jmpio.emu.protocol.FrameDecoder;
 import io.jmpio.emu.protocol.FrameEncoder;
-import io.jmpio.emu.protocol.NettyTransport;
+import io.jmpio.netty.NettyTransport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,6 +1,6 @@
 package io.jmpio.emu.link;
 
-import io.jmpio.emu.protocol.NettyTransport;
+import io.jmpio.netty.NettyTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;

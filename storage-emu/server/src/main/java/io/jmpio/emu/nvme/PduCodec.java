@@ -1,6 +1,6 @@
 package io.jmpio.emu.nvme;
 
-import io.jmpio.emu.protocol.ConnectionGuard;
+import io.jmpio.netty.ConnectionGuard;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;

@@ -3,7 +3,7 @@ package io.jmpio.emu.nvme;
 import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.controller.HostWrite;
 import io.jmpio.emu.controller.IoResult;
-import io.jmpio.emu.protocol.ConnectionGuard;
+import io.jmpio.netty.ConnectionGuard;
 import io.jmpio.emu.protocol.Opcode;
 import io.jmpio.emu.protocol.Status;
 import io.netty.buffer.ByteBuf;

@@ -6,7 +6,7 @@ import io.jmpio.api.BlockDevice;
 import io.jmpio.api.BlockIoException;
 import io.jmpio.api.DeviceInfo;
 import io.jmpio.api.IoCallback;
-import io.jmpio.emu.protocol.ConnectionGuard;
+import io.jmpio.netty.ConnectionGuard;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;

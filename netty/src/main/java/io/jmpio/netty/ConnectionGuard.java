@@ -1,4 +1,4 @@
-package io.jmpio.emu.protocol;
+package io.jmpio.netty;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
