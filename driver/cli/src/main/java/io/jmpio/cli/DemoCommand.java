@@ -162,9 +162,9 @@ final class DemoCommand implements Callable<Integer> {
                 load.phase = 1;
                 line(tty, String.format(Locale.ROOT, "%5.1f s  controller A killed", ms / 1000.0));
             }
-            if (killed && load.phase == 1 && device.activeController().equals("B") && device.activeAlua().equals("active/optimized")) {
+            if (killed && load.phase == 1 && device.activeController().equals("B") && device.activeAccess().equals("optimized")) {
                 load.phase = 2;
-                line(tty, String.format(Locale.ROOT, "%5.1f s  failed over: controller B took over the LUN (its paths %s)", ms / 1000.0, device.activeAlua()));
+                line(tty, String.format(Locale.ROOT, "%5.1f s  failed over: controller B took over the LUN (its paths %s)", ms / 1000.0, device.activeAccess()));
             }
             if (!restored && ms >= restoreAt) {
                 restored = true;
@@ -250,10 +250,10 @@ final class DemoCommand implements Callable<Integer> {
             return "down";
         }
         switch (alua) {
-            case "active/optimized": return "AO";
-            case "active/non-optimized": return "AN";
+            case "optimized": return "AO";
+            case "non-optimized": return "AN";
             case "standby": return "SB";
-            case "transitioning": return "TR";
+            case "change": return "TR";
             default: return "UA";
         }
     }
@@ -343,7 +343,7 @@ final class DemoCommand implements Callable<Integer> {
                     long delta = ios - lastIos.getOrDefault(id, ios);
                     lastIos.put(id, ios);
                     paths.removeIf(x -> x.id().equals(id));
-                    paths.add(new PathSample(id, (String) pm.get("alua"), (String) pm.get("health"), Math.max(0, delta)));
+                    paths.add(new PathSample(id, (String) pm.get("access"), (String) pm.get("health"), Math.max(0, delta)));
                 }
             }
             paths.sort(Comparator.comparing(PathSample::id));

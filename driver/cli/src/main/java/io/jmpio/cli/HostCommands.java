@@ -65,10 +65,15 @@ final class HostCommands {
         CommandSpec spec;
 
         @Option(names = "--portal", paramLabel = "HOST:PORT[,...]", required = true, split = ",",
-            description = "Any port(s) of the array; every other port is discovered from its port-group report")
+            description = "Any port(s) of the target; every other port is discovered from there (port-group report, NVMe discovery log and its referrals)")
         List<String> portals;
 
-        @Option(names = "--lun", paramLabel = "NAME", required = true, description = "The LUN by name (or #N by number)")
+        @Option(names = "--transport", paramLabel = "NAME", defaultValue = "array",
+            description = "How to reach the target: array (the emulator's own protocol) or nvme-tcp (default: ${DEFAULT-VALUE})")
+        String transport;
+
+        @Option(names = "--lun", paramLabel = "TARGET",
+            description = "What to attach: a LUN name or #N (array); a subsystem NQN, NQN#NSID or #NSID (nvme-tcp: default the only subsystem's first namespace)")
         String lun;
 
         @Option(names = "--name", paramLabel = "NAME", description = "Device name for status and the control socket (default: the LUN name)")
@@ -189,7 +194,10 @@ final class HostCommands {
                     throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
                 }
             }
-            MultipathConfig cfg = new MultipathConfig().lun(lun).policy(policy)
+            if (lun == null && "array".equals(transport)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--lun=TARGET' (the array transport needs a LUN)");
+            }
+            MultipathConfig cfg = new MultipathConfig().transport(transport).policy(policy)
                 .pluginLoader(plugins)
                 .hostId(HostId.resolve(hostId, StateDir.root().resolve("host-id")))
                 .ioTimeoutMillis(ioTimeout).checkIntervalMillis(checkInterval).probeTimeoutMillis(probeTimeout)
@@ -197,6 +205,9 @@ final class HostCommands {
                 .noPathRetry(NoPathRetry.parse(noPathRetry)).queueLimit(queueLimit)
                 .marginalWindowMillis(marginalWindow).marginalErrorRate(marginalErrorRate)
                 .marginalLatencyFactor(marginalLatencyFactor).marginalRecheckMillis(marginalRecheck);
+            if (lun != null) {
+                cfg.lun(lun);
+            }
             portals.forEach(cfg::portal);
             options(policyOptions, spec.commandLine()).forEach(cfg::policyOption);
             if (name != null) {

@@ -26,7 +26,7 @@ class DemoCommandTest {
             && out.contains("controller A restored") && out.contains("failed back to controller A, all 4 paths up"), out);
         assertTrue(out.contains("errors seen by the application: 0; data mismatches: 0; blocks not holding their last write: 0"), out);
         assertTrue(out.contains("result: PASS"), out);
-        assertTrue(out.contains("|-+- group 1 controller=A status=active alua=active/optimized"), "topology at the end: " + out);
+        assertTrue(out.contains("|-+- group 1 controller=A status=active access=optimized"), "topology at the end: " + out);
 
         List<String> csv = Files.readAllLines(dir.resolve("timeline.csv"));
         assertTrue(csv.get(0).startsWith("second,phase,A0_iops,A0_alua,A1_iops"), csv.get(0));

@@ -63,7 +63,7 @@ class HostCliTest {
             assertEquals("cli-test", s.path("hostId").asText());
 
             CliRun text = CliRun.run("status", "--control", control.toString());
-            assertTrue(text.out().contains("group 1 controller=A status=active alua=active/optimized"), text.out());
+            assertTrue(text.out().contains("group 1 controller=A status=active access=optimized"), text.out());
             assertTrue(text.out().contains("A0 "), text.out());
 
             CliRun bad = CliRun.run("policy", "set", "fastest", "--control", control.toString());
@@ -151,7 +151,7 @@ class HostCliTest {
         assertTrue(portal.err().contains("expected HOST:PORT, got 'nowhere'"), portal.err());
         CliRun unreachable = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--host-id", "h");
         assertEquals(1, unreachable.code());
-        assertTrue(unreachable.err().contains("cannot attach LUN 'x': 127.0.0.1:1"), unreachable.err());
+        assertTrue(unreachable.err().contains("cannot attach 'x' over array: 127.0.0.1:1"), unreachable.err());
         CliRun policies = CliRun.run("policies");
         assertTrue(policies.out().contains("round-robin") && policies.out().contains("queue-length")
             && policies.out().contains("failover"), policies.out());

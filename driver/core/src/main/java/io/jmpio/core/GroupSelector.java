@@ -1,13 +1,13 @@
 package io.jmpio.core;
 
-import io.jmpio.emu.protocol.AluaState;
+import io.jmpio.transport.AccessState;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Chooses the active path group. Paths are grouped by the array's target port group (a controller's
- * ports); a group ranks by the best ALUA state among its eligible paths (optimized 3, non-optimized 2,
- * standby 1; unavailable and transitioning 0). Failover to the best group happens at once when the
+ * Chooses the active path group. Paths are grouped as their transport says (an ALUA target port group: a
+ * controller's ports; for NVMe the paths of one ANA state); a group ranks by the best access state among its
+ * eligible paths (optimized 3, non-optimized 2, standby 1; inaccessible, persistent loss and change 0). Failover to the best group happens at once when the
  * active group has no eligible path; failback to a better group follows the {@link Failback} setting.
  * Paths found marginal form their own group, used only when no other group ranks above 0.
  * Not thread-safe: the device calls it under its topology lock.
@@ -35,10 +35,10 @@ final class GroupSelector {
         return betterSinceNanos != 0;
     }
 
-    static int rank(AluaState s) {
+    static int rank(AccessState s) {
         switch (s) {
-            case ACTIVE_OPTIMIZED: return 3;
-            case ACTIVE_NON_OPTIMIZED: return 2;
+            case OPTIMIZED: return 3;
+            case NON_OPTIMIZED: return 2;
             case STANDBY: return 1;
             default: return 0;
         }
@@ -48,12 +48,12 @@ final class GroupSelector {
         return p.usable() && !p.marginal;
     }
 
-    /** The best ALUA state among the group's eligible paths, or null when it has none. */
-    private static AluaState groupState(List<Path> paths, int group) {
-        AluaState best = null;
+    /** The best access state among the group's eligible paths, or null when it has none. */
+    private static AccessState groupState(List<Path> paths, int group) {
+        AccessState best = null;
         for (Path p : paths) {
-            if (p.group == group && eligible(p) && (best == null || rank(p.alua) > rank(best))) {
-                best = p.alua;
+            if (p.group == group && eligible(p) && (best == null || rank(p.access) > rank(best))) {
+                best = p.access;
             }
         }
         return best;
@@ -87,7 +87,7 @@ final class GroupSelector {
                 bestPreferred = preferred;
             }
         }
-        AluaState activeState = active < 0 ? null : groupState(paths, active);
+        AccessState activeState = active < 0 ? null : groupState(paths, active);
         int activeRank = activeState == null ? 0 : rank(activeState);
         if (activeRank == 0) {
             // Failover; but when nothing ranks (everything transitioning) the active group is kept, so a
@@ -114,23 +114,23 @@ final class GroupSelector {
         }
         failbackRequested = false;
 
-        AluaState state = active < 0 ? null : groupState(paths, active);
+        AccessState state = active < 0 ? null : groupState(paths, active);
         List<Path> usable = new ArrayList<>();
         int group = active;
         if (state != null) {
             for (Path p : paths) {
-                if (p.group == active && eligible(p) && p.alua == state) {
+                if (p.group == active && eligible(p) && p.access == state) {
                     usable.add(p);
                 }
             }
         } else {
             for (Path p : paths) {
-                if (p.marginal && p.usable() && (state == null || rank(p.alua) > rank(state))) {
-                    state = p.alua;
+                if (p.marginal && p.usable() && (state == null || rank(p.access) > rank(state))) {
+                    state = p.access;
                 }
             }
             for (Path p : paths) {
-                if (p.marginal && p.usable() && p.alua == state) {
+                if (p.marginal && p.usable() && p.access == state) {
                     usable.add(p);
                 }
             }
@@ -139,7 +139,7 @@ final class GroupSelector {
         boolean transitioning = false;
         if (usable.isEmpty()) {
             for (Path p : paths) {
-                transitioning |= p.health == Path.Health.UP && p.alua == AluaState.TRANSITIONING;
+                transitioning |= p.health == Path.Health.UP && p.access == AccessState.CHANGE;
             }
         }
         return new Topology(usable.toArray(new Path[0]), group, usable.isEmpty() ? null : state, transitioning, ++generation);

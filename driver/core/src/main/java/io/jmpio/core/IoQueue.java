@@ -4,8 +4,7 @@ import io.jmpio.api.BalancingPolicy;
 import io.jmpio.api.IoErrorKind;
 import io.jmpio.api.IoOp;
 import io.jmpio.api.PathView;
-import io.jmpio.emu.protocol.Frame;
-import io.jmpio.emu.protocol.Status;
+import io.jmpio.transport.Outcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
@@ -32,17 +31,12 @@ final class IoQueue {
     private QueueConnection[] connections = new QueueConnection[8];
     private final ArrayDeque<Request> parked = new ArrayDeque<>();
     private final LinkedHashSet<Request> backingOff = new LinkedHashSet<>();
-    private long nextTag = 1;
     private boolean policyFaultLogged;
 
     IoQueue(MultipathDevice device, EventLoop loop, int index) {
         this.device = device;
         this.loop = loop;
         this.index = index;
-    }
-
-    long nextTag() {
-        return nextTag++;
     }
 
     void submit(Request r) {
@@ -167,58 +161,62 @@ final class IoQueue {
         }, delay, TimeUnit.NANOSECONDS);
     }
 
-    /** A reply to {@code r} arrived on {@code c}. */
-    void complete(QueueConnection c, Request r, Frame frame) {
+    /** {@code r} ended on {@code c} with {@code outcome} ({@code data}: a read's result, owned here). */
+    void complete(QueueConnection c, Request r, Outcome outcome, ByteBuf data) {
         Path path = c.path;
         long now = device.ticker.nanos();
         long latency = now - r.sentNanos;
-        int status = frame.status();
-        if (status == Status.GOOD && r.op == IoOp.READ && frame.payload().readableBytes() != r.length) {
-            frame.release();
-            path.stats.pathErrors.increment();
-            r.avoid = path;
-            r.path = null;
-            retryNow(r);
-            c.closed("read reply of " + frame.payloadLength() + " bytes for " + r.length + " asked", true);
-            return;
-        }
-        if (status == Status.GOOD) {
+        if (outcome.done()) {
+            if (r.op == IoOp.READ && (data == null || data.readableBytes() != r.length)) {
+                int got = data == null ? 0 : data.readableBytes();
+                if (data != null) {
+                    data.release();
+                }
+                path.stats.pathErrors.increment();
+                r.avoid = path;
+                r.path = null;
+                retryNow(r);
+                c.close("read answered with " + got + " bytes for " + r.length + " asked", true);
+                return;
+            }
             path.stats.record(r.length, latency, r.op != IoOp.READ);
             device.stats.record(r.length, now - r.startNanos, r.op != IoOp.READ);
             notifyPolicy(path, r, latency, false);
-            ByteBuf data = null;
-            if (r.op == IoOp.READ) {
-                data = frame.payload();
-            } else {
-                frame.release();
+            if (r.op != IoOp.READ && data != null) {
+                data.release();
+                data = null;
             }
             r.succeed(data);
             return;
         }
-        frame.release();
-        if (!Status.isPathError(status)) {
+        if (data != null) {
+            data.release();
+        }
+        if (outcome.disposition() == Outcome.Disposition.FAILED) {
             notifyPolicy(path, r, latency, false);
-            r.fail(MultipathDevice.errorKind(status), r + " failed on " + path.id + ": " + frame.describe());
+            r.fail(outcome.error(), r + " failed on " + path.id + ": " + outcome.detail());
             return;
         }
         notifyPolicy(path, r, latency, true);
         r.path = null;
-        switch (status) {
-            case Status.TRANSPORT_ERROR:
+        switch (outcome.disposition()) {
+            case RETRY_ELSEWHERE:
                 path.stats.pathErrors.increment();
                 r.avoid = path;
                 retryNow(r);
                 break;
-            case Status.TRANSITIONING:
-            case Status.BUSY:
+            case RETRY_LATER:
                 path.stats.retries.increment();
                 r.attempts++;
+                if (outcome.refreshStates()) {
+                    device.requestRefresh(outcome.detail());
+                }
                 retryLater(r);
                 break;
             default:
-                // NOT_OWNER, STANDBY, UNAVAILABLE: our picture of the ALUA states is stale.
+                // the access states we hold are stale (not owner, standby, inaccessible): re-read them
                 path.stats.retries.increment();
-                device.requestRefresh(Status.name(status) + " from " + path.id);
+                device.requestRefresh(outcome.detail());
                 r.avoid = path;
                 retryNow(r);
         }
@@ -248,13 +246,12 @@ final class IoQueue {
                 case READY:
                     long oldest = c.oldestSentNanos();
                     if (oldest != Long.MAX_VALUE && now - oldest > timeout) {
-                        c.closed("no reply within " + device.config.ioTimeoutMillis() + " ms", true);
+                        c.close("no reply within " + device.config.ioTimeoutMillis() + " ms", true);
                     }
                     break;
                 case CONNECTING:
-                case REGISTERING:
                     if (now - c.openedNanos() > setupTimeout) {
-                        c.closed("connect and register took longer than " + TimeUnit.NANOSECONDS.toMillis(setupTimeout) + " ms", true);
+                        c.close("connecting took longer than " + TimeUnit.NANOSECONDS.toMillis(setupTimeout) + " ms", true);
                     }
                     break;
                 default:
@@ -289,7 +286,7 @@ final class IoQueue {
     /** The path failed or went offline: close this queue's connection to it, re-issuing what it held. */
     void abandon(Path p, String reason) {
         if (p.index < connections.length && connections[p.index] != null) {
-            connections[p.index].closed(reason, false);
+            connections[p.index].close(reason, false);
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Map;
 public final class MultipathConfig {
     private final List<String> portals = new ArrayList<>();
     private String lun;
+    private String transport = "array";
     private String hostId;
     private String name;
     private String policy = "round-robin";
@@ -37,16 +38,22 @@ public final class MultipathConfig {
         for (String p : portal.split(",")) {
             String t = p.trim();
             if (!t.isEmpty()) {
-                io.jmpio.emu.protocol.ArrayClient.parseAddress(t);
+                io.jmpio.netty.HostPort.parse(t);
                 portals.add(t);
             }
         }
         return this;
     }
     public List<String> portals() { return portals; }
-    /** The LUN by name (as REPORT_LUNS lists it), or "#N" for its number. */
-    public MultipathConfig lun(String v) { lun = nonEmpty(v, "LUN name"); return this; }
+    /**
+     * What to attach, in the transport's terms: for the array protocol a LUN by name (as REPORT_LUNS lists it)
+     * or "#N"; for NVMe/TCP a subsystem NQN, "NQN#NSID" or "#NSID" (none: the only subsystem, its first namespace).
+     */
+    public MultipathConfig lun(String v) { lun = nonEmpty(v, "target"); return this; }
     public String lun() { return lun; }
+    /** The path transport by name ("array", "nvme-tcp"): a plugin found by ServiceLoader. */
+    public MultipathConfig transport(String v) { transport = nonEmpty(v, "transport"); return this; }
+    public String transport() { return transport; }
     /** The host id registered on every path; 1-255 printable ASCII characters. */
     public MultipathConfig hostId(String v) {
         if (v == null || v.isEmpty() || v.length() > 255 || !v.chars().allMatch(c -> c > 32 && c < 127)) {
@@ -58,7 +65,7 @@ public final class MultipathConfig {
     public String hostId() { return hostId; }
     /** The device's name (status, control socket); defaults to the LUN name. */
     public MultipathConfig name(String v) { name = nonEmpty(v, "device name"); return this; }
-    public String name() { return name != null ? name : lun; }
+    public String name() { return name != null ? name : lun != null ? lun.replaceAll("[^A-Za-z0-9._-]", "_") : "mpath0"; }
     /** Where policies are looked up ({@link PluginPath#loader}); the application's class loader by default. */
     public MultipathConfig pluginLoader(ClassLoader v) { pluginLoader = v; return this; }
     public ClassLoader pluginLoader() { return pluginLoader != null ? pluginLoader : MultipathConfig.class.getClassLoader(); }
@@ -123,7 +130,7 @@ public final class MultipathConfig {
         if (portals.isEmpty()) {
             throw new IllegalArgumentException("no portal given: pass --portal HOST:PORT of any array port");
         }
-        if (lun == null) {
+        if (lun == null && "array".equals(transport)) {
             throw new IllegalArgumentException("no LUN given: pass --lun NAME");
         }
         if (hostId == null) {

@@ -6,16 +6,15 @@ import io.jmpio.api.DeviceInfo;
 import io.jmpio.api.IoCallback;
 import io.jmpio.api.IoErrorKind;
 import io.jmpio.api.IoOp;
-import io.jmpio.emu.protocol.AluaState;
-import io.jmpio.emu.protocol.ArrayClient;
-import io.jmpio.emu.protocol.Frame;
-import io.jmpio.emu.protocol.FrameHeader;
-import io.jmpio.emu.protocol.InquiryData;
-import io.jmpio.emu.protocol.LunList;
 import io.jmpio.netty.NettyTransport;
-import io.jmpio.emu.protocol.Opcode;
-import io.jmpio.emu.protocol.PortGroupReport;
-import io.jmpio.emu.protocol.Status;
+import io.jmpio.transport.AccessState;
+import io.jmpio.transport.Discovery;
+import io.jmpio.transport.PathSession;
+import io.jmpio.transport.PathTransport;
+import io.jmpio.transport.PathTransports;
+import io.jmpio.transport.PortInfo;
+import io.jmpio.transport.TargetInfo;
+import io.jmpio.transport.TransportContext;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -42,11 +41,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The multipath block device: one LUN of the array reached over every port the array reports.
- * {@link #open} discovers the paths from any portal, registers the host on each, and starts the I/O queues,
- * the path checker, the periodic scan and the statistics tick. Requests go to the usable paths of the
- * active ALUA group, chosen among them by the balancing policy; a path that fails is failed for every queue
- * and what it held is re-issued elsewhere.
+ * The multipath block device: one LUN or namespace reached over every port the target reports, through a
+ * path transport (the array protocol, NVMe/TCP). {@link #open} discovers the paths from any portal, opens a
+ * control session on each, and starts the I/O queues, the path checker, the periodic scan and the statistics
+ * tick. Requests go to the usable paths of the active group (ALUA port group, ANA state), chosen among them
+ * by the balancing policy; a path that fails is failed for every queue and what it held is re-issued elsewhere.
  */
 public final class MultipathDevice implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(MultipathDevice.class);
@@ -79,7 +78,10 @@ public final class MultipathDevice implements BlockDevice {
     private final Deque<String> events = new ArrayDeque<>();
     private long windowStartNanos;
     private volatile DeviceInfo info;
-    private volatile int lunId = -1;
+    private final PathTransport transport;
+    private final TransportContext context;
+    /** Whether the last refresh heard every port (array reports); if not, the periodic scan rediscovers. */
+    private volatile boolean reportsListEveryPort = true;
 
     private MultipathDevice(MultipathConfig config, Policies policies, BalancingPolicy policy) {
         this.config = config;
@@ -91,6 +93,10 @@ public final class MultipathDevice implements BlockDevice {
         this.selector = new GroupSelector(config.failback(), ticker);
         this.ioTransport = NettyTransport.create("jmpio-io", config.ioQueues());
         this.adminTransport = NettyTransport.create("jmpio-admin", 1);
+        this.transport = PathTransports.from(config.pluginLoader()).create(config.transport());
+        this.context = new TransportContext(config.hostId(), hostIdentifier(config.hostId()), config.lun(),
+            config.ioQueues(), adminTransport.group(), adminTransport.channelClass(), config.connectTimeoutMillis(),
+            Math.max(config.probeTimeoutMillis(), 1000), Math.max(1000, 10 * config.checkIntervalMillis()));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("jmpio-check", true));
         this.probePool = Executors.newCachedThreadPool(new DefaultThreadFactory("jmpio-probe", true));
         List<IoQueue> qs = new ArrayList<>();
@@ -128,130 +134,76 @@ public final class MultipathDevice implements BlockDevice {
     private void discover() throws IOException {
         List<String> errors = new ArrayList<>();
         for (String portal : config.portals()) {
-            ArrayClient c = null;
             try {
-                c = connectAndRegister(portal);
-                Frame l = call(c, c.simple(Opcode.REPORT_LUNS, 0), "REPORT_LUNS");
-                LunList luns = LunList.read(l.payload());
-                l.release();
-                LunList.Entry entry = findLun(luns, config.lun());
-                if (entry == null) {
-                    List<String> names = new ArrayList<>();
-                    luns.luns().forEach(e -> names.add(e.name()));
-                    throw new IOException("LUN '" + config.lun() + "' not found (this host sees: "
-                        + (names.isEmpty() ? "no LUNs" : String.join(", ", names)) + ")");
-                }
-                lunId = entry.id();
-                Frame inq = call(c, c.simple(Opcode.INQUIRY, lunId), "INQUIRY");
-                InquiryData id = InquiryData.read(inq.payload());
-                inq.release();
-                info = new DeviceInfo(config.name(), id.wwidHex(), id.sizeBytes(), id.logicalBlockSize(),
-                    id.physicalBlockSize(), id.maxTransfer(), (id.flags() & InquiryData.FLAG_WRITE_CACHE) != 0,
-                    (id.flags() & InquiryData.FLAG_DISCARD) != 0, (id.flags() & InquiryData.FLAG_WRITE_ZEROES) != 0,
-                    (id.flags() & InquiryData.FLAG_FUA) != 0);
-                Frame rep = call(c, c.simple(Opcode.REPORT_TARGET_PORT_GROUPS, lunId), "REPORT_TARGET_PORT_GROUPS");
-                PortGroupReport report = PortGroupReport.read(rep.payload());
-                rep.release();
-                applyReport(report, c);
-                event("attached LUN " + entry.name() + " (#" + lunId + ", " + id.sizeBytes() + " bytes) through " + portal
-                    + ": " + report.ports().size() + " ports reported");
+                Discovery d = transport.discover(context, portal);
+                TargetInfo t = d.target();
+                info = new DeviceInfo(config.name(), t.id(), t.sizeBytes(), t.logicalBlockSize(), t.physicalBlockSize(),
+                    t.maxTransferBytes(), t.volatileWriteCache(), t.discard(), t.writeZeroes(), t.fua());
+                applyReport(d.ports(), true, false);
+                event("attached " + d.description() + " over " + transport.name() + ": " + d.ports().size()
+                    + " ports reported");
                 return;
             } catch (IOException | RuntimeException e) {
                 errors.add(portal + ": " + e.getMessage());
-                if (c != null && !isAdminOfSomePath(c)) {
-                    c.close();
-                }
             }
         }
-        throw new IOException("cannot attach LUN '" + config.lun() + "': " + String.join("; ", errors));
+        throw new IOException("cannot attach " + (config.lun() == null ? "" : "'" + config.lun() + "' ") + "over "
+            + transport.name() + ": " + String.join("; ", errors));
     }
 
-    private boolean isAdminOfSomePath(ArrayClient c) {
-        for (Path p : paths) {
-            if (p.admin == c) {
-                return true;
-            }
-        }
-        return false;
+    /** The 16-byte host identifier sent with the host's name: derived from it, so the same on every path and run. */
+    static byte[] hostIdentifier(String hostName) {
+        java.util.UUID u = java.util.UUID.nameUUIDFromBytes(("jmpio-host:" + hostName).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits()).array();
     }
 
-    private static LunList.Entry findLun(LunList luns, String wanted) {
-        for (LunList.Entry e : luns.luns()) {
-            if (e.name().equals(wanted) || wanted.equals("#" + e.id())) {
-                return e;
-            }
-        }
-        return null;
+    private static String label(AccessState s) {
+        return s.label();
     }
 
-    private Frame call(ArrayClient c, CompletableFuture<Frame> request, String what) throws IOException {
-        Frame f = ArrayClient.await(request, config.probeTimeoutMillis());
-        if (!f.good()) {
-            f.release();
-            throw new IOException(what + " refused by " + c.address() + ": " + f.describe());
-        }
-        return f;
-    }
-
-    private ArrayClient connectAndRegister(String address) throws IOException {
-        ArrayClient c = ArrayClient.connect(adminTransport, ArrayClient.parseAddress(address), this::onNotice,
-            (int) config.connectTimeoutMillis());
-        try {
-            Frame r = ArrayClient.await(c.register(config.hostId()), config.probeTimeoutMillis());
-            r.release();
-            if (!r.good()) {
-                throw new IOException("host id " + config.hostId() + " refused by " + address + ": " + r.describe());
-            }
-            return c;
-        } catch (IOException e) {
-            c.close();
-            throw e;
-        }
-    }
-
-    private void onNotice(Frame f) {
-        f.release();
-        requestRefresh("ALUA change notice");
-    }
-
-    /** Takes in a port-group report: new ports become paths, ALUA states are updated, missing ports fail. */
-    private void applyReport(PortGroupReport report, ArrayClient reporter) {
+    /**
+     * Takes in ports and their states: new ports become paths, states are updated; when {@code everyPort},
+     * ports missing from the list have gone and fail.
+     */
+    private void applyReport(List<PortInfo> ports, boolean everyPort, boolean byScan) {
         List<Path> gone = new ArrayList<>();
         synchronized (topologyLock) {
-            for (Path p : paths) {
-                p.reported = false;
+            if (everyPort) {
+                for (Path p : paths) {
+                    p.reported = false;
+                }
             }
-            for (PortGroupReport.Port port : report.ports()) {
+            for (PortInfo port : ports) {
                 Path p = pathAt(port.address());
                 if (p == null) {
-                    p = new Path(paths.size(), port.controller(), port.group(), port.relativePortId(), port.address());
+                    p = new Path(paths.size(), port);
                     paths.add(p);
-                    if (reporter == null) {
+                    if (byScan) {
                         event("discovered path " + p.id + " (" + p.address + ") by scan");
                         probeSoon(p);
                     }
                 }
                 p.reported = true;
                 p.preferred = port.preferred();
-                if (p.alua != port.state()) {
+                p.group = port.group();
+                if (p.access != port.state()) {
                     if (!closed && p.everUp) {
-                        event("path " + p.id + " ALUA " + p.alua.label() + " -> " + port.state().label());
+                        event("path " + p.id + " " + label(p.access) + " -> " + label(port.state()));
                     }
-                    p.alua = port.state();
-                }
-                if (port.reportingPort() && reporter != null && p.admin == null) {
-                    p.admin = reporter;
+                    p.access = port.state();
                 }
             }
-            for (Path p : paths) {
-                if (!p.reported && p.health == Path.Health.UP) {
-                    gone.add(p);
+            if (everyPort) {
+                for (Path p : paths) {
+                    if (!p.reported && p.health == Path.Health.UP) {
+                        gone.add(p);
+                    }
                 }
             }
             republishLocked();
         }
         for (Path p : gone) {
-            pathFailed(p, "no longer reported by the array");
+            pathFailed(p, "no longer reported by the target");
         }
     }
 
@@ -273,7 +225,7 @@ public final class MultipathDevice implements BlockDevice {
             refreshAgain.set(true);
             return;
         }
-        LOG.debug("refreshing ALUA states: {}", why);
+        LOG.debug("refreshing access states: {}", why);
         try {
             probePool.execute(this::runRefresh);
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -295,6 +247,7 @@ public final class MultipathDevice implements BlockDevice {
         }
     }
 
+    /** Asks the paths' sessions for their states, up paths first; a report naming every port ends it. */
     private void refreshOnce() {
         List<Path> order = new ArrayList<>();
         for (Path p : paths) {
@@ -304,24 +257,38 @@ public final class MultipathDevice implements BlockDevice {
                 order.add(p);
             }
         }
+        boolean everyPort = false;
         for (Path p : order) {
-            ArrayClient c = p.admin;
-            if (c == null || !c.isOpen() || closed) {
+            PathSession s = p.session;
+            if (s == null || !s.isOpen() || closed) {
                 continue;
             }
             try {
-                Frame f = ArrayClient.await(c.simple(Opcode.REPORT_TARGET_PORT_GROUPS, lunId), config.probeTimeoutMillis());
-                try {
-                    if (!f.good()) {
-                        continue;
-                    }
-                    applyReport(PortGroupReport.read(f.payload()), null);
-                    return;
-                } finally {
-                    f.release();
+                PathSession.Report r = s.report();
+                applyReport(r.ports(), r.everyPort(), true);
+                if (r.everyPort()) {
+                    everyPort = true;
+                    break;
                 }
             } catch (IOException | RuntimeException e) {
-                LOG.debug("port-group report from {} failed: {}", p.id, e.getMessage());
+                LOG.debug("state report from {} failed: {}", p.id, e.getMessage());
+            }
+        }
+        reportsListEveryPort = everyPort;
+    }
+
+    /** The periodic scan: fresh states, and (when reports name only their own port) the portals asked again. */
+    private void scan() {
+        requestRefresh("periodic scan");
+        if (reportsListEveryPort || closed) {
+            return;
+        }
+        for (String portal : config.portals()) {
+            try {
+                applyReport(transport.discover(context, portal).ports(), true, true);
+                return;
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("rescan through {} failed: {}", portal, e.getMessage());
             }
         }
     }
@@ -360,7 +327,7 @@ public final class MultipathDevice implements BlockDevice {
         scheduler.scheduleWithFixedDelay(guard(this::checkTick), config.checkIntervalMillis(), config.checkIntervalMillis(),
             TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(guard(this::statsTick), 1000, 1000, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(guard(() -> requestRefresh("periodic scan")), config.scanIntervalMillis(),
+        scheduler.scheduleWithFixedDelay(guard(() -> probePool.execute(guard(this::scan))), config.scanIntervalMillis(),
             config.scanIntervalMillis(), TimeUnit.MILLISECONDS);
         windowStartNanos = ticker.nanos();
         int up = 0;
@@ -404,21 +371,25 @@ public final class MultipathDevice implements BlockDevice {
         }
     }
 
-    /** TEST_UNIT_READY on the path's admin connection (connecting and registering first when needed). */
+    /** A probe on the path's control session (opening it first when needed). */
     private void probe(Path p) {
         try {
-            ArrayClient c = p.admin;
-            if (c == null || !c.isOpen()) {
-                closeAdmin(p);
-                c = connectAndRegister(p.address);
-                p.admin = c;
+            PathSession s = p.session;
+            if (s == null || !s.isOpen()) {
+                closeSession(p);
+                s = transport.openPath(context, portOf(p), () -> requestRefresh("notice from " + p.id));
+                p.session = s;
             }
-            Frame r = ArrayClient.await(c.simple(Opcode.TEST_UNIT_READY, lunId), config.probeTimeoutMillis());
-            int status = r.status();
-            r.release();
-            probeAnswered(p, status);
+            probeAnswered(p, s.probe());
+        } catch (PathSession.AccessDeniedException e) {
+            closeSession(p);
+            if (p.health == Path.Health.UP) {
+                pathFailed(p, e.getMessage());
+            } else if (p.health == Path.Health.FAILED) {
+                p.reason = e.getMessage();
+            }
         } catch (IOException | RuntimeException e) {
-            closeAdmin(p);
+            closeSession(p);
             if (p.health == Path.Health.UP) {
                 pathFailed(p, "probe: " + e.getMessage());
             } else if (p.health == Path.Health.FAILED) {
@@ -429,14 +400,24 @@ public final class MultipathDevice implements BlockDevice {
         }
     }
 
-    private void probeAnswered(Path p, int status) {
-        if (status == Status.ACCESS_DENIED) {
-            if (p.health == Path.Health.UP) {
-                pathFailed(p, "access denied: this host is not allowed the LUN on " + p.id);
+    private static PortInfo portOf(Path p) {
+        return new PortInfo(p.address, p.id, p.controller, p.group, p.portId, p.access, p.preferred, false);
+    }
+
+    private void probeAnswered(Path p, PathSession.Probe probe) {
+        boolean stale = probe.servesIo() != p.access.servesIo();
+        if (probe.state() != null && probe.state() != p.access && !closed) {
+            // the probe told the state itself (NVMe: the path's ANA state): take it as it is
+            synchronized (topologyLock) {
+                if (p.everUp) {
+                    event("path " + p.id + " " + label(p.access) + " -> " + label(probe.state()));
+                }
+                p.access = probe.state();
+                p.group = groupOf(p, probe.state());
+                republishLocked();
             }
-            return;
+            stale = true;
         }
-        boolean stale = status == Status.GOOD ? !p.alua.servesIo() : p.alua.ioStatus() != status;
         if (p.health == Path.Health.FAILED && !closed) {
             synchronized (topologyLock) {
                 if (p.health != Path.Health.FAILED) {
@@ -452,18 +433,24 @@ public final class MultipathDevice implements BlockDevice {
             stale = true;
         }
         if (stale) {
-            requestRefresh("probe of " + p.id + " answered " + Status.name(status));
+            requestRefresh("probe of " + p.id + (probe.state() == null ? (probe.servesIo() ? ": serves I/O" : ": does not serve I/O")
+                : ": " + label(probe.state())));
         }
     }
 
-    private void closeAdmin(Path p) {
-        ArrayClient c = p.admin;
-        p.admin = null;
-        if (c != null) {
+    /** A path's group after a state change its probe told: transports grouping by state move it, others keep it. */
+    private int groupOf(Path p, AccessState state) {
+        return reportsListEveryPort ? p.group : state == AccessState.OPTIMIZED ? 1 : state == AccessState.NON_OPTIMIZED ? 2 : 3;
+    }
+
+    private void closeSession(Path p) {
+        PathSession s = p.session;
+        p.session = null;
+        if (s != null) {
             try {
-                c.close();
+                s.close();
             } catch (RuntimeException e) {
-                LOG.debug("closing admin connection of {}", p.id, e);
+                LOG.debug("closing the session of {}", p.id, e);
             }
         }
     }
@@ -506,7 +493,7 @@ public final class MultipathDevice implements BlockDevice {
             ids.append(ids.length() == 0 ? "" : ",").append(p.id);
         }
         if (t.usable.length == 0) {
-            event(t.waitForTransition ? "no usable path: waiting for the ALUA transition" : "no usable path");
+            event(t.waitForTransition ? "no usable path: waiting for the access-state transition" : "no usable path");
         } else {
             event("I/O on " + groupName(t.activeGroup) + " (" + t.activeState.label() + "): " + ids);
         }
@@ -778,29 +765,6 @@ public final class MultipathDevice implements BlockDevice {
         return null;
     }
 
-    /** The frame that carries {@code r}; a write's data is retained so a re-issue can send it again. */
-    Frame frameFor(Request r, long tag) {
-        int opcode;
-        ByteBuf payload = null;
-        switch (r.op) {
-            case READ: opcode = Opcode.READ; break;
-            case WRITE: opcode = Opcode.WRITE; payload = r.data.retainedDuplicate(); break;
-            case FLUSH: opcode = Opcode.FLUSH; break;
-            case DISCARD: opcode = Opcode.DISCARD; break;
-            default: opcode = Opcode.WRITE_ZEROES;
-        }
-        return new Frame(opcode, r.fua ? FrameHeader.FLAG_FUA : 0, tag, lunId, Status.GOOD, 0, r.offset, r.length, 0, payload);
-    }
-
-    static IoErrorKind errorKind(int status) {
-        switch (status) {
-            case Status.OUT_OF_RANGE: return IoErrorKind.OUT_OF_RANGE;
-            case Status.ACCESS_DENIED: return IoErrorKind.ACCESS_DENIED;
-            case Status.MEDIUM_ERROR: return IoErrorKind.MEDIUM_ERROR;
-            default: return IoErrorKind.INVALID_REQUEST;
-        }
-    }
-
     @Override
     public int queueCount() {
         return queues.length;
@@ -843,8 +807,8 @@ public final class MultipathDevice implements BlockDevice {
         return t.usable.length == 0 ? "none" : t.usable[0].controller;
     }
 
-    /** The ALUA state of the paths carrying I/O ("active/optimized", ...), or "none". */
-    public String activeAlua() {
+    /** The access state of the paths carrying I/O ("optimized", ...), or "none". */
+    public String activeAccess() {
         Topology t = topology;
         return t.usable.length == 0 || t.activeState == null ? "none" : t.activeState.label();
     }
@@ -936,7 +900,7 @@ public final class MultipathDevice implements BlockDevice {
         switch (p.health) {
             case OFFLINE: return "offline";
             case FAILED: return "failed (" + p.reason + ")";
-            default: return p.marginal ? "marginal" : p.alua.label();
+            default: return p.marginal ? "marginal" : p.access.label();
         }
     }
 
@@ -950,7 +914,7 @@ public final class MultipathDevice implements BlockDevice {
         Topology t = topology;
         m.put("device", config.name());
         m.put("lun", config.lun());
-        m.put("lunId", lunId);
+        m.put("transport", transport.name());
         m.put("wwid", di == null ? null : di.wwid());
         m.put("sizeBytes", di == null ? 0 : di.sizeBytes());
         m.put("blockSize", di == null ? 0 : di.logicalBlockSize());
@@ -982,7 +946,7 @@ public final class MultipathDevice implements BlockDevice {
         for (int g : ids) {
             Map<String, Object> gm = new LinkedHashMap<>();
             List<Map<String, Object>> members = new ArrayList<>();
-            AluaState best = null;
+            AccessState best = null;
             String controller = null;
             for (Path p : paths) {
                 boolean inGroup = g == Topology.MARGINAL_GROUP ? p.marginal : p.group == g && !p.marginal;
@@ -990,14 +954,14 @@ public final class MultipathDevice implements BlockDevice {
                     continue;
                 }
                 controller = controller == null ? p.controller : controller.equals(p.controller) ? controller : "mixed";
-                if (p.health == Path.Health.UP && (best == null || GroupSelector.rank(p.alua) > GroupSelector.rank(best))) {
-                    best = p.alua;
+                if (p.health == Path.Health.UP && (best == null || GroupSelector.rank(p.access) > GroupSelector.rank(best))) {
+                    best = p.access;
                 }
                 members.add(pathStatus(p, t));
             }
             gm.put("group", g == Topology.MARGINAL_GROUP ? "marginal" : g);
             gm.put("controller", controller);
-            gm.put("alua", best == null ? "unusable" : best.label());
+            gm.put("access", best == null ? "unusable" : best.label());
             gm.put("status", t.activeGroup == g && t.usable.length > 0 ? "active" : best != null ? "enabled" : "failed");
             gm.put("paths", members);
             groups.add(gm);
@@ -1015,8 +979,8 @@ public final class MultipathDevice implements BlockDevice {
         pm.put("address", p.address);
         pm.put("controller", p.controller);
         pm.put("group", p.group);
-        pm.put("relativePortId", p.relativePortId);
-        pm.put("alua", p.alua.label());
+        pm.put("portId", p.portId);
+        pm.put("access", p.access.label());
         pm.put("health", p.health.name().toLowerCase());
         pm.put("reason", p.reason);
         pm.put("marginal", p.marginal);
@@ -1082,7 +1046,7 @@ public final class MultipathDevice implements BlockDevice {
 
     private String pathLabels(Path p) {
         return "device=\"" + config.name() + "\",path=\"" + p.id + "\",address=\"" + p.address + "\",controller=\""
-            + p.controller + "\",alua=\"" + p.alua.label() + "\"";
+            + p.controller + "\",access=\"" + p.access.label() + "\"";
     }
 
     private static void summary(StringBuilder sb, String name, String help, String labels, PathStats s) {
@@ -1141,8 +1105,9 @@ public final class MultipathDevice implements BlockDevice {
         }
         probePool.shutdownNow();
         for (Path p : paths) {
-            closeAdmin(p);
+            closeSession(p);
         }
+        transport.close();
         ioTransport.close();
         adminTransport.close();
         closedFuture.complete(null);

@@ -1,16 +1,17 @@
 package io.jmpio.core;
 
 import io.jmpio.api.PathView;
-import io.jmpio.emu.protocol.AluaState;
-import io.jmpio.emu.protocol.ArrayClient;
+import io.jmpio.transport.AccessState;
+import io.jmpio.transport.PathSession;
+import io.jmpio.transport.PortInfo;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One front-end port of the array as this host sees it: where it is, its ALUA state for the LUN (from the
- * array), its health (from this host's I/O and probes), and its statistics. I/O threads read the
- * volatile fields; the admin side writes them under the device's topology lock.
+ * One port of the target as this host sees it: where it is, its access state (from the target), its
+ * health (from this host's I/O and probes), and its statistics. I/O threads read the volatile fields; the
+ * admin side writes them under the device's topology lock.
  */
 final class Path implements PathView {
     enum Health { UP, FAILED, OFFLINE }
@@ -19,14 +20,15 @@ final class Path implements PathView {
     final String id;
     final String address;
     final String controller;
-    final int group;
-    final int relativePortId;
+    final int portId;
     final PathStats stats = new PathStats();
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicLong inFlightBytes = new AtomicLong();
     final AtomicBoolean probing = new AtomicBoolean();
 
-    volatile AluaState alua = AluaState.UNAVAILABLE;
+    /** The group the path is in: its controller's port group, or (NVMe) the group of its access state. */
+    volatile int group;
+    volatile AccessState access = AccessState.INACCESSIBLE;
     volatile boolean preferred;
     volatile Health health = Health.FAILED;
     volatile String reason = "not yet checked";
@@ -47,22 +49,21 @@ final class Path implements PathView {
     long marginalUntilNanos;
     int marginalStrikes;
 
-    /** The admin connection: registration, port-group reports, probes. Touched only by probe tasks. */
-    volatile ArrayClient admin;
+    /** The path's control session (probes, states, notices; I/O queues join it). Touched only by probe tasks. */
+    volatile PathSession session;
 
-    Path(int index, String controller, int group, int relativePortId, String address) {
+    Path(int index, PortInfo port) {
         this.index = index;
-        this.controller = controller;
-        this.group = group;
-        this.relativePortId = relativePortId;
-        this.address = address;
-        // Relative port ids are group * 16 + position + 1: "A0" is the first port of controller A.
-        this.id = controller + Math.floorMod(relativePortId - 1, 16);
+        this.id = port.id();
+        this.address = port.address();
+        this.controller = port.controller();
+        this.portId = port.portId();
+        this.group = port.group();
     }
 
-    /** Eligible for I/O in its group: up, not taken offline, and in an ALUA state that serves I/O (or standby). */
+    /** Eligible for I/O in its group: up, not taken offline, and in a state that serves I/O (or standby). */
     boolean usable() {
-        return health == Health.UP && (alua.servesIo() || alua == AluaState.STANDBY);
+        return health == Health.UP && (access.servesIo() || access == AccessState.STANDBY);
     }
 
     @Override public int index() { return index; }

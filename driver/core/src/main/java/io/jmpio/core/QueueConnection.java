@@ -1,41 +1,35 @@
 package io.jmpio.core;
 
-import io.jmpio.emu.protocol.ArrayClient;
-import io.jmpio.emu.protocol.Frame;
-import io.jmpio.emu.protocol.FrameDecoder;
-import io.jmpio.emu.protocol.FrameEncoder;
-import io.jmpio.emu.protocol.Opcode;
-import io.jmpio.emu.protocol.Status;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.handler.flush.FlushConsolidationHandler;
-import io.netty.util.collection.LongObjectHashMap;
-import java.nio.charset.StandardCharsets;
+import io.jmpio.transport.IoCommand;
+import io.jmpio.transport.Outcome;
+import io.jmpio.transport.PathSession;
+import io.jmpio.transport.QueueChannel;
+import io.jmpio.transport.QueueListener;
+import io.netty.buffer.ByteBuf;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * One I/O queue's private connection to one path: registered as the host, then carrying that queue's
- * requests only. Everything here runs on the queue's event loop, so nothing is locked.
+ * One I/O queue's private connection to one path, through the path's transport: requests wait here until it
+ * is ready, are tracked while in flight (for the queue's timeout), and come back to the queue. Everything
+ * here runs on the queue's event loop, so nothing is locked.
  */
-final class QueueConnection {
-    enum State { CONNECTING, REGISTERING, READY, CLOSED }
+final class QueueConnection implements QueueListener {
+    enum State { CONNECTING, READY, CLOSED }
 
     final IoQueue queue;
     final Path path;
-    final LongObjectHashMap<Request> pending = new LongObjectHashMap<>();
+    private final Map<Request, Boolean> pending = new IdentityHashMap<>();
     private final ArrayDeque<Request> waiting = new ArrayDeque<>();
     private final long openedNanos;
-    private Channel channel;
+    private QueueChannel channel;
     private State state = State.CONNECTING;
-    private long registerTag;
+    /** Set while this side closes the channel: why, and whether the path is to blame. */
+    private String closingReason;
+    private boolean closingFault;
 
     QueueConnection(IoQueue queue, Path path) {
         this.queue = queue;
@@ -48,33 +42,16 @@ final class QueueConnection {
     }
 
     void connect() {
-        MultipathDevice d = queue.device;
-        Bootstrap b = new Bootstrap().group(queue.loop).channel(d.ioTransport.channelClass())
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) d.config.connectTimeoutMillis())
-            .handler(new ChannelInitializer<Channel>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new FlushConsolidationHandler(64, true), new FrameDecoder(),
-                        FrameEncoder.INSTANCE, new Handler());
-                }
-            });
-        ChannelFuture f = b.connect(ArrayClient.parseAddress(path.address));
-        channel = f.channel();
-        f.addListener(x -> {
-            if (!f.isSuccess()) {
-                closed("cannot connect: " + f.cause().getMessage(), true);
-                return;
-            }
-            if (state != State.CONNECTING) {
-                f.channel().close();
-                return;
-            }
-            state = State.REGISTERING;
-            registerTag = queue.nextTag();
-            byte[] id = d.config.hostId().getBytes(StandardCharsets.US_ASCII);
-            channel.writeAndFlush(Frame.request(Opcode.REGISTER, registerTag, 0, 0, 0, Unpooled.wrappedBuffer(id)));
-        });
+        PathSession s = path.session;
+        if (s == null || !s.isOpen()) {
+            closed(channel, "the path's control session is not open", true, List.of());
+            return;
+        }
+        try {
+            channel = s.openQueue(queue.loop, queue.device.ioTransport.channelClass(), queue.index, this);
+        } catch (RuntimeException e) {
+            closed(channel, "cannot open a queue: " + e.getMessage(), true, List.of());
+        }
     }
 
     void send(Request r) {
@@ -91,21 +68,18 @@ final class QueueConnection {
     }
 
     private void write(Request r) {
-        long tag = queue.nextTag();
-        r.tag = tag;
         r.path = path;
         r.sentNanos = queue.device.ticker.nanos();
-        pending.put(tag, r);
+        pending.put(r, Boolean.TRUE);
         path.inFlight.incrementAndGet();
         path.inFlightBytes.addAndGet(r.length);
-        channel.write(queue.device.frameFor(r, tag), channel.voidPromise());
-        channel.flush();
+        channel.send(r);
     }
 
     /** Oldest request still unanswered, as its send time; Long.MAX_VALUE when none. */
     long oldestSentNanos() {
         long oldest = Long.MAX_VALUE;
-        for (Request r : pending.values()) {
+        for (Request r : pending.keySet()) {
             oldest = Math.min(oldest, r.sentNanos);
         }
         return oldest;
@@ -119,19 +93,79 @@ final class QueueConnection {
      * Ends the connection and re-issues everything it held. {@code pathFault} says the path is to blame
      * (the device then fails the path for every queue); false when the device closed it on purpose.
      */
-    void closed(String reason, boolean pathFault) {
+    void close(String reason, boolean pathFault) {
         if (state == State.CLOSED) {
             return;
         }
-        state = State.CLOSED;
+        closingReason = reason;
+        closingFault = pathFault;
         if (channel != null) {
-            channel.close();
+            channel.close(reason); // hands back what it held through closed(...)
         }
-        if (pathFault) {
+        closed(channel, reason, pathFault, List.of());
+    }
+
+    /** Fails everything held with the given failure (device close), without re-issuing. */
+    void abort(io.jmpio.api.IoErrorKind kind, String message) {
+        List<Request> all = new ArrayList<>(pending.keySet());
+        all.addAll(waiting);
+        boolean wasOpen = state != State.CLOSED;
+        state = State.CLOSED;
+        pending.clear();
+        waiting.clear();
+        if (wasOpen && channel != null) {
+            channel.close(message);
+        }
+        for (Request r : all) {
+            if (r.path == path && r.sentNanos != 0) {
+                path.inFlight.decrementAndGet();
+                path.inFlightBytes.addAndGet(-r.length);
+            }
+            r.fail(kind, message);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // From the transport
+
+    @Override
+    public void ready(QueueChannel c) {
+        if (state != State.CONNECTING) {
+            return;
+        }
+        state = State.READY;
+        while (!waiting.isEmpty() && state == State.READY) {
+            write(waiting.poll());
+        }
+    }
+
+    @Override
+    public void completed(QueueChannel c, IoCommand command, Outcome outcome, ByteBuf data) {
+        Request r = (Request) command;
+        if (pending.remove(r) == null) {
+            if (data != null) {
+                data.release();
+            }
+            return;
+        }
+        path.inFlight.decrementAndGet();
+        path.inFlightBytes.addAndGet(-r.length);
+        queue.complete(this, r, outcome, data);
+    }
+
+    @Override
+    public void closed(QueueChannel c, String reason, boolean pathFault, List<IoCommand> unanswered) {
+        boolean first = state != State.CLOSED;
+        state = State.CLOSED;
+        if (closingReason != null) {
+            reason = closingReason;
+            pathFault |= closingFault;
+        }
+        if (first && pathFault) {
             path.stats.pathErrors.increment();
             queue.device.pathFailed(path, reason);
         }
-        List<Request> orphans = new ArrayList<>(pending.values());
+        List<Request> orphans = new ArrayList<>(pending.keySet());
         pending.clear();
         orphans.addAll(waiting);
         waiting.clear();
@@ -144,69 +178,6 @@ final class QueueConnection {
             r.path = null;
             r.sentNanos = 0;
             queue.retryNow(r);
-        }
-    }
-
-    /** Fails everything held with the given failure (device close), without re-issuing. */
-    void abort(io.jmpio.api.IoErrorKind kind, String message) {
-        state = State.CLOSED;
-        if (channel != null) {
-            channel.close();
-        }
-        for (Request r : pending.values()) {
-            path.inFlight.decrementAndGet();
-            path.inFlightBytes.addAndGet(-r.length);
-            r.fail(kind, message);
-        }
-        pending.clear();
-        for (Request r : waiting) {
-            r.fail(kind, message);
-        }
-        waiting.clear();
-    }
-
-    private void onFrame(Frame frame) {
-        if (frame.isNotice()) {
-            frame.release();
-            queue.device.requestRefresh("ALUA change notice on " + path.id);
-            return;
-        }
-        if (state == State.REGISTERING && frame.tag() == registerTag) {
-            frame.release();
-            if (frame.status() != Status.GOOD) {
-                closed("registration refused: " + frame.describe(), true);
-                return;
-            }
-            state = State.READY;
-            while (!waiting.isEmpty() && state == State.READY) {
-                write(waiting.poll());
-            }
-            return;
-        }
-        Request r = pending.remove(frame.tag());
-        if (r == null) {
-            frame.release();
-            return;
-        }
-        path.inFlight.decrementAndGet();
-        path.inFlightBytes.addAndGet(-r.length);
-        queue.complete(this, r, frame);
-    }
-
-    private final class Handler extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            onFrame((Frame) msg);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            closed("connection closed by " + path.address, true);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            closed("connection error: " + cause.getMessage(), true);
         }
     }
 }

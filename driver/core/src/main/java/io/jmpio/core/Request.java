@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * attempt). Lives on one I/O queue's thread from submission to completion. A write keeps its data until
  * it completes, so a re-issue sends the same bytes to the same offset.
  */
-final class Request {
+final class Request implements io.jmpio.transport.IoCommand {
     private static final Logger LOG = LoggerFactory.getLogger(Request.class);
 
     final IoOp op;
@@ -29,7 +29,6 @@ final class Request {
     /** The path that just failed this request; the next attempt avoids it when another is usable. */
     Path avoid;
     Path path;
-    long tag;
     long sentNanos;
     long parkedSinceNanos;
     long parkDeadlineNanos;
@@ -44,6 +43,12 @@ final class Request {
         this.callback = callback;
         this.startNanos = startNanos;
     }
+
+    @Override public IoOp op() { return op; }
+    @Override public long offset() { return offset; }
+    @Override public int length() { return length; }
+    @Override public ByteBuf data() { return data; }
+    @Override public boolean fua() { return fua; }
 
     boolean done() {
         return done;

@@ -1,7 +1,7 @@
 package io.jmpio.core;
 
 import io.jmpio.api.PathView;
-import io.jmpio.emu.protocol.AluaState;
+import io.jmpio.transport.AccessState;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -18,13 +18,13 @@ final class Topology {
     final Path[] usable;
     final List<PathView> views;
     final int activeGroup;
-    final AluaState activeState;
+    final AccessState activeState;
     /** No usable path, but some reachable path is transitioning: requests wait for the transition. */
     final boolean waitForTransition;
     final long generation;
     private final boolean[] member;
 
-    Topology(Path[] usable, int activeGroup, AluaState activeState, boolean waitForTransition, long generation) {
+    Topology(Path[] usable, int activeGroup, AccessState activeState, boolean waitForTransition, long generation) {
         this.usable = usable;
         this.views = Collections.unmodifiableList(Arrays.asList((PathView[]) usable));
         this.activeGroup = activeGroup;

@@ -39,6 +39,25 @@ public final class Fixture {
             .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(1000);
     }
 
+    /** One NVMe/TCP port of a controller of the array (its ready file lists them under "nvme"). */
+    @SuppressWarnings("unchecked")
+    static String nvmePort(ArrayServer a, String controller, int i) throws IOException {
+        for (Object o : (java.util.List<Object>) a.readyInfo().get("controllers")) {
+            java.util.Map<String, Object> m = (java.util.Map<String, Object>) o;
+            if (controller.equals(m.get("id"))) {
+                return ((java.util.List<String>) m.get("nvme")).get(i);
+            }
+        }
+        throw new AssertionError("no controller " + controller);
+    }
+
+    /** A device on the array's NVMe/TCP ports, through one portal of controller A, its only namespace. */
+    static MultipathConfig nvmeDeviceConfig(ArrayServer a) throws IOException {
+        return new MultipathConfig().transport("nvme-tcp").portal(nvmePort(a, "A", 0))
+            .hostId("nqn.2014-08.org.nvmexpress:uuid:00000000-1111-2222-3333-444444444444").ioQueues(2)
+            .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(1000);
+    }
+
     static void await(String what, long timeoutMillis, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (!condition.getAsBoolean()) {

@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jmpio.emu.protocol.AluaState;
+import io.jmpio.transport.AccessState;
+import io.jmpio.transport.PortInfo;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -14,25 +15,26 @@ class GroupSelectorTest {
     private long now = 1;
     private final Ticker ticker = () -> now;
 
-    private static Path path(int index, String controller, int group, AluaState state) {
-        Path p = new Path(index, controller, group, group * 16 + index % 2 + 1, "127.0.0.1:" + (7000 + index));
-        p.alua = state;
+    private static Path path(int index, String controller, int group, AccessState state) {
+        Path p = new Path(index, new PortInfo("127.0.0.1:" + (7000 + index), controller + index % 2, controller, group,
+            group * 16 + index % 2 + 1, state, false, false));
+        p.access = state;
         p.health = Path.Health.UP;
         p.everUp = true;
         return p;
     }
 
-    private final Path a0 = path(0, "A", 1, AluaState.ACTIVE_OPTIMIZED);
-    private final Path a1 = path(1, "A", 1, AluaState.ACTIVE_OPTIMIZED);
-    private final Path b0 = path(2, "B", 2, AluaState.ACTIVE_NON_OPTIMIZED);
-    private final Path b1 = path(3, "B", 2, AluaState.ACTIVE_NON_OPTIMIZED);
+    private final Path a0 = path(0, "A", 1, AccessState.OPTIMIZED);
+    private final Path a1 = path(1, "A", 1, AccessState.OPTIMIZED);
+    private final Path b0 = path(2, "B", 2, AccessState.NON_OPTIMIZED);
+    private final Path b1 = path(3, "B", 2, AccessState.NON_OPTIMIZED);
     private final List<Path> all = List.of(a0, a1, b0, b1);
 
     private void failA() {
         a0.health = Path.Health.FAILED;
         a1.health = Path.Health.FAILED;
-        b0.alua = AluaState.ACTIVE_OPTIMIZED;
-        b1.alua = AluaState.ACTIVE_OPTIMIZED;
+        b0.access = AccessState.OPTIMIZED;
+        b1.access = AccessState.OPTIMIZED;
     }
 
     /** A returns and the array gives it the LUN back: A optimized, B non-optimized. */
@@ -41,8 +43,8 @@ class GroupSelectorTest {
         a1.health = Path.Health.UP;
         a0.recovered = true;
         a1.recovered = true;
-        b0.alua = AluaState.ACTIVE_NON_OPTIMIZED;
-        b1.alua = AluaState.ACTIVE_NON_OPTIMIZED;
+        b0.access = AccessState.NON_OPTIMIZED;
+        b1.access = AccessState.NON_OPTIMIZED;
     }
 
     @Test
@@ -58,18 +60,18 @@ class GroupSelectorTest {
     @Test
     void unavailableAndTransitioningPathsCarryNoIoAndATransitionKeepsTheGroup() {
         GroupSelector s = new GroupSelector(Failback.parse("manual"), ticker);
-        a1.alua = AluaState.UNAVAILABLE;
+        a1.access = AccessState.INACCESSIBLE;
         assertEquals(List.of(a0), List.of(s.select(all).usable));
         for (Path p : all) {
-            p.alua = AluaState.TRANSITIONING;
+            p.access = AccessState.CHANGE;
         }
         Topology t = s.select(all);
         assertEquals(0, t.usable.length);
         assertTrue(t.waitForTransition);
-        a0.alua = AluaState.ACTIVE_NON_OPTIMIZED;
-        a1.alua = AluaState.ACTIVE_NON_OPTIMIZED;
-        b0.alua = AluaState.ACTIVE_OPTIMIZED;
-        b1.alua = AluaState.ACTIVE_OPTIMIZED;
+        a0.access = AccessState.NON_OPTIMIZED;
+        a1.access = AccessState.NON_OPTIMIZED;
+        b0.access = AccessState.OPTIMIZED;
+        b1.access = AccessState.OPTIMIZED;
         assertEquals(1, s.select(all).activeGroup, "manual: the group in use before the transition stays");
     }
 
@@ -114,10 +116,10 @@ class GroupSelectorTest {
         restoreA();
         assertEquals(1, follow.select(all).activeGroup, "A came back from failure: follow it");
         // Ownership moved by the array alone (no path of the better group recovered): stay.
-        a0.alua = AluaState.ACTIVE_NON_OPTIMIZED;
-        a1.alua = AluaState.ACTIVE_NON_OPTIMIZED;
-        b0.alua = AluaState.ACTIVE_OPTIMIZED;
-        b1.alua = AluaState.ACTIVE_OPTIMIZED;
+        a0.access = AccessState.NON_OPTIMIZED;
+        a1.access = AccessState.NON_OPTIMIZED;
+        b0.access = AccessState.OPTIMIZED;
+        b1.access = AccessState.OPTIMIZED;
         a0.health = Path.Health.FAILED;
         a1.health = Path.Health.FAILED;
         assertEquals(2, follow.select(all).activeGroup);
@@ -125,10 +127,10 @@ class GroupSelectorTest {
         a1.health = Path.Health.UP;
         b0.recovered = false;
         b1.recovered = false;
-        a0.alua = AluaState.ACTIVE_OPTIMIZED;
-        a1.alua = AluaState.ACTIVE_OPTIMIZED;
-        b0.alua = AluaState.ACTIVE_NON_OPTIMIZED;
-        b1.alua = AluaState.ACTIVE_NON_OPTIMIZED;
+        a0.access = AccessState.OPTIMIZED;
+        a1.access = AccessState.OPTIMIZED;
+        b0.access = AccessState.NON_OPTIMIZED;
+        b1.access = AccessState.NON_OPTIMIZED;
         assertEquals(2, follow.select(all).activeGroup, "A is better now but did not come back from failure");
     }
 

@@ -164,7 +164,7 @@ class MultipathDeviceTest {
         Fixture.await("I/O on B", 10_000, () -> controllerIos(device, "B") > 100);
         array.controller("A").restart();
         Fixture.await("A optimized again", 15_000,
-            () -> "up".equals(path(device, "A0").get("health")) && "active/optimized".equals(path(device, "A0").get("alua")));
+            () -> "up".equals(path(device, "A0").get("health")) && "optimized".equals(path(device, "A0").get("access")));
         Thread.sleep(500);
         long onA = controllerIos(device, "A");
         Thread.sleep(500);

@@ -1,7 +1,7 @@
 package io.jmpio.core.control;
 
 import io.jmpio.core.MultipathDevice;
-import io.jmpio.emu.protocol.ArrayClient;
+import io.jmpio.netty.HostPort;
 import io.jmpio.netty.ConnectionGuard;
 import io.jmpio.netty.NettyTransport;
 import io.netty.buffer.ByteBuf;
@@ -44,7 +44,7 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     public static MetricsServer start(MultipathDevice device, String listen) throws IOException {
-        InetSocketAddress a = ArrayClient.parseAddress(listen);
+        InetSocketAddress a = HostPort.parse(listen);
         if (a.getAddress() == null || !a.getAddress().isLoopbackAddress()) {
             throw new IllegalArgumentException("metrics endpoint must listen on a loopback address, got " + listen);
         }

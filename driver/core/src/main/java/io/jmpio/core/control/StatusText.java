@@ -8,7 +8,7 @@ import java.util.Locale;
  * Renders the status JSON as a topology in the manner of {@code multipath -ll}:
  * <pre>
  * lun0 (6a1b...) size=64.0M policy=round-robin failback=immediate no_path_retry=fail queued=0
- * |-+- group 1 controller=A status=active alua=active/optimized
+ * |-+- group 1 controller=A status=active access=optimized
  * | |- A0 127.0.0.1:7402 up       in-flight=3  iops=1204  p50=0.41ms p99=1.20ms errors=0
  * ...
  * </pre>
@@ -43,12 +43,12 @@ public final class StatusText {
             sb.append(lastGroup ? "`-+- " : "|-+- ").append("group ").append(g.path("group").asText())
                 .append(" controller=").append(g.path("controller").asText())
                 .append(" status=").append(g.path("status").asText())
-                .append(" alua=").append(g.path("alua").asText()).append('\n');
+                .append(" access=").append(g.path("access").asText()).append('\n');
             for (Iterator<JsonNode> pi = g.path("paths").elements(); pi.hasNext();) {
                 JsonNode p = pi.next();
                 String state = p.path("health").asText();
                 if (state.equals("up")) {
-                    state = p.path("marginal").asBoolean() ? "marginal" : p.path("alua").asText();
+                    state = p.path("marginal").asBoolean() ? "marginal" : p.path("access").asText();
                 }
                 sb.append(lastGroup ? "  " : "| ").append(pi.hasNext() ? "|- " : "`- ")
                     .append(String.format(Locale.ROOT,

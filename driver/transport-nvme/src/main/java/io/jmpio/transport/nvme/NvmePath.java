@@ -78,7 +78,7 @@ final class NvmePath implements PathSession {
     @Override
     public Report report() throws IOException {
         AccessState s = state();
-        return new Report(List.of(new PortInfo(port.address(), port.controller(), NvmeTcpTransport.groupOf(s),
+        return new Report(List.of(new PortInfo(port.address(), port.id(), port.controller(), NvmeTcpTransport.groupOf(s),
             port.portId(), s, port.preferred(), true)), false);
     }
 

@@ -144,6 +144,7 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
             case 0x302:
                 return Outcome.staleState(what);
             case 0x303:
+                return Outcome.inTransition(what);
             case Sqe.SC_NS_NOT_READY:
                 return Outcome.retryLater(what);
             case Sqe.SC_LBA_RANGE:

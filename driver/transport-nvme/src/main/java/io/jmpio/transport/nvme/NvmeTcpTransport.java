@@ -107,7 +107,7 @@ final class NvmeTcpTransport implements PathTransport {
             } catch (IOException ex) {
                 problems.add(e.address() + ": " + ex.getMessage());
             }
-            out.add(new PortInfo(e.address(), idOf(e.portId()), groupOf(state), e.portId(), state, false,
+            out.add(new PortInfo(e.address(), idOf(e.portId()), idOf(e.portId()), groupOf(state), e.portId(), state, false,
                 !reported && state != AccessState.INACCESSIBLE));
             reported |= state != AccessState.INACCESSIBLE;
         }

@@ -51,8 +51,15 @@ public final class ArrayClient implements AutoCloseable {
     /** Connects, waiting at most {@code timeoutMillis}. Notices go to {@code noticeListener} (may be null). */
     public static ArrayClient connect(NettyTransport transport, InetSocketAddress address, Consumer<Frame> noticeListener,
                                       int timeoutMillis) throws IOException {
+        return connect(transport.group(), transport.channelClass(), address, noticeListener, timeoutMillis);
+    }
+
+    /** As {@link #connect(NettyTransport, InetSocketAddress, Consumer, int)}, on the given event loops. */
+    public static ArrayClient connect(io.netty.channel.EventLoopGroup group, Class<? extends Channel> channelClass,
+                                      InetSocketAddress address, Consumer<Frame> noticeListener, int timeoutMillis)
+            throws IOException {
         Holder holder = new Holder();
-        Bootstrap b = new Bootstrap().group(transport.group()).channel(transport.channelClass())
+        Bootstrap b = new Bootstrap().group(group).channel(channelClass)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
             .handler(new ChannelInitializer<Channel>() {

@@ -2,7 +2,7 @@ package io.jmpio.bridge.nbd;
 
 import io.jmpio.api.BlockDevice;
 import io.jmpio.api.KernelBridge;
-import io.jmpio.emu.protocol.ArrayClient;
+import io.jmpio.netty.HostPort;
 import io.jmpio.netty.ConnectionGuard;
 import io.jmpio.netty.NettyTransport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -61,7 +61,7 @@ final class NbdServer implements KernelBridge {
             throws IOException {
         boolean unix = listen.startsWith("unix:");
         Path socketFile = unix ? Path.of(listen.substring(5)) : null;
-        InetSocketAddress tcp = unix ? null : ArrayClient.parseAddress(listen);
+        InetSocketAddress tcp = unix ? null : HostPort.parse(listen);
         if (unix && socketFile.toString().isEmpty()) {
             throw new IllegalArgumentException("nbd listen address 'unix:' has no path");
         }
