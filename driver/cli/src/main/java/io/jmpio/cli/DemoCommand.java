@@ -62,6 +62,9 @@ final class DemoCommand implements Callable<Integer> {
 
     private final Cleanup cleanup = new Cleanup();
     private PrintStream out;
+    private Path logFile;
+    /** "host:port" of each NVMe/TCP port of the array to its name in the demo ("A0" ... "B1"). */
+    private final Map<String, String> portNames = new LinkedHashMap<>();
 
     @Override
     public Integer call() throws Exception {
@@ -69,6 +72,12 @@ final class DemoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--seconds must be at least 6, got " + seconds);
         }
         out = System.out;
+        // the device's events go to a log file, not between the progress lines (when logging starts here)
+        Path log = Files.createTempFile("jmpio-demo-", ".log");
+        if (System.getProperty("org.slf4j.simpleLogger.logFile") == null) {
+            System.setProperty("org.slf4j.simpleLogger.logFile", log.toString());
+        }
+        logFile = log;
         Thread hook = new Thread(cleanup, "jmpio-demo-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -106,17 +115,29 @@ final class DemoCommand implements Callable<Integer> {
         Path work = Files.createTempDirectory("jmpio-demo");
         cleanup.work = work;
         out.println("jmpio demo: an emulated array (controllers A and B, two ports each), one LUN, a multipath device on"
-            + " four paths, policy " + policy + ", " + seconds + " s");
+            + " four paths over NVMe/TCP, policy " + policy + ", " + seconds + " s");
         out.println("bridge: " + provider.name() + " (" + why + ")");
+        out.println("log: " + logFile + " (the device's and the array's events)");
 
         ArrayServer array = ArrayServer.start(new ArrayConfig().dataDir(work.resolve("array")).basePort(0)
             .heartbeatIntervalMillis(100).heartbeatTimeoutMillis(500).failbackDelayMillis(1000).autoTransferThreshold(0)
             .lun(LunSpec.parse("lun0:256M:A", "A", "memory")));
         cleanup.array = array;
-        MultipathDevice device = MultipathDevice.open(new MultipathConfig().portal(array.controller("A").portAddresses().get(0))
-            .lun("lun0").name("demo").hostId("jmpio-demo").policy(policy).ioQueues(2));
+        for (String c : List.of("A", "B")) {
+            List<String> nvme = nvmePorts(array, c);
+            for (int i = 0; i < nvme.size(); i++) {
+                portNames.put(nvme.get(i), c + i);
+            }
+        }
+        waitFor(() -> array.controller("A").peerFrontEndAddresses().size() == 2
+            && array.controller("A").peerState().name().equals("ALIVE") && array.controller("B").peerState().name().equals("ALIVE"), 15_000);
+        MultipathDevice device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp")
+            .portal(nvmePorts(array, "A").get(0)).name("demo")
+            .hostId("nqn.2014-08.io.jmpio:demo").policy(policy).ioQueues(2));
         cleanup.device = device;
         waitFor(() -> device.pathsUp() == 4, 15_000);
+        out.println("transport: NVMe/TCP; the four paths came from the discovery log of " + nvmePorts(array, "A").get(0)
+            + " (A0, A1 on controller A; B0, B1 on controller B)");
 
         Map<String, String> options = new LinkedHashMap<>();
         switch (provider.name()) {
@@ -140,7 +161,7 @@ final class DemoCommand implements Callable<Integer> {
         DemoWorkload load = new DemoWorkload(kb.location(), workers, BLOCKS, PHASES.length);
         cleanup.workload = load;
         load.start();
-        Timeline timeline = new Timeline(device, load);
+        Timeline timeline = new Timeline(device, load, portNames);
         boolean tty = System.console() != null;
         long t0 = System.nanoTime();
         long killAt = seconds * 1000L / 3;
@@ -150,6 +171,7 @@ final class DemoCommand implements Callable<Integer> {
         double[] markKill = {Double.NaN};
         double[] markRestore = {Double.NaN};
         long nextSample = 1000;
+        long nextPrint = 1000;
         while (true) {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             if (ms >= seconds * 1000L) {
@@ -162,7 +184,7 @@ final class DemoCommand implements Callable<Integer> {
                 load.phase = 1;
                 line(tty, String.format(Locale.ROOT, "%5.1f s  controller A killed", ms / 1000.0));
             }
-            if (killed && load.phase == 1 && device.activeController().equals("B") && device.activeAccess().equals("optimized")) {
+            if (killed && load.phase == 1 && activeController(device).equals("B") && device.activeAccess().equals("optimized")) {
                 load.phase = 2;
                 line(tty, String.format(Locale.ROOT, "%5.1f s  failed over: controller B took over the LUN (its paths %s)", ms / 1000.0, device.activeAccess()));
             }
@@ -173,21 +195,28 @@ final class DemoCommand implements Callable<Integer> {
                 load.phase = 3;
                 line(tty, String.format(Locale.ROOT, "%5.1f s  controller A restored", ms / 1000.0));
             }
-            if (restored && load.phase == 3 && device.activeController().equals("A") && device.pathsUp() == 4) {
+            if (restored && load.phase == 3 && activeController(device).equals("A") && device.pathsUp() == 4) {
                 load.phase = 4;
                 line(tty, String.format(Locale.ROOT, "%5.1f s  failed back to controller A, all 4 paths up", ms / 1000.0));
             }
             if (ms >= nextSample) {
                 Timeline.Sample s = timeline.sample(ms / 1000.0, PHASES[load.phase]);
-                nextSample += 1000;
-                if (tty) {
-                    out.print("\r" + progress(ms, s) + "\u001b[K");
-                    out.flush();
-                } else {
-                    out.println(progress(ms, s));
+                // 100 ms resolution around the fault and the restore, so a stall shows; seconds elsewhere
+                boolean close = Math.abs(ms + 100 - killAt) < 500 || ms + 100 - killAt >= 0 && ms + 100 - killAt < 3000
+                    || Math.abs(ms + 100 - restoreAt) < 500 || ms + 100 - restoreAt >= 0 && ms + 100 - restoreAt < 3000;
+                nextSample += close ? 100 : 1000;
+                nextSample = close ? nextSample : (nextSample + 999) / 1000 * 1000;
+                if (ms >= nextPrint) {
+                    nextPrint += 1000;
+                    if (tty) {
+                        out.print("\r" + progress(ms, s) + "\u001b[K");
+                        out.flush();
+                    } else {
+                        out.println(progress(ms, s));
+                    }
                 }
             }
-            Thread.sleep(50);
+            Thread.sleep(20);
         }
         if (tty) {
             out.println();
@@ -230,6 +259,31 @@ final class DemoCommand implements Callable<Integer> {
         out.println(clean ? "result: PASS - nothing lost, no error reached the application"
             : "result: FAIL");
         return clean ? 0 : 1;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> nvmePorts(ArrayServer array, String controller) throws IOException {
+        for (Object o : (List<Object>) array.readyInfo().get("controllers")) {
+            Map<String, Object> m = (Map<String, Object>) o;
+            if (controller.equals(m.get("id"))) {
+                return (List<String>) m.get("nvme");
+            }
+        }
+        throw new IllegalStateException("the array has no controller " + controller);
+    }
+
+    /** The array controller ("A", "B") whose ports carry the I/O now, or "none". */
+    private String activeController(MultipathDevice device) {
+        for (Object g : (List<?>) device.status().get("groups")) {
+            for (Object p : (List<?>) ((Map<?, ?>) g).get("paths")) {
+                Map<?, ?> pm = (Map<?, ?>) p;
+                if (Boolean.TRUE.equals(pm.get("inUse"))) {
+                    String name = portNames.get((String) pm.get("address"));
+                    return name == null ? "none" : name.substring(0, 1);
+                }
+            }
+        }
+        return "none";
     }
 
     private String progress(long ms, Timeline.Sample s) {
@@ -313,7 +367,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** Per-second samples: IOPS per path (from the device's counters), total IOPS, p99, phase. */
+    /** Samples (per second; every 100 ms around the fault and the restore): IOPS per path (from the device's counters), total IOPS, p99, phase. */
     static final class Timeline {
         record PathSample(String id, String alua, String health, long iops) {
         }
@@ -323,32 +377,39 @@ final class DemoCommand implements Callable<Integer> {
 
         private final MultipathDevice device;
         private final DemoWorkload load;
+        private final Map<String, String> names;
         private final List<Sample> samples = new ArrayList<>();
         private final Map<String, Long> lastIos = new LinkedHashMap<>();
         private long lastTotal;
+        private double lastSecond;
         private org.HdrHistogram.Histogram lastLatency;
 
-        Timeline(MultipathDevice device, DemoWorkload load) {
+        Timeline(MultipathDevice device, DemoWorkload load, Map<String, String> names) {
             this.device = device;
             this.load = load;
+            this.names = names;
         }
 
+        /** Rates over the time since the last sample (samples come every second, or every 100 ms near a fault). */
         Sample sample(double second, String phase) {
+            double dt = Math.max(0.001, second - lastSecond);
+            lastSecond = second;
             List<PathSample> paths = new ArrayList<>();
             for (Object g : (List<?>) device.status().get("groups")) {
                 for (Object p : (List<?>) ((Map<?, ?>) g).get("paths")) {
                     Map<?, ?> pm = (Map<?, ?>) p;
-                    String id = (String) pm.get("id");
+                    String id = names.getOrDefault((String) pm.get("address"), (String) pm.get("id"));
                     long ios = ((Number) pm.get("ios")).longValue();
                     long delta = ios - lastIos.getOrDefault(id, ios);
                     lastIos.put(id, ios);
                     paths.removeIf(x -> x.id().equals(id));
-                    paths.add(new PathSample(id, (String) pm.get("access"), (String) pm.get("health"), Math.max(0, delta)));
+                    paths.add(new PathSample(id, (String) pm.get("access"), (String) pm.get("health"),
+                        Math.round(Math.max(0, delta) / dt)));
                 }
             }
             paths.sort(Comparator.comparing(PathSample::id));
             long total = load.ios.get();
-            long delta = total - lastTotal;
+            long delta = Math.round((total - lastTotal) / dt);
             lastTotal = total;
             org.HdrHistogram.Histogram all = new org.HdrHistogram.Histogram(3_600_000_000_000L, 2);
             for (var h : load.phaseLatency) {
@@ -369,11 +430,11 @@ final class DemoCommand implements Callable<Integer> {
             StringBuilder sb = new StringBuilder("second,phase");
             List<String> ids = samples.isEmpty() ? List.of() : samples.get(samples.size() - 1).paths().stream().map(PathSample::id).toList();
             for (String id : ids) {
-                sb.append(',').append(id).append("_iops,").append(id).append("_alua");
+                sb.append(',').append(id).append("_iops,").append(id).append("_access");
             }
             sb.append(",total_iops,p99_ms,app_errors\n");
             for (Sample s : samples) {
-                sb.append(String.format(Locale.ROOT, "%.1f,%s", s.second(), s.phase()));
+                sb.append(String.format(Locale.ROOT, "%.2f,%s", s.second(), s.phase()));
                 for (String id : ids) {
                     PathSample p = s.paths().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
                     sb.append(',').append(p == null ? 0 : p.iops()).append(',')

@@ -26,10 +26,12 @@ class DemoCommandTest {
             && out.contains("controller A restored") && out.contains("failed back to controller A, all 4 paths up"), out);
         assertTrue(out.contains("errors seen by the application: 0; data mismatches: 0; blocks not holding their last write: 0"), out);
         assertTrue(out.contains("result: PASS"), out);
-        assertTrue(out.contains("|-+- group 1 controller=A status=active access=optimized"), "topology at the end: " + out);
+        assertTrue(out.contains("transport: NVMe/TCP"), out);
+        assertTrue(out.contains("|-+- group 1 controller=P1+P2 status=active access=optimized"), "topology at the end: " + out);
 
         List<String> csv = Files.readAllLines(dir.resolve("timeline.csv"));
-        assertTrue(csv.get(0).startsWith("second,phase,A0_iops,A0_alua,A1_iops"), csv.get(0));
+        assertTrue(csv.get(0).startsWith("second,phase,A0_iops,A0_access,A1_iops"), csv.get(0));
+        assertTrue(csv.stream().anyMatch(l -> l.matches("\\d+\\.[1-9]0,.*")), "100 ms samples around the fault");
         assertTrue(csv.size() >= 7, "a row per second: " + csv.size());
         assertTrue(csv.stream().anyMatch(l -> l.contains(",failed over,")), "failover in the timeline");
         // While A is dead its paths carry nothing and B's carry the load; after failback A's carry it again.

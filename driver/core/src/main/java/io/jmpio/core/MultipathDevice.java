@@ -953,7 +953,8 @@ public final class MultipathDevice implements BlockDevice {
                 if (!inGroup) {
                     continue;
                 }
-                controller = controller == null ? p.controller : controller.equals(p.controller) ? controller : "mixed";
+                controller = controller == null ? p.controller
+                    : java.util.Arrays.asList(controller.split("\\+")).contains(p.controller) ? controller : controller + "+" + p.controller;
                 if (p.health == Path.Health.UP && (best == null || GroupSelector.rank(p.access) > GroupSelector.rank(best))) {
                     best = p.access;
                 }

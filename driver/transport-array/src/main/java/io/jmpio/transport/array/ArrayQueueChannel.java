@@ -209,7 +209,7 @@ final class ArrayQueueChannel implements QueueChannel {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            closed("connection error: " + cause.getMessage(), true);
+            closed("connection error: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), true);
         }
     }
 }

@@ -415,7 +415,7 @@ final class QueuePair {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
             close(c instanceof NvmeTransportException ? "protocol error: " + c.getMessage()
-                : "connection error: " + c.getMessage(), true);
+                : "connection error: " + (c.getMessage() == null ? c.toString() : c.getMessage()), true);
         }
     }
 
