@@ -318,6 +318,9 @@ public final class MultipathDevice implements BlockDevice {
             for (Path p : paths) {
                 p.recovered = false;
             }
+            // the first choice is the best group once every path was checked, not whichever answered first
+            // (manual failback would otherwise keep I/O on a worse group it happened to see first)
+            selector.requestFailback();
             republishLocked();
         }
         long queueTick = Math.max(5, Math.min(100, config.ioTimeoutMillis() / 4));

@@ -16,8 +16,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The multipath device against a real emulated array on loopback: every test verifies its data. */
-class MultipathDeviceTest {
+/**
+ * The multipath device against a real emulated array on loopback, every test verifying its data: one suite,
+ * run over each path transport (its subclasses). Tests name paths by array port ("A0" is controller A's first
+ * port); {@link #id} turns that into the transport's path id.
+ */
+abstract class MultipathDeviceTest {
     @TempDir
     Path dir;
     ArrayServer array;
@@ -33,8 +37,46 @@ class MultipathDeviceTest {
         }
     }
 
+    /** A device config reaching the array through one port of controller A, over this suite's transport. */
+    abstract MultipathConfig config() throws IOException;
+
+    /** The array port (controller A or B, index) that carries this transport: for port faults. */
+    abstract String arrayPort(String controller, int index);
+
+    /** What the error of an attach to an unknown target names. */
+    abstract String unknownTargetMessage();
+
+    /** The device's id of the path to array port "A0", "B1", ... */
+    String id(String logical) {
+        String address = arrayPort(logical.substring(0, 1), Integer.parseInt(logical.substring(1)));
+        return paths(device).stream().filter(p -> address.equals(p.get("address"))).map(p -> (String) p.get("id"))
+            .findFirst().orElseThrow(() -> new AssertionError("no path to " + logical + " (" + address + ")"));
+    }
+
+    Map<String, Object> pathOf(String logical) {
+        return path(device, id(logical));
+    }
+
+    long iosOf(String logical) {
+        return ios(device, id(logical));
+    }
+
+    long controllerIos(String controller) {
+        return iosOf(controller + "0") + iosOf(controller + "1");
+    }
+
+    boolean quietly(java.util.concurrent.Callable<Boolean> check) {
+        try {
+            return check.call();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     /** Opens the device and waits until all four ports are known (the array may still be linking up). */
-    private MultipathDevice open(MultipathConfig cfg) throws IOException, InterruptedException {
+    MultipathDevice open(MultipathConfig cfg) throws IOException, InterruptedException {
+        Fixture.await("controllers linked", 10_000, () -> array.controller("A").peerState().name().equals("ALIVE")
+            && array.controller("B").peerState().name().equals("ALIVE") && array.controller("A").peerFrontEndAddresses().size() == 2);
         device = MultipathDevice.open(cfg);
         Fixture.await("four paths up", 10_000, () -> paths(device).stream().filter(p -> "up".equals(p.get("health"))).count() == 4);
         return device;
@@ -57,10 +99,6 @@ class MultipathDeviceTest {
         return ((Number) path(d, id).get("ios")).longValue();
     }
 
-    static long controllerIos(MultipathDevice d, String controller) {
-        return ios(d, controller + "0") + ios(d, controller + "1");
-    }
-
     private void assertClean(VerifiedWorkload w) throws IOException {
         assertEquals(0, w.errors.get(), "errors reached the application: " + w.problems());
         assertEquals(0, w.mismatches.get(), "reads returned wrong data: " + w.problems());
@@ -70,36 +108,36 @@ class MultipathDeviceTest {
     @Test
     void discoversAllFourPathsFromOnePortalAndRegistersOnEach() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array));
+        open(config());
         List<Map<String, Object>> ps = paths(device);
         assertEquals(4, ps.size(), ps.toString());
         for (Map<String, Object> p : ps) {
             assertEquals("up", p.get("health"), p.toString());
         }
-        assertEquals(List.of("A0", "A1"), ps.stream().filter(p -> (Boolean) p.get("inUse")).map(p -> p.get("id")).toList());
+        assertEquals(List.of(id("A0"), id("A1")), ps.stream().filter(p -> (Boolean) p.get("inUse")).map(p -> p.get("id")).toList());
         assertEquals(64L << 20, device.info().sizeBytes());
         assertEquals(32, device.info().wwid().length());
         // Registered on B's ports too: an I/O through B (shipped) is accepted for this host id.
         byte[] data = VerifiedWorkload.content(3, 1);
         Fixture.write(device, 3 * 4096, data);
-        device.setPathOffline("A0", true);
-        device.setPathOffline("A1", true);
+        device.setPathOffline(id("A0"), true);
+        device.setPathOffline(id("A1"), true);
         assertArrayEquals(data, Fixture.read(device, 3 * 4096, 4096));
-        assertTrue(controllerIos(device, "B") > 0, "the read went through B");
+        assertTrue(controllerIos("B") > 0, "the read went through B");
     }
 
     @Test
     void ioStaysOnTheOptimizedGroupAndSpillsToNonOptimizedWhenItIsGone() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array));
+        open(config());
         VerifiedWorkload w = new VerifiedWorkload(device, 8, 2048);
         Thread.sleep(800);
-        assertTrue(controllerIos(device, "A") > 100, "I/O ran on A");
-        assertEquals(0, controllerIos(device, "B"), "nothing on the non-optimized group while A is usable");
-        array.controller("A").setPortDown(Fixture.port(array, "A", 0), true);
-        array.controller("A").setPortDown(Fixture.port(array, "A", 1), true);
-        long before = controllerIos(device, "B");
-        Fixture.await("I/O on B", 10_000, () -> controllerIos(device, "B") > before + 200);
+        assertTrue(controllerIos("A") > 100, "I/O ran on A");
+        assertEquals(0, controllerIos("B"), "nothing on the non-optimized group while A is usable");
+        array.controller("A").setPortDown(arrayPort("A", 0), true);
+        array.controller("A").setPortDown(arrayPort("A", 1), true);
+        long before = controllerIos("B");
+        Fixture.await("I/O on B", 10_000, () -> controllerIos("B") > before + 200);
         w.close();
         assertClean(w);
         assertEquals(IoErrorKind.OUT_OF_RANGE, assertThrows(BlockIoException.class,
@@ -109,7 +147,7 @@ class MultipathDeviceTest {
     @Test
     void controllerKilledDuringMixedWorkloadLosesNothing() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array));
+        open(config());
         VerifiedWorkload w = new VerifiedWorkload(device, 16, 4096);
         Thread.sleep(700);
         w.resetStall();
@@ -120,14 +158,14 @@ class MultipathDeviceTest {
         w.close();
         System.out.println("longest stall with controller A killed: " + w.longestStallMillis() + " ms");
         assertClean(w);
-        assertTrue(controllerIos(device, "B") > 0);
-        assertEquals("failed", path(device, "A0").get("health"));
+        assertTrue(controllerIos("B") > 0);
+        assertEquals("failed", pathOf("A0").get("health"));
     }
 
     @Test
     void pausedControllerIsDetectedByTimeoutAndFailedOver() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array).ioTimeoutMillis(400));
+        open(config().ioTimeoutMillis(400));
         VerifiedWorkload w = new VerifiedWorkload(device, 8, 2048);
         Thread.sleep(500);
         array.controller("A").pause();
@@ -135,22 +173,22 @@ class MultipathDeviceTest {
         Fixture.await("I/O after the pause", 15_000, () -> w.completed.get() > at + 500);
         w.close();
         assertClean(w);
-        assertEquals("failed", path(device, "A0").get("health"));
-        assertTrue(String.valueOf(path(device, "A0").get("reason")).matches(".*(no reply|probe).*"),
-            String.valueOf(path(device, "A0").get("reason")));
+        assertEquals("failed", pathOf("A0").get("health"));
+        assertTrue(String.valueOf(pathOf("A0").get("reason")).matches(".*(no reply|probe).*"),
+            String.valueOf(pathOf("A0").get("reason")));
     }
 
     @Test
     void immediateFailbackReturnsToTheRestoredOwner() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array));
+        open(config());
         VerifiedWorkload w = new VerifiedWorkload(device, 4, 1024);
         array.controller("A").kill();
-        Fixture.await("I/O on B", 10_000, () -> controllerIos(device, "B") > 100);
+        Fixture.await("I/O on B", 10_000, () -> controllerIos("B") > 100);
         array.controller("A").restart();
-        Fixture.await("paths of A restored", 15_000, () -> "up".equals(path(device, "A0").get("health")));
-        long onA = controllerIos(device, "A");
-        Fixture.await("I/O back on A", 15_000, () -> controllerIos(device, "A") > onA + 100);
+        Fixture.await("paths of A restored", 15_000, () -> "up".equals(pathOf("A0").get("health")));
+        long onA = controllerIos("A");
+        Fixture.await("I/O back on A", 15_000, () -> controllerIos("A") > onA + 100);
         w.close();
         assertClean(w);
     }
@@ -158,19 +196,19 @@ class MultipathDeviceTest {
     @Test
     void manualFailbackStaysUntilAsked() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array).failback(Failback.parse("manual")));
+        open(config().failback(Failback.parse("manual")));
         VerifiedWorkload w = new VerifiedWorkload(device, 4, 1024);
         array.controller("A").kill();
-        Fixture.await("I/O on B", 10_000, () -> controllerIos(device, "B") > 100);
+        Fixture.await("I/O on B", 10_000, () -> controllerIos("B") > 100);
         array.controller("A").restart();
         Fixture.await("A optimized again", 15_000,
-            () -> "up".equals(path(device, "A0").get("health")) && "optimized".equals(path(device, "A0").get("access")));
+            () -> "up".equals(pathOf("A0").get("health")) && "optimized".equals(pathOf("A0").get("access")));
         Thread.sleep(500);
-        long onA = controllerIos(device, "A");
+        long onA = controllerIos("A");
         Thread.sleep(500);
-        assertEquals(onA, controllerIos(device, "A"), "manual failback: I/O stays on B");
+        assertEquals(onA, controllerIos("A"), "manual failback: I/O stays on B");
         device.failback();
-        Fixture.await("I/O back on A", 10_000, () -> controllerIos(device, "A") > onA + 100);
+        Fixture.await("I/O back on A", 10_000, () -> controllerIos("A") > onA + 100);
         w.close();
         assertClean(w);
     }
@@ -178,20 +216,20 @@ class MultipathDeviceTest {
     @Test
     void noPathRetryFailFailsAtOnce() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array));
+        open(config());
         allPortsDown(true);
         Fixture.await("no usable path", 5000, () -> ((Number) device.status().get("usablePaths")).intValue() == 0);
         long t0 = System.nanoTime();
         BlockIoException e = assertThrows(BlockIoException.class, () -> Fixture.read(device, 0, 4096));
         assertEquals(IoErrorKind.NO_PATH, e.kind());
         assertTrue(System.nanoTime() - t0 < 2_000_000_000L);
-        assertTrue(e.getMessage().contains("A0"), e.getMessage());
+        assertTrue(e.getMessage().contains(id("A0")), e.getMessage());
     }
 
     @Test
     void noPathRetryQueueWaitsForAPathAndDetachReleasesQueuedRequests() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array).noPathRetry(NoPathRetry.QUEUE));
+        open(config().noPathRetry(NoPathRetry.QUEUE));
         byte[] data = VerifiedWorkload.content(9, 1);
         Fixture.write(device, 9 * 4096, data);
         allPortsDown(true);
@@ -217,7 +255,7 @@ class MultipathDeviceTest {
     @Test
     void noPathRetrySecondsFailsAfterItsTime() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array).noPathRetry(NoPathRetry.parse("1")));
+        open(config().noPathRetry(NoPathRetry.parse("1")));
         allPortsDown(true);
         Fixture.await("no usable path", 5000, () -> ((Number) device.status().get("usablePaths")).intValue() == 0);
         long t0 = System.nanoTime();
@@ -230,15 +268,15 @@ class MultipathDeviceTest {
     @Test
     void flakyPortIsMovedToTheMarginalGroup() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array).marginalWindowMillis(500).marginalMinIos(10).marginalRecheckMillis(60_000));
-        array.controller("A").setPortFlaky(Fixture.port(array, "A", 0), 0.3, "error");
+        open(config().marginalWindowMillis(500).marginalMinIos(10).marginalRecheckMillis(60_000));
+        array.controller("A").setPortFlaky(arrayPort("A", 0), 0.3, "error");
         VerifiedWorkload w = new VerifiedWorkload(device, 8, 2048);
-        Fixture.await("A0 marginal", 10_000, () -> Boolean.TRUE.equals(path(device, "A0").get("marginal")));
+        Fixture.await("A0 marginal", 10_000, () -> Boolean.TRUE.equals(pathOf("A0").get("marginal")));
         Thread.sleep(200);
-        long a0 = ios(device, "A0");
+        long a0 = iosOf("A0");
         Thread.sleep(500);
-        assertEquals(a0, ios(device, "A0"), "no I/O on the marginal path while A1 is usable");
-        assertTrue(ios(device, "A1") > 0);
+        assertEquals(a0, iosOf("A0"), "no I/O on the marginal path while A1 is usable");
+        assertTrue(iosOf("A1") > 0);
         w.close();
         assertClean(w);
     }
@@ -246,7 +284,7 @@ class MultipathDeviceTest {
     @Test
     void policySwitchesDuringIo() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        open(Fixture.deviceConfig(array));
+        open(config());
         VerifiedWorkload w = new VerifiedWorkload(device, 8, 2048);
         Thread.sleep(300);
         device.setPolicy("queue-length", Map.of());
@@ -254,10 +292,10 @@ class MultipathDeviceTest {
         Fixture.await("I/O under queue-length", 5000, () -> w.completed.get() > at + 300);
         device.setPolicy("failover", Map.of());
         Thread.sleep(300);
-        long a0 = ios(device, "A0");
-        long a1 = ios(device, "A1");
+        long a0 = iosOf("A0");
+        long a1 = iosOf("A1");
         Thread.sleep(300);
-        assertTrue(ios(device, "A0") == a0 || ios(device, "A1") == a1, "failover policy keeps to one path");
+        assertTrue(iosOf("A0") == a0 || iosOf("A1") == a1, "failover policy keeps to one path");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> device.setPolicy("fastest", Map.of()));
         assertTrue(e.getMessage().contains("unknown policy 'fastest'") && e.getMessage().contains("round-robin"), e.getMessage());
         assertEquals("failover", device.policyName());
@@ -268,18 +306,19 @@ class MultipathDeviceTest {
     @Test
     void badRequestsAndBadAttachArgumentsGetClearErrors() throws Exception {
         array = ArrayServer.start(Fixture.arrayConfig(dir));
-        IOException noLun = assertThrows(IOException.class, () -> MultipathDevice.open(Fixture.deviceConfig(array).lun("nope")));
-        assertTrue(noLun.getMessage().contains("LUN 'nope' not found") && noLun.getMessage().contains("lun0"), noLun.getMessage());
+        IOException noLun = assertThrows(IOException.class, () -> MultipathDevice.open(config().lun("nope")));
+        assertTrue(noLun.getMessage().contains(unknownTargetMessage()), noLun.getMessage());
         IllegalArgumentException badPolicy = assertThrows(IllegalArgumentException.class,
-            () -> MultipathDevice.open(Fixture.deviceConfig(array).policy("fastest")));
+            () -> MultipathDevice.open(config().policy("fastest")));
         assertTrue(badPolicy.getMessage().contains("known: "), badPolicy.getMessage());
         IllegalArgumentException badOption = assertThrows(IllegalArgumentException.class,
-            () -> MultipathDevice.open(Fixture.deviceConfig(array).policyOption("bogus", "1")));
+            () -> MultipathDevice.open(config().policyOption("bogus", "1")));
         assertTrue(badOption.getMessage().contains("no option 'bogus'"), badOption.getMessage());
         IOException noPortal = assertThrows(IOException.class,
-            () -> MultipathDevice.open(new MultipathConfig().portal("127.0.0.1:1").lun("lun0").hostId("h")));
+            () -> MultipathDevice.open(new MultipathConfig().transport(config().transport()).portal("127.0.0.1:1")
+                .lun("lun0").hostId("h")));
         assertTrue(noPortal.getMessage().contains("127.0.0.1:1"), noPortal.getMessage());
-        open(Fixture.deviceConfig(array));
+        open(config());
         assertEquals(IoErrorKind.INVALID_REQUEST, assertThrows(BlockIoException.class, () -> Fixture.read(device, 100, 4096)).kind());
         assertEquals(IoErrorKind.OUT_OF_RANGE,
             assertThrows(BlockIoException.class, () -> Fixture.write(device, (64L << 20) - 512, new byte[4096])).kind());
@@ -291,7 +330,7 @@ class MultipathDeviceTest {
     private void allPortsDown(boolean down) throws IOException {
         for (String c : List.of("A", "B")) {
             for (int i = 0; i < 2; i++) {
-                array.controller(c).setPortDown(Fixture.port(array, c, i), down);
+                array.controller(c).setPortDown(arrayPort(c, i), down);
             }
         }
     }

@@ -1,0 +1,78 @@
+package io.jmpio.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jmpio.emu.array.ArrayServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The device suite over NVMe/TCP (paths from the discovery log of one port, grouped by ANA state, named by
+ * port id: "P1", "P2" on A, "P17", "P18" on B), plus what only NVMe has.
+ */
+class NvmeTransportDeviceTest extends MultipathDeviceTest {
+    @Override
+    MultipathConfig config() throws IOException {
+        return Fixture.nvmeDeviceConfig(array);
+    }
+
+    @Override
+    String arrayPort(String controller, int index) {
+        try {
+            return Fixture.nvmePort(array, controller, index);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    String unknownTargetMessage() {
+        return "subsystem nope is not in the discovery log";
+    }
+
+    /**
+     * Manual failback over ANA: paths are grouped by state, so when the array moves the namespace the groups
+     * follow it. What manual failback holds back is a return to optimized paths that come back after failing
+     * while I/O went to the non-optimized ones.
+     */
+    @Override
+    @Test
+    void manualFailbackStaysUntilAsked() throws Exception {
+        array = ArrayServer.start(Fixture.arrayConfig(dir));
+        open(config().failback(Failback.parse("manual")));
+        VerifiedWorkload w = new VerifiedWorkload(device, 4, 1024);
+        Fixture.await("I/O on A", 10_000, () -> controllerIos("A") > 100);
+        for (int i = 0; i < 2; i++) {
+            array.controller("A").setPortDown(arrayPort("A", i), true);
+        }
+        Fixture.await("I/O on B", 10_000, () -> controllerIos("B") > 100);
+        for (int i = 0; i < 2; i++) {
+            array.controller("A").setPortDown(arrayPort("A", i), false);
+        }
+        Fixture.await("A's paths back, optimized", 15_000,
+            () -> "up".equals(pathOf("A0").get("health")) && "optimized".equals(pathOf("A0").get("access")));
+        long onA = controllerIos("A");
+        long onB = controllerIos("B");
+        Fixture.await("I/O still moving on B", 5_000, () -> controllerIos("B") > onB + 200);
+        assertEquals(onA, controllerIos("A"), "manual failback: I/O stays on the non-optimized paths");
+        device.failback();
+        Fixture.await("I/O back on A", 10_000, () -> controllerIos("A") > onA + 100);
+        w.close();
+        assertEquals(0, w.errors.get(), String.valueOf(w.problems()));
+        assertEquals(0, w.verifyAll());
+    }
+
+    @Test
+    void pathsAreNamedByPortIdAndTheAttachSaysWhatItFound() throws Exception {
+        array = ArrayServer.start(Fixture.arrayConfig(dir));
+        open(config());
+        assertEquals(List.of("P1", "P2", "P17", "P18"), List.of(id("A0"), id("A1"), id("B0"), id("B1")));
+        assertEquals("nvme-tcp", device.status().get("transport"));
+        assertEquals(array.metadata().load().byName("lun0").wwid(), device.info().wwid(), "the NGUID is the LUN's WWID");
+        String events = String.valueOf(device.status().get("events"));
+        assertTrue(events.contains("namespace 1 through " + arrayPort("A", 0)), events);
+    }
+}
