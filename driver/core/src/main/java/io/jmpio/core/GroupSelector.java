@@ -139,10 +139,11 @@ final class GroupSelector {
         boolean transitioning = false;
         if (usable.isEmpty()) {
             for (Path p : paths) {
-                // a path that answers but says "not through me now" (ANA change or inaccessible while the target
-                // sorts out its controllers) is waited for, as Linux's NVMe multipath queues on a live controller
-                transitioning |= p.health == Path.Health.UP
-                    && (p.access == AccessState.CHANGE || p.access == AccessState.INACCESSIBLE);
+                // a path that answers but says "not through me now" (ANA change, or inaccessible told through its
+                // own session while the target sorts out its controllers) is waited for, as Linux's NVMe multipath
+                // queues on a live controller; a port another port reports unavailable is not
+                transitioning |= p.health == Path.Health.UP && (p.access == AccessState.CHANGE
+                    || p.access == AccessState.INACCESSIBLE && p.accessFromItself);
             }
         }
         return new Topology(usable.toArray(new Path[0]), group, usable.isEmpty() ? null : state, transitioning, ++generation);

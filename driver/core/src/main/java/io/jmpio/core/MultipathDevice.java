@@ -56,32 +56,32 @@ public final class MultipathDevice implements BlockDevice {
     final MultipathConfig config;
     final Ticker ticker;
     final NettyTransport ioTransport;
-    private final NettyTransport adminTransport;
-    private final ScheduledExecutorService scheduler;
-    private final ExecutorService probePool;
-    private final IoQueue[] queues;
+    final NettyTransport adminTransport;
+    final ScheduledExecutorService scheduler;
+    final ExecutorService probePool;
+    final IoQueue[] queues;
     private final ThreadLocal<IoQueue> currentQueue = new ThreadLocal<>();
     final CopyOnWriteArrayList<Path> paths = new CopyOnWriteArrayList<>();
-    private final Object topologyLock = new Object();
-    private final GroupSelector selector;
+    final Object topologyLock = new Object();
+    final GroupSelector selector;
     volatile Topology topology = Topology.EMPTY;
     private final Policies policies;
     volatile BalancingPolicy policy;
     volatile String policyName;
-    private volatile Map<String, String> policyOptions;
+    volatile Map<String, String> policyOptions;
     final PathStats stats = new PathStats();
     final AtomicInteger parkedCount = new AtomicInteger();
     volatile boolean closed;
     private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
-    private final AtomicBoolean refreshRunning = new AtomicBoolean();
-    private final AtomicBoolean refreshAgain = new AtomicBoolean();
-    private final Deque<String> events = new ArrayDeque<>();
-    private long windowStartNanos;
-    private volatile DeviceInfo info;
-    private final PathTransport transport;
-    private final TransportContext context;
-    /** Whether the last refresh heard every port (array reports); if not, the periodic scan rediscovers. */
-    private volatile boolean reportsListEveryPort = true;
+    final Deque<String> events = new ArrayDeque<>();
+    long windowStartNanos;
+    volatile DeviceInfo info;
+    final PathTransport transport;
+    final TransportContext context;
+    final StateRefresh refresh = new StateRefresh(this);
+    final PathChecker checker = new PathChecker(this);
+    private final MarginalDetector marginal = new MarginalDetector(this);
+    private final StatusReport statusReport = new StatusReport(this);
 
     private MultipathDevice(MultipathConfig config, Policies policies, BalancingPolicy policy) {
         this.config = config;
@@ -139,7 +139,7 @@ public final class MultipathDevice implements BlockDevice {
                 TargetInfo t = d.target();
                 info = new DeviceInfo(config.name(), t.id(), t.sizeBytes(), t.logicalBlockSize(), t.physicalBlockSize(),
                     t.maxTransferBytes(), t.volatileWriteCache(), t.discard(), t.writeZeroes(), t.fua());
-                applyReport(d.ports(), true, false);
+                refresh.applyReport(d.ports(), true, false);
                 event("attached " + d.description() + " over " + transport.name() + ": " + d.ports().size()
                     + " ports reported");
                 return;
@@ -157,142 +157,6 @@ public final class MultipathDevice implements BlockDevice {
         return java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits()).array();
     }
 
-    private static String label(AccessState s) {
-        return s.label();
-    }
-
-    /**
-     * Takes in ports and their states: new ports become paths, states are updated; when {@code everyPort},
-     * ports missing from the list have gone and fail.
-     */
-    private void applyReport(List<PortInfo> ports, boolean everyPort, boolean byScan) {
-        List<Path> gone = new ArrayList<>();
-        synchronized (topologyLock) {
-            if (everyPort) {
-                for (Path p : paths) {
-                    p.reported = false;
-                }
-            }
-            for (PortInfo port : ports) {
-                Path p = pathAt(port.address());
-                if (p == null) {
-                    p = new Path(paths.size(), port);
-                    paths.add(p);
-                    if (byScan) {
-                        event("discovered path " + p.id + " (" + p.address + ") by scan");
-                        probeSoon(p);
-                    }
-                }
-                p.reported = true;
-                p.preferred = port.preferred();
-                p.group = port.group();
-                if (p.access != port.state()) {
-                    if (!closed && p.everUp) {
-                        event("path " + p.id + " " + label(p.access) + " -> " + label(port.state()));
-                    }
-                    p.access = port.state();
-                }
-            }
-            if (everyPort) {
-                for (Path p : paths) {
-                    if (!p.reported && p.health == Path.Health.UP) {
-                        gone.add(p);
-                    }
-                }
-            }
-            republishLocked();
-        }
-        for (Path p : gone) {
-            pathFailed(p, "no longer reported by the target");
-        }
-    }
-
-    private Path pathAt(String address) {
-        for (Path p : paths) {
-            if (p.address.equals(address)) {
-                return p;
-            }
-        }
-        return null;
-    }
-
-    /** Asks for a fresh port-group report; concurrent asks collapse into one more report after the current. */
-    void requestRefresh(String why) {
-        if (closed) {
-            return;
-        }
-        if (!refreshRunning.compareAndSet(false, true)) {
-            refreshAgain.set(true);
-            return;
-        }
-        LOG.debug("refreshing access states: {}", why);
-        try {
-            probePool.execute(this::runRefresh);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            refreshRunning.set(false);
-        }
-    }
-
-    private void runRefresh() {
-        try {
-            do {
-                refreshAgain.set(false);
-                refreshOnce();
-            } while (refreshAgain.get() && !closed);
-        } finally {
-            refreshRunning.set(false);
-        }
-        if (refreshAgain.get()) {
-            requestRefresh("asked again meanwhile");
-        }
-    }
-
-    /** Asks the paths' sessions for their states, up paths first; a report naming every port ends it. */
-    private void refreshOnce() {
-        List<Path> order = new ArrayList<>();
-        for (Path p : paths) {
-            if (p.health == Path.Health.UP) {
-                order.add(0, p);
-            } else {
-                order.add(p);
-            }
-        }
-        boolean everyPort = false;
-        for (Path p : order) {
-            PathSession s = p.session;
-            if (s == null || !s.isOpen() || closed) {
-                continue;
-            }
-            try {
-                PathSession.Report r = s.report();
-                applyReport(r.ports(), r.everyPort(), true);
-                if (r.everyPort()) {
-                    everyPort = true;
-                    break;
-                }
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("state report from {} failed: {}", p.id, e.getMessage());
-            }
-        }
-        reportsListEveryPort = everyPort;
-    }
-
-    /** The periodic scan: fresh states, and (when reports name only their own port) the portals asked again. */
-    private void scan() {
-        requestRefresh("periodic scan");
-        if (reportsListEveryPort || closed) {
-            return;
-        }
-        for (String portal : config.portals()) {
-            try {
-                applyReport(transport.discover(context, portal).ports(), true, true);
-                return;
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("rescan through {} failed: {}", portal, e.getMessage());
-            }
-        }
-    }
-
     // ------------------------------------------------------------------------------------------------
     // Path checker
 
@@ -302,7 +166,7 @@ public final class MultipathDevice implements BlockDevice {
             p.probing.set(true);
             probePool.execute(() -> {
                 try {
-                    probe(p);
+                    checker.probe(p);
                 } finally {
                     first.countDown();
                 }
@@ -327,10 +191,10 @@ public final class MultipathDevice implements BlockDevice {
         for (IoQueue q : queues) {
             q.loop.scheduleAtFixedRate(q::tick, queueTick, queueTick, TimeUnit.MILLISECONDS);
         }
-        scheduler.scheduleWithFixedDelay(guard(this::checkTick), config.checkIntervalMillis(), config.checkIntervalMillis(),
+        scheduler.scheduleWithFixedDelay(guard(checker::checkTick), config.checkIntervalMillis(), config.checkIntervalMillis(),
             TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(guard(this::statsTick), 1000, 1000, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(guard(() -> probePool.execute(guard(this::scan))), config.scanIntervalMillis(),
+        scheduler.scheduleWithFixedDelay(guard(marginal::statsTick), 1000, 1000, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(guard(() -> probePool.execute(guard(refresh::scan))), config.scanIntervalMillis(),
             config.scanIntervalMillis(), TimeUnit.MILLISECONDS);
         windowStartNanos = ticker.nanos();
         int up = 0;
@@ -340,7 +204,7 @@ public final class MultipathDevice implements BlockDevice {
         event("serving: " + up + " of " + paths.size() + " paths up, policy " + policyName);
     }
 
-    private static Runnable guard(Runnable r) {
+    static Runnable guard(Runnable r) {
         return () -> {
             try {
                 r.run();
@@ -348,114 +212,6 @@ public final class MultipathDevice implements BlockDevice {
                 LOG.error("periodic task failed", e);
             }
         };
-    }
-
-    private void checkTick() {
-        for (Path p : paths) {
-            if (p.health != Path.Health.OFFLINE) {
-                probeSoon(p);
-            }
-        }
-        synchronized (topologyLock) {
-            if (selector.failbackPending()) {
-                republishLocked();
-            }
-        }
-    }
-
-    private void probeSoon(Path p) {
-        if (closed || !p.probing.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            probePool.execute(() -> probe(p));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            p.probing.set(false);
-        }
-    }
-
-    /** A probe on the path's control session (opening it first when needed). */
-    private void probe(Path p) {
-        try {
-            PathSession s = p.session;
-            if (s == null || !s.isOpen()) {
-                closeSession(p);
-                s = transport.openPath(context, portOf(p), () -> requestRefresh("notice from " + p.id));
-                p.session = s;
-            }
-            probeAnswered(p, s.probe());
-        } catch (PathSession.AccessDeniedException e) {
-            closeSession(p);
-            if (p.health == Path.Health.UP) {
-                pathFailed(p, e.getMessage());
-            } else if (p.health == Path.Health.FAILED) {
-                p.reason = e.getMessage();
-            }
-        } catch (IOException | RuntimeException e) {
-            closeSession(p);
-            if (p.health == Path.Health.UP) {
-                pathFailed(p, "probe: " + e.getMessage());
-            } else if (p.health == Path.Health.FAILED) {
-                p.reason = "probe: " + e.getMessage();
-            }
-        } finally {
-            p.probing.set(false);
-        }
-    }
-
-    private static PortInfo portOf(Path p) {
-        return new PortInfo(p.address, p.id, p.controller, p.group, p.portId, p.access, p.preferred, false);
-    }
-
-    private void probeAnswered(Path p, PathSession.Probe probe) {
-        boolean stale = probe.servesIo() != p.access.servesIo();
-        if (probe.state() != null && probe.state() != p.access && !closed) {
-            // the probe told the state itself (NVMe: the path's ANA state): take it as it is
-            synchronized (topologyLock) {
-                if (p.everUp) {
-                    event("path " + p.id + " " + label(p.access) + " -> " + label(probe.state()));
-                }
-                p.access = probe.state();
-                p.group = groupOf(p, probe.state());
-                republishLocked();
-            }
-            stale = true;
-        }
-        if (p.health == Path.Health.FAILED && !closed) {
-            synchronized (topologyLock) {
-                if (p.health != Path.Health.FAILED) {
-                    return;
-                }
-                p.health = Path.Health.UP;
-                p.reason = "";
-                p.recovered = p.everUp;
-                event("path " + p.id + " (" + p.address + ") " + (p.everUp ? "restored" : "up"));
-                p.everUp = true;
-                republishLocked();
-            }
-            stale = true;
-        }
-        if (stale) {
-            requestRefresh("probe of " + p.id + (probe.state() == null ? (probe.servesIo() ? ": serves I/O" : ": does not serve I/O")
-                : ": " + label(probe.state())));
-        }
-    }
-
-    /** A path's group after a state change its probe told: transports grouping by state move it, others keep it. */
-    private int groupOf(Path p, AccessState state) {
-        return reportsListEveryPort ? p.group : state == AccessState.OPTIMIZED ? 1 : state == AccessState.NON_OPTIMIZED ? 2 : 3;
-    }
-
-    private void closeSession(Path p) {
-        PathSession s = p.session;
-        p.session = null;
-        if (s != null) {
-            try {
-                s.close();
-            } catch (RuntimeException e) {
-                LOG.debug("closing the session of {}", p.id, e);
-            }
-        }
     }
 
     /** Fails a path for every queue (idempotent); what its connections held is re-issued elsewhere. */
@@ -473,7 +229,7 @@ public final class MultipathDevice implements BlockDevice {
         abandonEverywhere(p, reason);
     }
 
-    private void abandonEverywhere(Path p, String reason) {
+    void abandonEverywhere(Path p, String reason) {
         for (IoQueue q : queues) {
             try {
                 q.loop.execute(() -> q.abandon(p, reason));
@@ -484,7 +240,7 @@ public final class MultipathDevice implements BlockDevice {
     }
 
     /** Recomputes the active group; a change goes to the policy and wakes requests waiting for a path. */
-    private void republishLocked() {
+    void republishLocked() {
         Topology old = topology;
         Topology t = selector.select(paths);
         if (t.sameRoute(old)) {
@@ -516,7 +272,7 @@ public final class MultipathDevice implements BlockDevice {
         }
     }
 
-    private String groupName(int group) {
+    String groupName(int group) {
         if (group == Topology.MARGINAL_GROUP) {
             return "the marginal group";
         }
@@ -526,112 +282,6 @@ public final class MultipathDevice implements BlockDevice {
             }
         }
         return "group " + group;
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // Statistics and marginal paths
-
-    private void statsTick() {
-        long now = ticker.nanos();
-        stats.roll(now);
-        for (Path p : paths) {
-            p.stats.roll(now);
-        }
-        evaluateMarginal(now);
-    }
-
-    /**
-     * Moves paths whose error rate, failure count or latency over the window is far worse than their peers'
-     * to the marginal group, and puts marginal paths back on probation when their recheck time comes.
-     */
-    private void evaluateMarginal(long now) {
-        boolean changed = false;
-        synchronized (topologyLock) {
-            for (Path p : paths) {
-                if (p.marginal && now - p.marginalUntilNanos >= 0) {
-                    p.marginal = false;
-                    event("path " + p.id + " leaves the marginal group on probation");
-                    changed = true;
-                }
-            }
-            if (changed) {
-                republishLocked();
-            }
-        }
-        if (now - windowStartNanos < TimeUnit.MILLISECONDS.toNanos(config.marginalWindowMillis())) {
-            return;
-        }
-        windowStartNanos = now;
-        int n = paths.size();
-        long[] ios = new long[n];
-        long[] errors = new long[n];
-        long[] mean = new long[n];
-        int[] fails = new int[n];
-        List<Long> means = new ArrayList<>();
-        for (Path p : paths) {
-            long i = p.stats.ios.sum();
-            long e = p.stats.pathErrors.sum();
-            long l = p.stats.latencySumNanos.sum();
-            int f = p.failures.get();
-            ios[p.index] = i - p.windowIos;
-            errors[p.index] = e - p.windowErrors;
-            fails[p.index] = f - p.windowFailures;
-            mean[p.index] = ios[p.index] > 0 ? (l - p.windowLatencyNanos) / ios[p.index] : 0;
-            p.windowIos = i;
-            p.windowErrors = e;
-            p.windowLatencyNanos = l;
-            p.windowFailures = f;
-            if (ios[p.index] >= config.marginalMinIos()) {
-                means.add(mean[p.index]);
-            }
-        }
-        changed = false;
-        synchronized (topologyLock) {
-            for (Path p : paths) {
-                if (p.marginal || p.health == Path.Health.OFFLINE) {
-                    continue;
-                }
-                int i = p.index;
-                long attempts = ios[i] + errors[i];
-                String why = null;
-                if (config.marginalErrorRate() > 0 && attempts >= config.marginalMinIos()
-                    && errors[i] >= config.marginalErrorRate() * attempts) {
-                    why = String.format("%d errors in %d requests", errors[i], attempts);
-                } else if (fails[i] >= 3) {
-                    why = fails[i] + " failures";
-                } else if (config.marginalLatencyFactor() > 0 && ios[i] >= config.marginalMinIos() && means.size() > 1) {
-                    long peers = medianWithout(means, mean[i]);
-                    if (peers > 0 && mean[i] > config.marginalLatencyFactor() * peers
-                        && mean[i] > TimeUnit.MILLISECONDS.toNanos(config.marginalLatencyFloorMillis())) {
-                        why = String.format("mean latency %.2f ms against %.2f ms on the other paths", mean[i] / 1e6, peers / 1e6);
-                    }
-                }
-                if (why != null) {
-                    p.marginal = true;
-                    p.marginalStrikes++;
-                    long recheck = TimeUnit.MILLISECONDS.toNanos(config.marginalRecheckMillis()) << Math.min(p.marginalStrikes - 1, 6);
-                    p.marginalUntilNanos = now + recheck;
-                    event("path " + p.id + " is marginal (" + why + " in " + config.marginalWindowMillis()
-                        + " ms); recheck in " + TimeUnit.NANOSECONDS.toMillis(recheck) + " ms");
-                    changed = true;
-                } else if (attempts >= config.marginalMinIos() && errors[i] == 0 && fails[i] == 0) {
-                    p.marginalStrikes = 0;
-                }
-            }
-            if (changed) {
-                republishLocked();
-            }
-        }
-    }
-
-    private static long medianWithout(List<Long> values, long own) {
-        List<Long> others = new ArrayList<>(values);
-        others.remove(Long.valueOf(own));
-        if (others.isEmpty()) {
-            return 0;
-        }
-        others.sort(null);
-        return others.get(others.size() / 2);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -791,7 +441,7 @@ public final class MultipathDevice implements BlockDevice {
         event("policy switched to " + name + (options.isEmpty() ? "" : " " + options));
     }
 
-    private volatile Map<String, Object> bridge;
+    volatile Map<String, Object> bridge;
 
     /** Paths the checker finds answering now (marginal ones included). */
     public int pathsUp() {
@@ -848,7 +498,7 @@ public final class MultipathDevice implements BlockDevice {
                 p.reason = "online again, waiting for its check";
                 event("path " + p.id + " online (operator); checking");
             }
-            probeSoon(p);
+            checker.probeSoon(p);
         }
     }
 
@@ -880,7 +530,7 @@ public final class MultipathDevice implements BlockDevice {
         return closed;
     }
 
-    private void event(String text) {
+    void event(String text) {
         LOG.info("{}: {}", config.name(), text);
         synchronized (events) {
             events.addLast(Instant.now() + " " + text);
@@ -899,7 +549,7 @@ public final class MultipathDevice implements BlockDevice {
         return parts.isEmpty() ? "no paths" : String.join(", ", parts);
     }
 
-    private static String describeState(Path p) {
+    static String describeState(Path p) {
         switch (p.health) {
             case OFFLINE: return "offline";
             case FAILED: return "failed (" + p.reason + ")";
@@ -907,165 +557,19 @@ public final class MultipathDevice implements BlockDevice {
         }
     }
 
-    // ------------------------------------------------------------------------------------------------
-    // Status
-
     /** The device's topology and statistics as a tree of maps and lists (rendered as JSON or text). */
     public Map<String, Object> status() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        DeviceInfo di = info;
-        Topology t = topology;
-        m.put("device", config.name());
-        m.put("lun", config.lun());
-        m.put("transport", transport.name());
-        m.put("wwid", di == null ? null : di.wwid());
-        m.put("sizeBytes", di == null ? 0 : di.sizeBytes());
-        m.put("blockSize", di == null ? 0 : di.logicalBlockSize());
-        m.put("hostId", config.hostId());
-        m.put("bridge", bridge);
-        Map<String, Object> pol = new LinkedHashMap<>();
-        pol.put("name", policyName);
-        pol.put("options", policyOptions);
-        m.put("policy", pol);
-        m.put("failback", config.failback().toString());
-        m.put("noPathRetry", config.noPathRetry().toString());
-        m.put("queues", queues.length);
-        m.put("queued", parkedCount.get());
-        m.put("activeGroup", t.activeGroup);
-        m.put("usablePaths", t.usable.length);
-        m.put("stats", statsOf(stats, -1, -1));
-        List<Map<String, Object>> groups = new ArrayList<>();
-        List<Integer> ids = new ArrayList<>();
-        for (Path p : paths) {
-            if (!ids.contains(p.group)) {
-                ids.add(p.group);
-            }
-        }
-        ids.sort(null);
-        boolean anyMarginal = paths.stream().anyMatch(p -> p.marginal);
-        if (anyMarginal) {
-            ids.add(Topology.MARGINAL_GROUP);
-        }
-        for (int g : ids) {
-            Map<String, Object> gm = new LinkedHashMap<>();
-            List<Map<String, Object>> members = new ArrayList<>();
-            AccessState best = null;
-            String controller = null;
-            for (Path p : paths) {
-                boolean inGroup = g == Topology.MARGINAL_GROUP ? p.marginal : p.group == g && !p.marginal;
-                if (!inGroup) {
-                    continue;
-                }
-                controller = controller == null ? p.controller
-                    : java.util.Arrays.asList(controller.split("\\+")).contains(p.controller) ? controller : controller + "+" + p.controller;
-                if (p.health == Path.Health.UP && (best == null || GroupSelector.rank(p.access) > GroupSelector.rank(best))) {
-                    best = p.access;
-                }
-                members.add(pathStatus(p, t));
-            }
-            gm.put("group", g == Topology.MARGINAL_GROUP ? "marginal" : g);
-            gm.put("controller", controller);
-            gm.put("access", best == null ? "unusable" : best.label());
-            gm.put("status", t.activeGroup == g && t.usable.length > 0 ? "active" : best != null ? "enabled" : "failed");
-            gm.put("paths", members);
-            groups.add(gm);
-        }
-        m.put("groups", groups);
-        synchronized (events) {
-            m.put("events", new ArrayList<>(events));
-        }
-        return m;
-    }
-
-    private Map<String, Object> pathStatus(Path p, Topology t) {
-        Map<String, Object> pm = new LinkedHashMap<>();
-        pm.put("id", p.id);
-        pm.put("address", p.address);
-        pm.put("controller", p.controller);
-        pm.put("group", p.group);
-        pm.put("portId", p.portId);
-        pm.put("access", p.access.label());
-        pm.put("health", p.health.name().toLowerCase());
-        pm.put("reason", p.reason);
-        pm.put("marginal", p.marginal);
-        pm.put("inUse", t.contains(p));
-        pm.put("inFlight", p.inFlight.get());
-        pm.putAll(statsOf(p.stats, p.stats.pathErrors.sum(), p.stats.retries.sum()));
-        return pm;
-    }
-
-    private static Map<String, Object> statsOf(PathStats s, long errors, long retries) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("ios", s.ios.sum());
-        m.put("reads", s.readIos.sum());
-        m.put("writes", s.writeIos.sum());
-        m.put("bytes", s.bytes.sum());
-        m.put("iops", Math.round(s.iops()));
-        m.put("p50Micros", s.p50Nanos() / 1000);
-        m.put("p99Micros", s.p99Nanos() / 1000);
-        if (errors >= 0) {
-            m.put("errors", errors);
-            m.put("retries", retries);
-        }
-        return m;
+        return statusReport.status();
     }
 
     /** Prometheus text exposition of the device's and each path's counters and latency quantiles. */
     public String prometheus() {
-        StringBuilder sb = new StringBuilder();
-        String dev = "device=\"" + config.name() + "\"";
-        sb.append("# HELP jmpio_device_ios_total Requests completed by the device.\n# TYPE jmpio_device_ios_total counter\n");
-        sb.append("jmpio_device_ios_total{").append(dev).append("} ").append(stats.ios.sum()).append('\n');
-        sb.append("# HELP jmpio_device_bytes_total Bytes moved by completed requests.\n# TYPE jmpio_device_bytes_total counter\n");
-        sb.append("jmpio_device_bytes_total{").append(dev).append("} ").append(stats.bytes.sum()).append('\n');
-        sb.append("# HELP jmpio_device_queued Requests waiting for a usable path.\n# TYPE jmpio_device_queued gauge\n");
-        sb.append("jmpio_device_queued{").append(dev).append("} ").append(parkedCount.get()).append('\n');
-        sb.append("# HELP jmpio_device_usable_paths Paths I/O is sent to now.\n# TYPE jmpio_device_usable_paths gauge\n");
-        sb.append("jmpio_device_usable_paths{").append(dev).append("} ").append(topology.usable.length).append('\n');
-        summary(sb, "jmpio_device_latency_seconds", "Request latency as the application sees it, retries included.",
-            dev, stats);
-        sb.append("# HELP jmpio_path_ios_total Requests completed on the path.\n# TYPE jmpio_path_ios_total counter\n");
-        for (Path p : paths) {
-            sb.append("jmpio_path_ios_total{").append(pathLabels(p)).append("} ").append(p.stats.ios.sum()).append('\n');
-        }
-        sb.append("# HELP jmpio_path_errors_total Path failures: transport errors, timeouts, lost connections.\n");
-        sb.append("# TYPE jmpio_path_errors_total counter\n");
-        for (Path p : paths) {
-            sb.append("jmpio_path_errors_total{").append(pathLabels(p)).append("} ").append(p.stats.pathErrors.sum()).append('\n');
-        }
-        sb.append("# HELP jmpio_path_in_flight Requests outstanding on the path.\n# TYPE jmpio_path_in_flight gauge\n");
-        for (Path p : paths) {
-            sb.append("jmpio_path_in_flight{").append(pathLabels(p)).append("} ").append(p.inFlight.get()).append('\n');
-        }
-        sb.append("# HELP jmpio_path_up 1 when the path is up (checked and not offline).\n# TYPE jmpio_path_up gauge\n");
-        for (Path p : paths) {
-            sb.append("jmpio_path_up{").append(pathLabels(p)).append("} ").append(p.health == Path.Health.UP ? 1 : 0).append('\n');
-        }
-        sb.append("# HELP jmpio_path_latency_seconds Latency of requests on the path.\n# TYPE jmpio_path_latency_seconds summary\n");
-        for (Path p : paths) {
-            quantiles(sb, "jmpio_path_latency_seconds", pathLabels(p), p.stats);
-        }
-        return sb.toString();
+        return statusReport.prometheus();
     }
 
-    private String pathLabels(Path p) {
-        return "device=\"" + config.name() + "\",path=\"" + p.id + "\",address=\"" + p.address + "\",controller=\""
-            + p.controller + "\",access=\"" + p.access.label() + "\"";
-    }
-
-    private static void summary(StringBuilder sb, String name, String help, String labels, PathStats s) {
-        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        sb.append("# TYPE ").append(name).append(" summary\n");
-        quantiles(sb, name, labels, s);
-    }
-
-    private static void quantiles(StringBuilder sb, String name, String labels, PathStats s) {
-        for (double q : new double[] {0.5, 0.9, 0.99, 0.999}) {
-            sb.append(name).append('{').append(labels).append(",quantile=\"").append(q).append("\"} ")
-                .append(s.totalPercentile(q * 100) / 1e9).append('\n');
-        }
-        sb.append(name).append("_sum{").append(labels).append("} ").append(s.totalSumSeconds()).append('\n');
-        sb.append(name).append("_count{").append(labels).append("} ").append(s.totalCount()).append('\n');
+    /** Asks for fresh access states (a notice, a stale reply); concurrent asks collapse into one more read. */
+    void requestRefresh(String why) {
+        refresh.requestRefresh(why);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -1109,7 +613,7 @@ public final class MultipathDevice implements BlockDevice {
         }
         probePool.shutdownNow();
         for (Path p : paths) {
-            closeSession(p);
+            checker.closeSession(p);
         }
         transport.close();
         ioTransport.close();

@@ -29,6 +29,8 @@ final class Path implements PathView {
     /** The group the path is in: its controller's port group, or (NVMe) the group of its access state. */
     volatile int group;
     volatile AccessState access = AccessState.INACCESSIBLE;
+    /** The access state came through this path's own session (not another port's report about it). */
+    volatile boolean accessFromItself;
     volatile boolean preferred;
     volatile Health health = Health.FAILED;
     volatile String reason = "not yet checked";

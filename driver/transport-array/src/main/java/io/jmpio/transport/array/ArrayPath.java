@@ -45,7 +45,7 @@ final class ArrayPath implements PathSession {
                 throw new AccessDeniedException("access denied: this host is not allowed the LUN on " + port.id());
             case Status.STANDBY: return new Probe(AccessState.STANDBY, false);
             case Status.TRANSITIONING: return new Probe(AccessState.CHANGE, false);
-            case Status.UNAVAILABLE: return new Probe(AccessState.INACCESSIBLE, false);
+            case Status.UNAVAILABLE: return new Probe(null, false); // a port taken down: the report says more
             default: return new Probe(null, false);
         }
     }

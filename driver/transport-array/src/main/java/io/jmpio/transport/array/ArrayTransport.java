@@ -48,8 +48,9 @@ final class ArrayTransport implements PathTransport {
         for (PortGroupReport.Port p : report.ports()) {
             // relative port ids are group * 16 + position + 1: "A0" is the first port of controller A
             String id = p.controller() + Math.floorMod(p.relativePortId() - 1, 16);
+            // one port reports every port's state: none of them is "told by itself" (an unavailable port is down)
             out.add(new PortInfo(p.address(), id, p.controller(), p.group(), p.relativePortId(), state(p.state()),
-                p.preferred(), p.reportingPort()));
+                p.preferred(), false));
         }
         return out;
     }

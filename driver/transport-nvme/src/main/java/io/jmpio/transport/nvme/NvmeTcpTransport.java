@@ -92,9 +92,9 @@ final class NvmeTcpTransport implements PathTransport {
         Namespace ns = null;
         List<PortInfo> out = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        boolean reported = false;
         for (DiscoveryLog.Entry e : ports) {
             AccessState state = AccessState.INACCESSIBLE;
+            boolean told = false;
             try (AdminQueue q = AdminQueue.open(ctx, e.address(), nqn, false, null)) {
                 Namespace here = Namespace.read(q, ns == null ? wantedNsid : ns.nsid());
                 if (ns == null) {
@@ -104,12 +104,12 @@ final class NvmeTcpTransport implements PathTransport {
                 }
                 state = here.ana() ? AnaLog.stateOf(q.log(Sqe.LOG_ANA, 0xFFFFFFFF, here.anaLogLength(), 0), here.anagrpid())
                     : AccessState.OPTIMIZED;
+                told = true;
             } catch (IOException ex) {
                 problems.add(e.address() + ": " + ex.getMessage());
             }
             out.add(new PortInfo(e.address(), idOf(e.portId()), idOf(e.portId()), groupOf(state), e.portId(), state, false,
-                !reported && state != AccessState.INACCESSIBLE));
-            reported |= state != AccessState.INACCESSIBLE;
+                told));
         }
         if (ns == null) {
             throw new IOException("no port of " + nqn + " answered: " + String.join("; ", problems));
