@@ -52,7 +52,7 @@ PY
 # jmpio: its NVMe/TCP transport and the ublk bridge
 array one
 bin/jmpio attach --transport nvme-tcp --portal "$PORT" --host-id "$HOSTNQN" --bridge ublk --bridge-option queues=2 \
-  --probe-timeout 5000 --io-timeout 15000 --check-interval 1000 --scan-interval 5000 \
+  --probe-timeout 5000 --io-timeout 15000 --connect-timeout 15000 --check-interval 1000 --scan-interval 5000 \
   --ready-file "$W/attach.json" --control "$W/ctl.sock" > "$W/attach.log" 2>&1 &
 for _ in $(seq 1 900); do [ -s "$W/attach.json" ] && break; sleep 0.2; done
 JDEV=$(json "$W/attach.json" "['device']")

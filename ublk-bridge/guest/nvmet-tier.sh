@@ -85,7 +85,7 @@ pass "nvmet up: port 1 optimized, port 2 non-optimized, referral 1 -> 2"
 
 step "attach through port 1"
 $JM attach --transport nvme-tcp --portal 127.0.0.1:4420 --host-id "$HOSTNQN" --bridge ublk --bridge-option queues=2 \
-  --probe-timeout 5000 --io-timeout 15000 --check-interval 1000 --scan-interval 5000 --metrics-listen "$METRICS" \
+  --probe-timeout 5000 --io-timeout 15000 --connect-timeout 15000 --check-interval 1000 --scan-interval 5000 --metrics-listen "$METRICS" \
   --ready-file "$W/attach.json" --control "$W/ctl.sock" > "$W/attach.log" 2>&1 &
 APID=$!
 for _ in $(seq 1 900); do [ -s "$W/attach.json" ] && break; kill -0 $APID 2>/dev/null || fail "attach ended"; sleep 0.2; done

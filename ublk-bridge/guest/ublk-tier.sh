@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ublk test tier, run as root inside the ublk guest (guest.sh) against the host's build:
-#   /dev/ublkb0 on the multipath device against the emulator (two controllers): fio verify, fio verify
+#   /dev/ublkb0 on the multipath device against the emulator (two controllers, over NVMe/TCP): fio verify, fio verify
 #   with controller A killed mid-write, ext4 mkfs/mount/write/sync/umount/e2fsck/remount/compare, detach
 #   refused while mounted, kill -9 of jmpio and --recover with the file system mounted, clean detach.
 # Prints PASS/FAIL per check; exits non-zero on the first failure.
@@ -43,14 +43,16 @@ step "array"
 $JM emu start --base-port 0 --data-dir "$W/array" --lun lun0:256M:A --ready-file "$W/array.json" \
   --heartbeat-interval 500 --heartbeat-timeout 4000 > "$W/array.log" 2>&1 &
 wait_file "$W/array.json" $!
-PORTAL=$(json "$W/array.json" "['controllers'][0]['ports'][0]")
+# the multipath device reaches the array over NVMe/TCP: every path from the discovery log of A's first port
+PORTAL=$(json "$W/array.json" "['controllers'][0]['nvme'][0]")
 ADMIN_A=$(json "$W/array.json" "['controllers'][0]['admin']")
+sleep 3   # the controllers link up and learn each other's NVMe/TCP ports (the discovery log lists all four)
 
 attach() { # attach NAME [extra args]
   local name=$1; shift
   rm -f "$W/$name.json"
-  $JM attach --portal "$PORTAL" --lun lun0 --host-id guest --bridge ublk --bridge-option queues=2 \
-    --probe-timeout 5000 --io-timeout 15000 --check-interval 1000 --scan-interval 5000 \
+  $JM attach --transport nvme-tcp --portal "$PORTAL" --host-id nqn.2014-08.io.jmpio:guest --name lun0 --bridge ublk --bridge-option queues=2 \
+    --probe-timeout 5000 --io-timeout 15000 --connect-timeout 15000 --check-interval 1000 --scan-interval 5000 \
     --ready-file "$W/$name.json" --control "$W/ctl.sock" "$@" > "$W/$name.log" 2>&1 &
   echo $! > "$W/$name.pid"
   wait_file "$W/$name.json" "$(cat "$W/$name.pid")"

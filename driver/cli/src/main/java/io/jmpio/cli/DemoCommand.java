@@ -124,19 +124,20 @@ final class DemoCommand implements Callable<Integer> {
             .lun(LunSpec.parse("lun0:256M:A", "A", "memory")));
         cleanup.array = array;
         for (String c : List.of("A", "B")) {
-            List<String> nvme = nvmePorts(array, c);
+            List<String> nvme = array.nvmePorts(c);
             for (int i = 0; i < nvme.size(); i++) {
                 portNames.put(nvme.get(i), c + i);
             }
         }
-        waitFor(() -> array.controller("A").peerFrontEndAddresses().size() == 2
-            && array.controller("A").peerState().name().equals("ALIVE") && array.controller("B").peerState().name().equals("ALIVE"), 15_000);
+        if (!array.awaitLinked(15_000)) {
+            throw new IllegalStateException("the demo's controllers did not link up in 15 s");
+        }
         MultipathDevice device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp")
-            .portal(nvmePorts(array, "A").get(0)).name("demo")
+            .portal(array.nvmePorts("A").get(0)).name("demo")
             .hostId("nqn.2014-08.io.jmpio:demo").policy(policy).ioQueues(2));
         cleanup.device = device;
         waitFor(() -> device.pathsUp() == 4, 15_000);
-        out.println("transport: NVMe/TCP; the four paths came from the discovery log of " + nvmePorts(array, "A").get(0)
+        out.println("transport: NVMe/TCP; the four paths came from the discovery log of " + array.nvmePorts("A").get(0)
             + " (A0, A1 on controller A; B0, B1 on controller B)");
 
         Map<String, String> options = new LinkedHashMap<>();
@@ -259,17 +260,6 @@ final class DemoCommand implements Callable<Integer> {
         out.println(clean ? "result: PASS - nothing lost, no error reached the application"
             : "result: FAIL");
         return clean ? 0 : 1;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<String> nvmePorts(ArrayServer array, String controller) throws IOException {
-        for (Object o : (List<Object>) array.readyInfo().get("controllers")) {
-            Map<String, Object> m = (Map<String, Object>) o;
-            if (controller.equals(m.get("id"))) {
-                return (List<String>) m.get("nvme");
-            }
-        }
-        throw new IllegalStateException("the array has no controller " + controller);
     }
 
     /** The array controller ("A", "B") whose ports carry the I/O now, or "none". */

@@ -139,6 +139,15 @@ final class HostCommands {
         @Option(names = "--check-interval", paramLabel = "MS", defaultValue = "200", description = "Path checker interval; every path, failed ones included (default: ${DEFAULT-VALUE})")
         long checkInterval;
 
+        @Option(names = "--connect-timeout", paramLabel = "MS", defaultValue = "2000", description = "One connection and its handshake (NVMe ICReq and Connect) must finish this fast (default: ${DEFAULT-VALUE})")
+        long connectTimeout;
+
+        @Option(names = "--loss-timeout", paramLabel = "SECONDS", defaultValue = "60", description = "How long attach keeps asking portals that do not answer, every --reconnect-delay (default: ${DEFAULT-VALUE}; 0: ask once)")
+        long lossTimeout;
+
+        @Option(names = "--reconnect-delay", paramLabel = "SECONDS", defaultValue = "2", description = "Pause between attach attempts (default: ${DEFAULT-VALUE})")
+        long reconnectDelay;
+
         @Option(names = "--probe-timeout", paramLabel = "MS", defaultValue = "500", description = "A probe unanswered this long fails the path (default: ${DEFAULT-VALUE})")
         long probeTimeout;
 
@@ -201,6 +210,7 @@ final class HostCommands {
                 .pluginLoader(plugins)
                 .hostId(HostId.resolve(hostId, StateDir.root().resolve("host-id")))
                 .ioTimeoutMillis(ioTimeout).checkIntervalMillis(checkInterval).probeTimeoutMillis(probeTimeout)
+                .connectTimeoutMillis(connectTimeout).lossTimeoutMillis(lossTimeout * 1000).reconnectDelayMillis(reconnectDelay * 1000)
                 .scanIntervalMillis(scanInterval).failback(Failback.parse(failback))
                 .noPathRetry(NoPathRetry.parse(noPathRetry)).queueLimit(queueLimit)
                 .marginalWindowMillis(marginalWindow).marginalErrorRate(marginalErrorRate)

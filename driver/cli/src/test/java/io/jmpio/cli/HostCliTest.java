@@ -149,7 +149,7 @@ class HostCliTest {
         assertTrue(npr.err().contains("no-path-retry must be fail, queue or a positive number"), npr.err());
         CliRun portal = CliRun.run("attach", "--portal", "nowhere", "--lun", "x", "--host-id", "h");
         assertTrue(portal.err().contains("expected HOST:PORT, got 'nowhere'"), portal.err());
-        CliRun unreachable = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--host-id", "h");
+        CliRun unreachable = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--host-id", "h", "--loss-timeout", "0");
         assertEquals(1, unreachable.code());
         assertTrue(unreachable.err().contains("cannot attach 'x' over array: 127.0.0.1:1"), unreachable.err());
         CliRun policies = CliRun.run("policies");

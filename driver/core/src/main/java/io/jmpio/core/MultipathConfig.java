@@ -17,6 +17,8 @@ public final class MultipathConfig {
     private int ioQueues = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     private long ioTimeoutMillis = 1000;
     private long connectTimeoutMillis = 1000;
+    private long lossTimeoutMillis = 0;
+    private long reconnectDelayMillis = 1000;
     private long checkIntervalMillis = 200;
     private long probeTimeoutMillis = 500;
     private long scanIntervalMillis = 5000;
@@ -80,6 +82,15 @@ public final class MultipathConfig {
     public long ioTimeoutMillis() { return ioTimeoutMillis; }
     public MultipathConfig connectTimeoutMillis(long v) { connectTimeoutMillis = range(v, 10, 60_000, "connect timeout (ms)"); return this; }
     public long connectTimeoutMillis() { return connectTimeoutMillis; }
+    /**
+     * How long attach keeps asking the portals when they do not answer (slow or restarting targets: nvme-cli's
+     * ctrl_loss_tmo), trying again every reconnect delay; 0 asks each portal once. A target that answers and
+     * refuses (no such LUN or subsystem, host not allowed) is not asked again.
+     */
+    public MultipathConfig lossTimeoutMillis(long v) { lossTimeoutMillis = range(v, 0, 3_600_000, "loss timeout (ms)"); return this; }
+    public long lossTimeoutMillis() { return lossTimeoutMillis; }
+    public MultipathConfig reconnectDelayMillis(long v) { reconnectDelayMillis = range(v, 10, 600_000, "reconnect delay (ms)"); return this; }
+    public long reconnectDelayMillis() { return reconnectDelayMillis; }
     public MultipathConfig checkIntervalMillis(long v) { checkIntervalMillis = range(v, 10, 600_000, "check interval (ms)"); return this; }
     public long checkIntervalMillis() { return checkIntervalMillis; }
     public MultipathConfig probeTimeoutMillis(long v) { probeTimeoutMillis = range(v, 10, 600_000, "probe timeout (ms)"); return this; }

@@ -77,6 +77,8 @@ public final class MultipathDevice implements BlockDevice {
     long windowStartNanos;
     volatile DeviceInfo info;
     final PathTransport transport;
+    /** What was attached, as the transport names it ("lun0", "NQN namespace 1"). */
+    volatile String targetName;
     final TransportContext context;
     final StateRefresh refresh = new StateRefresh(this);
     final PathChecker checker = new PathChecker(this);
@@ -132,19 +134,42 @@ public final class MultipathDevice implements BlockDevice {
     // Discovery, registration, port-group reports
 
     private void discover() throws IOException {
+        long deadline = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(config.lossTimeoutMillis());
         List<String> errors = new ArrayList<>();
-        for (String portal : config.portals()) {
+        int round = 0;
+        while (true) {
+            errors.clear();
+            boolean refused = false;
+            for (String portal : config.portals()) {
+                try {
+                    Discovery d = transport.discover(context, portal);
+                    TargetInfo t = d.target();
+                    targetName = t.name();
+                    info = new DeviceInfo(config.name(), t.id(), t.sizeBytes(), t.logicalBlockSize(), t.physicalBlockSize(),
+                        t.maxTransferBytes(), t.volatileWriteCache(), t.discard(), t.writeZeroes(), t.fua());
+                    refresh.applyReport(d.ports(), true, false);
+                    event("attached " + d.description() + " over " + transport.name() + ": " + d.ports().size()
+                        + " ports reported" + (round == 0 ? "" : " (after " + round + " retries)"));
+                    return;
+                } catch (PathTransport.TargetRefusedException e) {
+                    refused = true;
+                    errors.add(portal + ": " + e.getMessage());
+                } catch (IOException | RuntimeException e) {
+                    errors.add(portal + ": " + e.getMessage());
+                }
+            }
+            // a slow or restarting target is not a missing one: ask again until the loss timeout
+            if (refused || ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(config.reconnectDelayMillis()) - deadline > 0) {
+                break;
+            }
+            round++;
+            event("attach: no portal answered (" + String.join("; ", errors) + "); trying again in "
+                + config.reconnectDelayMillis() + " ms");
             try {
-                Discovery d = transport.discover(context, portal);
-                TargetInfo t = d.target();
-                info = new DeviceInfo(config.name(), t.id(), t.sizeBytes(), t.logicalBlockSize(), t.physicalBlockSize(),
-                    t.maxTransferBytes(), t.volatileWriteCache(), t.discard(), t.writeZeroes(), t.fua());
-                refresh.applyReport(d.ports(), true, false);
-                event("attached " + d.description() + " over " + transport.name() + ": " + d.ports().size()
-                    + " ports reported");
-                return;
-            } catch (IOException | RuntimeException e) {
-                errors.add(portal + ": " + e.getMessage());
+                Thread.sleep(config.reconnectDelayMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while attaching");
             }
         }
         throw new IOException("cannot attach " + (config.lun() == null ? "" : "'" + config.lun() + "' ") + "over "

@@ -32,7 +32,7 @@ final class StatusReport {
         DeviceInfo di = d.info;
         Topology t = d.topology;
         m.put("device", d.config.name());
-        m.put("lun", d.config.lun());
+        m.put("lun", d.config.lun() != null ? d.config.lun() : d.targetName);
         m.put("transport", d.transport.name());
         m.put("wwid", di == null ? null : di.wwid());
         m.put("sizeBytes", di == null ? 0 : di.sizeBytes());

@@ -39,16 +39,9 @@ public final class Fixture {
             .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(1000);
     }
 
-    /** One NVMe/TCP port of a controller of the array (its ready file lists them under "nvme"). */
-    @SuppressWarnings("unchecked")
-    static String nvmePort(ArrayServer a, String controller, int i) throws IOException {
-        for (Object o : (java.util.List<Object>) a.readyInfo().get("controllers")) {
-            java.util.Map<String, Object> m = (java.util.Map<String, Object>) o;
-            if (controller.equals(m.get("id"))) {
-                return ((java.util.List<String>) m.get("nvme")).get(i);
-            }
-        }
-        throw new AssertionError("no controller " + controller);
+    /** One NVMe/TCP port of a controller of the array. */
+    static String nvmePort(ArrayServer a, String controller, int i) {
+        return a.nvmePorts(controller).get(i);
     }
 
     /** A device on the array's NVMe/TCP ports, through one portal of controller A, its only namespace. */

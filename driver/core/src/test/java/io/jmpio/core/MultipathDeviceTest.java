@@ -75,8 +75,7 @@ abstract class MultipathDeviceTest {
 
     /** Opens the device and waits until all four ports are known (the array may still be linking up). */
     MultipathDevice open(MultipathConfig cfg) throws IOException, InterruptedException {
-        Fixture.await("controllers linked", 10_000, () -> array.controller("A").peerState().name().equals("ALIVE")
-            && array.controller("B").peerState().name().equals("ALIVE") && array.controller("A").peerFrontEndAddresses().size() == 2);
+        assertTrue(array.awaitLinked(10_000), "the controllers linked up");
         device = MultipathDevice.open(cfg);
         Fixture.await("four paths up", 10_000, () -> paths(device).stream().filter(p -> "up".equals(p.get("health"))).count() == 4);
         return device;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jmpio.emu.array.ArrayServer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -21,11 +20,7 @@ class NvmeTransportDeviceTest extends MultipathDeviceTest {
 
     @Override
     String arrayPort(String controller, int index) {
-        try {
-            return Fixture.nvmePort(array, controller, index);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Fixture.nvmePort(array, controller, index);
     }
 
     @Override

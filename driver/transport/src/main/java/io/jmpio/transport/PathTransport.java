@@ -23,6 +23,16 @@ public interface PathTransport extends AutoCloseable {
      */
     PathSession openPath(TransportContext context, PortInfo port, Runnable notices) throws IOException;
 
+    /**
+     * The target answered and refused: what was asked for does not exist or this host may not have it. Not
+     * worth asking again; any other failure of {@link #discover} may pass (a slow or restarting target).
+     */
+    final class TargetRefusedException extends IOException {
+        public TargetRefusedException(String message) {
+            super(message);
+        }
+    }
+
     /** Releases what the transport holds for all paths (nothing by default). */
     @Override
     default void close() {

@@ -63,7 +63,7 @@ final class ArrayTransport implements PathTransport {
             Frame r = ArrayClient.await(c.register(ctx.hostName()), ctx.commandTimeoutMillis());
             r.release();
             if (!r.good()) {
-                throw new IOException("host id " + ctx.hostName() + " refused by " + address + ": " + r.describe());
+                throw new TargetRefusedException("host id " + ctx.hostName() + " refused by " + address + ": " + r.describe());
             }
             return c;
         } catch (IOException e) {
@@ -115,7 +115,7 @@ final class ArrayTransport implements PathTransport {
         }
         List<String> names = new ArrayList<>();
         luns.luns().forEach(e -> names.add(e.name()));
-        throw new IOException((wanted == null ? "several LUNs; name one" : "LUN '" + wanted + "' not found")
+        throw new TargetRefusedException((wanted == null ? "several LUNs; name one" : "LUN '" + wanted + "' not found")
             + " (this host sees: " + (names.isEmpty() ? "no LUNs" : String.join(", ", names)) + ")");
     }
 

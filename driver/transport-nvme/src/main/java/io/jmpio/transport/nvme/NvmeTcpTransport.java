@@ -57,10 +57,10 @@ final class NvmeTcpTransport implements PathTransport {
                 try {
                     wantedNsid = Integer.parseInt(t.substring(hash + 1));
                 } catch (NumberFormatException e) {
-                    throw new IOException("'" + t + "' names no namespace: use SUBNQN, SUBNQN#NSID or #NSID");
+                    throw new TargetRefusedException("'" + t + "' names no namespace: use SUBNQN, SUBNQN#NSID or #NSID");
                 }
                 if (wantedNsid <= 0) {
-                    throw new IOException("'" + t + "': NSIDs start at 1");
+                    throw new TargetRefusedException("'" + t + "': NSIDs start at 1");
                 }
             }
         }
@@ -72,14 +72,14 @@ final class NvmeTcpTransport implements PathTransport {
         String nqn;
         if (wantedNqn != null) {
             if (!subsystems.contains(wantedNqn)) {
-                throw new IOException("subsystem " + wantedNqn + " is not in the discovery log of " + portal
+                throw new TargetRefusedException("subsystem " + wantedNqn + " is not in the discovery log of " + portal
                     + " (it lists: " + (subsystems.isEmpty() ? "none" : String.join(", ", subsystems)) + ")");
             }
             nqn = wantedNqn;
         } else if (subsystems.size() == 1) {
             nqn = subsystems.iterator().next();
         } else {
-            throw new IOException(subsystems.isEmpty() ? "the discovery log of " + portal + " lists no subsystem for this host"
+            throw new TargetRefusedException(subsystems.isEmpty() ? "the discovery log of " + portal + " lists no subsystem for this host"
                 : "the discovery log of " + portal + " lists several subsystems; name one: " + String.join(", ", subsystems));
         }
         List<DiscoveryLog.Entry> ports = new ArrayList<>();
@@ -92,6 +92,7 @@ final class NvmeTcpTransport implements PathTransport {
         Namespace ns = null;
         List<PortInfo> out = new ArrayList<>();
         List<String> problems = new ArrayList<>();
+        boolean refused = false;
         for (DiscoveryLog.Entry e : ports) {
             AccessState state = AccessState.INACCESSIBLE;
             boolean told = false;
@@ -105,6 +106,9 @@ final class NvmeTcpTransport implements PathTransport {
                 state = here.ana() ? AnaLog.stateOf(q.log(Sqe.LOG_ANA, 0xFFFFFFFF, here.anaLogLength(), 0), here.anagrpid())
                     : AccessState.OPTIMIZED;
                 told = true;
+            } catch (Namespace.NotVisible ex) {
+                refused = true;
+                problems.add(e.address() + ": " + ex.getMessage());
             } catch (IOException ex) {
                 problems.add(e.address() + ": " + ex.getMessage());
             }
@@ -112,7 +116,9 @@ final class NvmeTcpTransport implements PathTransport {
                 told));
         }
         if (ns == null) {
-            throw new IOException("no port of " + nqn + " answered: " + String.join("; ", problems));
+            String all = String.join("; ", problems);
+            throw refused ? new TargetRefusedException("no port of " + nqn + " shows this host the namespace: " + all)
+                : new IOException("no port of " + nqn + " answered: " + all);
         }
         this.subnqn = nqn;
         this.namespace = ns;

@@ -67,15 +67,8 @@ class NvmeTcpTransportTest {
         return new TransportContext(HOST, id, target, 2, LOOPS, NioSocketChannel.class, 3000, 5000, 5000);
     }
 
-    @SuppressWarnings("unchecked")
-    private static List<String> nvmePorts(ArrayServer a, String controller) throws IOException {
-        for (Object o : (List<Object>) a.readyInfo().get("controllers")) {
-            Map<String, Object> m = (Map<String, Object>) o;
-            if (controller.equals(m.get("id"))) {
-                return (List<String>) m.get("nvme");
-            }
-        }
-        throw new AssertionError("no controller " + controller);
+    private static List<String> nvmePorts(ArrayServer a, String controller) {
+        return a.nvmePorts(controller);
     }
 
     private static void await(String what, long millis, java.util.function.BooleanSupplier ok) throws InterruptedException {
@@ -171,9 +164,7 @@ class NvmeTcpTransportTest {
     @Test
     void discoversEveryPortFromOnePortalAndMovesDataThroughBothControllers() throws Exception {
         try (ArrayServer a = ArrayServer.start(config())) {
-            await("controllers linked", 5000, () -> !a.controller("A").peerFrontEndAddresses().isEmpty()
-                && !a.controller("B").peerFrontEndAddresses().isEmpty()
-                && a.controller("A").peerState().name().equals("ALIVE") && a.controller("B").peerState().name().equals("ALIVE"));
+            assertTrue(a.awaitLinked(5000), "the controllers linked up");
             PathTransport t = PathTransports.from(null).create("nvme-tcp");
             Discovery d = t.discover(ctx(null), nvmePorts(a, "A").get(0));
             assertEquals(4, d.ports().size(), d.toString());

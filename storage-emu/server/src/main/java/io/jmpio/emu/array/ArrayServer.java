@@ -143,6 +143,32 @@ public final class ArrayServer implements AutoCloseable {
         return new ArrayList<>(controllers.values());
     }
 
+    /** The NVMe/TCP ports ("host:port") of a controller running in this process; empty when it has none. */
+    public List<String> nvmePorts(String id) {
+        NvmeSubsystem n = nvme.get(id);
+        return n == null ? List.of() : n.addresses();
+    }
+
+    /**
+     * Waits until the controllers in this process see each other alive and know each other's NVMe/TCP ports
+     * (so the discovery log of any port lists every port); false if that took longer than {@code timeoutMillis}.
+     */
+    public boolean awaitLinked(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (System.nanoTime() < deadline) {
+            boolean linked = true;
+            for (Controller c : controllers.values()) {
+                linked &= c.peerState() == io.jmpio.emu.controller.PeerMonitor.PeerState.ALIVE
+                    && c.peerFrontEndAddresses().size() == nvmePorts(ArrayConfig.peerOf(c.id())).size();
+            }
+            if (linked) {
+                return true;
+            }
+            Thread.sleep(10);
+        }
+        return false;
+    }
+
     public MetadataStore metadata() {
         return metadata;
     }

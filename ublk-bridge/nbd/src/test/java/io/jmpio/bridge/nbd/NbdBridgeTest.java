@@ -35,7 +35,10 @@ class NbdBridgeTest {
         array = ArrayServer.start(new ArrayConfig().dataDir(tmp.resolve("array")).basePort(0).heartbeatIntervalMillis(50)
             .heartbeatTimeoutMillis(300).failbackDelayMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
             .lun(LunSpec.parse("lun0:128M:A", "A", "file")));
-        device = MultipathDevice.open(new MultipathConfig().portal(array.controller("A").portAddresses().get(0)).lun("lun0")
+        if (!array.awaitLinked(10_000)) {
+            throw new AssertionError("the controllers did not link up");
+        }
+        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(array.nvmePorts("A").get(0)).name("lun0")
             .hostId("nbd-test").ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500)
             .scanIntervalMillis(500));
         awaitPaths(4);
@@ -90,12 +93,12 @@ class NbdBridgeTest {
         new SplittableRandom(42).nextBytes(data);
         Files.write(src, data);
         // Written with the owner's paths offline: every write is shipped from B to A over the link.
-        device.setPathOffline("A0", true);
-        device.setPathOffline("A1", true);
+        device.setPathOffline("P1", true);
+        device.setPathOffline("P2", true);
         Tools.ok(120, "nbdcopy", "--connections=2", src.toString(), uri);
-        assertTrue(((Number) pathStat("B0", "ios")).longValue() + ((Number) pathStat("B1", "ios")).longValue() > 0);
-        device.setPathOffline("A0", false);
-        device.setPathOffline("A1", false);
+        assertTrue(((Number) pathStat("P17", "ios")).longValue() + ((Number) pathStat("P18", "ios")).longValue() > 0);
+        device.setPathOffline("P1", false);
+        device.setPathOffline("P2", false);
         Path back = tmp.resolve("back.img");
         Tools.ok(120, "nbdcopy", uri, back.toString());
         assertEquals(-1L, Files.mismatch(src, truncated(back, data.length)));

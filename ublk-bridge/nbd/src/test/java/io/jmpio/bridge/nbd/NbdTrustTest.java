@@ -46,7 +46,10 @@ class NbdTrustTest {
         array = ArrayServer.start(new ArrayConfig().dataDir(tmp.resolve("array")).basePort(0).heartbeatIntervalMillis(50)
             .heartbeatTimeoutMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
             .lun(LunSpec.parse("lun0:64M:A", "A", "memory")));
-        device = MultipathDevice.open(new MultipathConfig().portal(array.controller("A").portAddresses().get(0)).lun("lun0")
+        if (!array.awaitLinked(10_000)) {
+            throw new AssertionError("the controllers did not link up");
+        }
+        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(array.nvmePorts("A").get(0)).name("lun0")
             .hostId("nbd-trust").ioQueues(2).ioTimeoutMillis(2000).checkIntervalMillis(100).probeTimeoutMillis(500)
             .scanIntervalMillis(500));
     }
