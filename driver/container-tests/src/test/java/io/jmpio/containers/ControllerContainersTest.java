@@ -83,7 +83,10 @@ class ControllerContainersTest {
         a.start();
         b = controller("B", basePort + 1);
         b.start();
-        device = MultipathDevice.open(new MultipathConfig().portal("127.0.0.1:" + (basePort + 2)).lun("lun0")
+        // over NVMe/TCP: A's first NVMe port (base + 20); B's ports come from its discovery log (A learns them
+        // from B over the link), so attach keeps asking until they are there
+        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal("127.0.0.1:" + (basePort + 20))
+            .name("lun0").lossTimeoutMillis(30_000)
             .hostId("container-test").ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500)
             .scanIntervalMillis(500));
         await("4 paths up", 30_000, () -> device.pathsUp() == 4);
@@ -129,13 +132,13 @@ class ControllerContainersTest {
     void killedOwnerLosesNothingAndFailsBackWhenRestarted() throws Exception {
         workload.resetStall();
         docker().killContainerCmd(a.getContainerId()).exec();
-        await("I/O on B", 15_000, () -> device.activeController().equals("B"));
+        await("I/O on B", 15_000, () -> onController("B"));
         Thread.sleep(1500);
         long stall = workload.longestStallMillis();
         double p99 = workload.latencyMillis(99);
         assertClean("after docker kill A");
         docker().startContainerCmd(a.getContainerId()).exec();
-        await("A back, owning again, 4 paths up", 60_000, () -> device.pathsUp() == 4 && device.activeController().equals("A"));
+        await("A back, owning again, 4 paths up", 60_000, () -> device.pathsUp() == 4 && onController("A"));
         Thread.sleep(1000);
         finish("kill", stall, p99);
     }
@@ -143,10 +146,10 @@ class ControllerContainersTest {
     @Test
     void pausedOwnerIsDetectedByTimeoutAndFailedOver() throws Exception {
         post(basePort + 10, "/luns/lun0/move", "{\"owner\":\"B\"}");
-        await("I/O on B", 15_000, () -> device.activeController().equals("B"));
+        await("I/O on B", 15_000, () -> onController("B"));
         workload.resetStall();
         docker().pauseContainerCmd(b.getContainerId()).exec();
-        await("I/O on A", 20_000, () -> device.activeController().equals("A"));
+        await("I/O on A", 20_000, () -> onController("A"));
         Thread.sleep(1500);
         long stall = workload.longestStallMillis();
         double p99 = workload.latencyMillis(99);
@@ -159,11 +162,11 @@ class ControllerContainersTest {
     @Test
     void portDownFailsOnlyThatPath() throws Exception {
         workload.resetStall();
-        String port = "127.0.0.1:" + (basePort + 3);
+        String port = "127.0.0.1:" + (basePort + 21); // A's second NVMe/TCP port: path P2
         post(basePort, "/faults", "{\"verb\":\"port-down\",\"target\":\"" + port + "\"}");
-        await("only A1 down", 10_000, () -> device.pathsUp() == 3 && !pathUp("A1"));
-        assertTrue(pathUp("A0") && pathUp("B0") && pathUp("B1"), "the other paths stay up: " + device.status());
-        assertEquals("A", device.activeController(), "no failover for one port");
+        await("only A1 down", 10_000, () -> device.pathsUp() == 3 && !pathUp("P2"));
+        assertTrue(pathUp("P1") && pathUp("P17") && pathUp("P18"), "the other paths stay up: " + device.status());
+        assertTrue(onController("A"), "no failover for one port");
         Thread.sleep(1000);
         long stall = workload.longestStallMillis();
         double p99 = workload.latencyMillis(99);
@@ -220,6 +223,15 @@ class ControllerContainersTest {
             }
         }
         return all;
+    }
+
+    /**
+     * Whether I/O runs on the paths of array controller {@code c}: over NVMe/TCP paths are named by port id,
+     * A's ports 1 and 2 ("P1", "P2"), B's 0x11 and 0x12 ("P17", "P18").
+     */
+    private boolean onController(String c) {
+        String active = device.activeController();
+        return "A".equals(c) ? active.equals("P1") || active.equals("P2") : active.equals("P17") || active.equals("P18");
     }
 
     private boolean pathUp(String id) {
