@@ -55,6 +55,9 @@ final class DeviceBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--skip-kill", description = "Only measure steady state")
     boolean skipKill;
 
+    @Option(names = "--transport", defaultValue = "nvme-tcp", description = "Path transport to the array: nvme-tcp or array (default: ${DEFAULT-VALUE})")
+    String transport;
+
     private static final int BLOCK = 4096;
     private static final long LUN_BYTES = 1L << 30;
 
@@ -65,12 +68,20 @@ final class DeviceBench implements java.util.concurrent.Callable<Integer> {
             .heartbeatIntervalMillis(Math.max(10, heartbeatTimeout / 5)).heartbeatTimeoutMillis(heartbeatTimeout)
             .autoTransferThreshold(0).lun(LunSpec.parse("lun0:1G:A", "A", "memory"));
         try (ArrayServer array = ArrayServer.start(ac)) {
-            MultipathConfig cfg = new MultipathConfig().portal(array.controller("A").portAddresses().get(0)).lun("lun0")
-                .hostId("jmpio-bench").ioQueues(queues).policy(policy);
+            boolean nvme = "nvme-tcp".equals(transport);
+            if (nvme && !array.awaitLinked(15_000)) {
+                throw new IllegalStateException("the bench's controllers did not link up in 15 s");
+            }
+            MultipathConfig cfg = new MultipathConfig().transport(transport).name("lun0")
+                .portal(nvme ? array.nvmePorts("A").get(0) : array.controller("A").portAddresses().get(0))
+                .hostId(nvme ? "nqn.2014-08.io.jmpio:bench" : "jmpio-bench").ioQueues(queues).policy(policy);
+            if (!nvme) {
+                cfg.lun("lun0");
+            }
             try (MultipathDevice device = MultipathDevice.open(cfg)) {
                 waitForPaths(device, 2 * ports);
-                System.out.printf("device: %d paths, %d in use (%s), %d queues, QD%d, 4 KiB random, %d%% reads, transport %s%n",
-                    2 * ports, ((Number) device.status().get("usablePaths")).intValue(), policy, queues, queueDepth,
+                System.out.printf("device: %d paths over %s, %d in use (%s), %d queues, QD%d, 4 KiB random, %d%% reads, sockets %s%n",
+                    2 * ports, transport, ((Number) device.status().get("usablePaths")).intValue(), policy, queues, queueDepth,
                     readPercent, array.transportKind());
                 Load warm = new Load(device, queueDepth, readPercent);
                 Thread.sleep(warmup * 1000L);
