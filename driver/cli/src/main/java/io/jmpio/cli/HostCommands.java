@@ -139,6 +139,10 @@ final class HostCommands {
         @Option(names = "--check-interval", paramLabel = "MS", defaultValue = "200", description = "Path checker interval; every path, failed ones included (default: ${DEFAULT-VALUE})")
         long checkInterval;
 
+        @Option(names = "--transport-option", paramLabel = "KEY=VALUE",
+            description = "An option of the transport (nvme-tcp: digest=header|data|both asks for CRC32C digests on every PDU)")
+        List<String> transportOptions = new ArrayList<>();
+
         @Option(names = "--connect-timeout", paramLabel = "MS", defaultValue = "2000", description = "One connection and its handshake (NVMe ICReq and Connect) must finish this fast (default: ${DEFAULT-VALUE})")
         long connectTimeout;
 
@@ -220,6 +224,7 @@ final class HostCommands {
             }
             portals.forEach(cfg::portal);
             options(policyOptions, spec.commandLine()).forEach(cfg::policyOption);
+            options(transportOptions, spec.commandLine()).forEach(cfg::transportOption);
             if (name != null) {
                 cfg.name(name);
             }

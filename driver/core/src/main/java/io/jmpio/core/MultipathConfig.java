@@ -10,6 +10,7 @@ public final class MultipathConfig {
     private final List<String> portals = new ArrayList<>();
     private String lun;
     private String transport = "array";
+    private final Map<String, String> transportOptions = new LinkedHashMap<>();
     private String hostId;
     private String name;
     private String policy = "round-robin";
@@ -56,6 +57,9 @@ public final class MultipathConfig {
     /** The path transport by name ("array", "nvme-tcp"): a plugin found by ServiceLoader. */
     public MultipathConfig transport(String v) { transport = nonEmpty(v, "transport"); return this; }
     public String transport() { return transport; }
+    /** An option only the transport understands (NVMe/TCP: digest=header|data|both). */
+    public MultipathConfig transportOption(String key, String value) { transportOptions.put(key, value); return this; }
+    public Map<String, String> transportOptions() { return transportOptions; }
     /** The host id registered on every path; 1-255 printable ASCII characters. */
     public MultipathConfig hostId(String v) {
         if (v == null || v.isEmpty() || v.length() > 255 || !v.chars().allMatch(c -> c > 32 && c < 127)) {

@@ -98,7 +98,8 @@ public final class MultipathDevice implements BlockDevice {
         this.transport = PathTransports.from(config.pluginLoader()).create(config.transport());
         this.context = new TransportContext(config.hostId(), hostIdentifier(config.hostId()), config.lun(),
             config.ioQueues(), adminTransport.group(), adminTransport.channelClass(), config.connectTimeoutMillis(),
-            Math.max(config.probeTimeoutMillis(), 1000), Math.max(5000, 10 * config.checkIntervalMillis()));
+            Math.max(config.probeTimeoutMillis(), 1000), Math.max(5000, 10 * config.checkIntervalMillis()),
+            config.transportOptions());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("jmpio-check", true));
         this.probePool = Executors.newCachedThreadPool(new DefaultThreadFactory("jmpio-probe", true));
         List<IoQueue> qs = new ArrayList<>();

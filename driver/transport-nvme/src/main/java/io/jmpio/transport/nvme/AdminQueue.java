@@ -52,8 +52,9 @@ final class AdminQueue implements AutoCloseable {
         this.subnqn = subnqn;
         this.discovery = discovery;
         int kato = discovery ? 0 : (int) Math.max(1000, ctx.keepAliveMillis());
-        this.queue = new QueuePair(0, ADMIN_SQSIZE, kato, 0xFFFF, subnqn, ctx.hostName(), ctx.hostIdentifier(), false,
-            false, 8192, new QueuePair.Listener() {
+        boolean[] digests = NvmeTcpTransport.digests(ctx);
+        this.queue = new QueuePair(0, ADMIN_SQSIZE, kato, 0xFFFF, subnqn, ctx.hostName(), ctx.hostIdentifier(), digests[0],
+            digests[1], 8192, new QueuePair.Listener() {
                 @Override
                 public void ready(QueuePair q, int cntlid) {
                     connected.complete(cntlid);

@@ -88,8 +88,9 @@ final class NvmePath implements PathSession {
         int qid = queueIndex % grantedQueues + 1;
         int depth = Math.max(2, Math.min(128, ns.maxCommands() == 0 ? 128 : ns.maxCommands()));
         NvmeQueueChannel c = new NvmeQueueChannel(ns, listener, port.address());
-        QueuePair q = new QueuePair(qid, depth, 0, admin.cntlid(), subnqn, ctx.hostName(), ctx.hostIdentifier(), false,
-            false, ns.inCapsuleLimit(), c);
+        boolean[] digests = NvmeTcpTransport.digests(ctx);
+        QueuePair q = new QueuePair(qid, depth, 0, admin.cntlid(), subnqn, ctx.hostName(), ctx.hostIdentifier(), digests[0],
+            digests[1], ns.inCapsuleLimit(), c);
         c.attach(q);
         loop.execute(() -> q.connect(loop, channelClass, HostPort.parse(port.address()), ctx.connectTimeoutMillis()));
         return c;

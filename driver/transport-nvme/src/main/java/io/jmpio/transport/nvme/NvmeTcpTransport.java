@@ -41,6 +41,18 @@ final class NvmeTcpTransport implements PathTransport {
         }
     }
 
+    /** The digests asked for by {@code digest=header|data|both} (none by default): [header, data]. */
+    static boolean[] digests(TransportContext ctx) {
+        String d = ctx.option("digest", "none");
+        switch (d) {
+            case "none": return new boolean[] {false, false};
+            case "header": return new boolean[] {true, false};
+            case "data": return new boolean[] {false, true};
+            case "both": return new boolean[] {true, true};
+            default: throw new IllegalArgumentException("digest must be none, header, data or both, got '" + d + "'");
+        }
+    }
+
     static String idOf(int portId) {
         return "P" + portId;
     }

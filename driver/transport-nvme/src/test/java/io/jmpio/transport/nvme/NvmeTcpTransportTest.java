@@ -62,9 +62,13 @@ class NvmeTcpTransportTest {
     }
 
     private static TransportContext ctx(String target) {
+        return ctx(target, Map.of());
+    }
+
+    private static TransportContext ctx(String target, Map<String, String> options) {
         byte[] id = new byte[16];
         id[15] = 7;
-        return new TransportContext(HOST, id, target, 2, LOOPS, NioSocketChannel.class, 3000, 5000, 5000);
+        return new TransportContext(HOST, id, target, 2, LOOPS, NioSocketChannel.class, 3000, 5000, 5000, options);
     }
 
     private static List<String> nvmePorts(ArrayServer a, String controller) {
@@ -233,6 +237,26 @@ class NvmeTcpTransportTest {
                     s.close();
                 }
             }
+        }
+    }
+
+    @Test
+    void headerAndDataDigestsCarryEveryPduWhenAskedFor() throws Exception {
+        try (ArrayServer a = ArrayServer.start(config())) {
+            assertTrue(a.awaitLinked(5000), "the controllers linked up");
+            PathTransport t = PathTransports.from(null).create("nvme-tcp");
+            TransportContext digests = ctx(null, Map.of("digest", "both"));
+            Discovery d = t.discover(digests, nvmePorts(a, "A").get(0));
+            assertEquals(4, d.ports().size());
+            try (PathSession s = t.openPath(digests, d.ports().get(2), () -> { })) {
+                Queue viaB = Queue.open(s, 0);
+                byte[] big = new byte[192 << 10]; // R2T and H2CData, each PDU with both digests
+                new Random(9).nextBytes(big);
+                assertEquals(Outcome.DONE, viaB.write(8192, big, false));
+                assertArrayEquals(big, viaB.read(8192, big.length));
+            }
+            assertThrows(IllegalArgumentException.class, () -> t.discover(ctx(null, Map.of("digest", "crc64")),
+                nvmePorts(a, "A").get(0)));
         }
     }
 
