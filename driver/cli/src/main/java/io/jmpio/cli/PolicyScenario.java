@@ -89,14 +89,18 @@ final class PolicyScenario implements Callable<Integer> {
         List<Result> results = new ArrayList<>();
         try (ArrayServer array = ArrayServer.start(ac)) {
             Controller a = array.controller("A");
-            MultipathConfig cfg = new MultipathConfig().portal(a.portAddresses().get(0)).lun("lun0")
-                .hostId("jmpio-policy-scenario").ioQueues(2).pluginLoader(loader).policy(names.get(0))
+            if (!array.awaitLinked(15_000)) {
+                throw new IllegalStateException("the scenario's controllers did not link up in 15 s");
+            }
+            List<String> aPorts = array.nvmePorts("A");
+            MultipathConfig cfg = new MultipathConfig().transport("nvme-tcp").portal(aPorts.get(0)).name("lun0")
+                .hostId("nqn.2014-08.io.jmpio:policy-scenario").ioQueues(2).pluginLoader(loader).policy(names.get(0))
                 .marginalErrorRate(0).marginalLatencyFactor(0);
             try (MultipathDevice device = MultipathDevice.open(cfg)) {
                 DeviceBench.waitForPaths(device, 2 * PORTS);
-                a.setPortLatency(a.portAddresses().get(SLOW), slowMillis);
-                a.setPortFlaky(a.portAddresses().get(FLAKY), flakyRate, "error");
-                System.out.printf("array: 4 optimized paths A0..A3; A%d +%d ms, A%d answers %.0f%% with errors;"
+                a.setPortLatency(aPorts.get(SLOW), slowMillis);
+                a.setPortFlaky(aPorts.get(FLAKY), flakyRate, "error");
+                System.out.printf("array: 4 optimized NVMe/TCP paths A0..A3; A%d +%d ms, A%d answers %.0f%% with errors;"
                     + " QD%d, 4 KiB random, %d%% reads, %d s per policy%n",
                     SLOW, slowMillis, FLAKY, flakyRate * 100, queueDepth, readPercent, seconds);
                 // The JIT and the array's caches warm up once, so the first policy measured is not penalised.
@@ -105,7 +109,7 @@ final class PolicyScenario implements Callable<Integer> {
                 jit.stop();
                 for (String name : names) {
                     device.setPolicy(name, Map.of());
-                    results.add(measure(device, name));
+                    results.add(measure(device, name, aPorts));
                     Result r = results.get(results.size() - 1);
                     System.out.printf("%-24s %8.0f IOPS  p50 %6.0f us  p99 %7.0f us  errors %d  A0..A3 %s%n",
                         name, r.iops, r.p50Micros, r.p99Micros, r.errors, shares(r));
@@ -120,26 +124,26 @@ final class PolicyScenario implements Callable<Integer> {
         return results.stream().allMatch(r -> r.errors == 0) ? 0 : 1;
     }
 
-    private Result measure(MultipathDevice device, String name) throws InterruptedException {
+    private Result measure(MultipathDevice device, String name, List<String> aPorts) throws InterruptedException {
         DeviceBench.Load warm = new DeviceBench.Load(device, queueDepth, readPercent);
         Thread.sleep(warmup * 1000L);
         warm.stop();
-        Map<String, Long> before = pathIos(device);
+        Map<String, Long> before = pathIos(device, aPorts);
         DeviceBench.Load load = new DeviceBench.Load(device, queueDepth, readPercent);
         long t0 = System.nanoTime();
         Thread.sleep(seconds * 1000L);
         long ios = load.completed.get();
         long elapsed = System.nanoTime() - t0;
         load.stop();
-        Map<String, Long> after = pathIos(device);
+        Map<String, Long> after = pathIos(device, aPorts);
         after.replaceAll((k, v) -> v - before.getOrDefault(k, 0L));
         return new Result(name, ios * 1e9 / elapsed, load.latency.getValueAtPercentile(50) / 1e3,
             load.latency.getValueAtPercentile(99) / 1e3, load.latency.getValueAtPercentile(99.9) / 1e3,
             load.errors.get(), after);
     }
 
-    /** I/Os sent on each optimized path (A0..A3) so far, from the device's status. */
-    private static Map<String, Long> pathIos(MultipathDevice device) {
+    /** I/Os sent on each optimized path (A's NVMe/TCP ports, named A0..A3 here) so far, from the device's status. */
+    private static Map<String, Long> pathIos(MultipathDevice device, List<String> aPorts) {
         Map<String, Long> m = new LinkedHashMap<>();
         for (int i = 0; i < PORTS; i++) {
             m.put("A" + i, 0L);
@@ -147,7 +151,8 @@ final class PolicyScenario implements Callable<Integer> {
         for (Object g : (List<?>) device.status().get("groups")) {
             for (Object p : (List<?>) ((Map<?, ?>) g).get("paths")) {
                 Map<?, ?> path = (Map<?, ?>) p;
-                String id = (String) path.get("id");
+                int at = aPorts.indexOf((String) path.get("address"));
+                String id = at < 0 ? "" : "A" + at;
                 if (m.containsKey(id)) {
                     m.put(id, ((Number) path.get("ios")).longValue());
                 }
