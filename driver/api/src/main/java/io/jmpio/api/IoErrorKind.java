@@ -6,6 +6,8 @@ public enum IoErrorKind {
     OUT_OF_RANGE,
     /** Offset or length not a multiple of the logical block size, length zero or too long. */
     INVALID_REQUEST,
+    /** The target does not do this command (say, Write Zeroes on a backend without it): the caller falls back. */
+    UNSUPPORTED,
     /** The array refused this host the LUN. */
     ACCESS_DENIED,
     /** The array's backing store failed the request. */

@@ -185,6 +185,7 @@ final class ArrayQueueChannel implements QueueChannel {
                 case Status.OUT_OF_RANGE: return Outcome.failed(IoErrorKind.OUT_OF_RANGE, what);
                 case Status.ACCESS_DENIED: return Outcome.failed(IoErrorKind.ACCESS_DENIED, what);
                 case Status.MEDIUM_ERROR: return Outcome.failed(IoErrorKind.MEDIUM_ERROR, what);
+                case Status.INVALID_OPCODE: return Outcome.failed(IoErrorKind.UNSUPPORTED, what);
                 default: return Outcome.failed(IoErrorKind.INVALID_REQUEST, what);
             }
         }

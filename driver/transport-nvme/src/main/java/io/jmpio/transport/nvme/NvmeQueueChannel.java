@@ -153,6 +153,7 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
             case Sqe.SC_RESERVATION_CONFLICT:
                 return Outcome.failed(IoErrorKind.ACCESS_DENIED, what);
             case Sqe.SC_INVALID_OPCODE:
+                return Outcome.failed(IoErrorKind.UNSUPPORTED, what);
             case Sqe.SC_INVALID_FIELD:
                 return Outcome.failed(IoErrorKind.INVALID_REQUEST, what);
             default:

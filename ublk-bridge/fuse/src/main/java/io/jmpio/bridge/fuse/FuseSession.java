@@ -495,6 +495,8 @@ final class FuseSession implements KernelBridge {
                 return ENOSPC;
             case INVALID_REQUEST:
                 return EINVAL;
+            case UNSUPPORTED:
+                return 95; // EOPNOTSUPP
             case ACCESS_DENIED:
                 return EACCES;
             case DEVICE_CLOSED:

@@ -616,6 +616,8 @@ final class NbdConnection extends ByteToMessageDecoder {
                 return write ? ENOSPC : EINVAL;
             case INVALID_REQUEST:
                 return EINVAL;
+            case UNSUPPORTED:
+                return 95; // NBD_ENOTSUP
             case ACCESS_DENIED:
                 return EPERM;
             case QUEUE_FULL:

@@ -288,6 +288,8 @@ final class UblkQueue implements Runnable {
                 return 28; // ENOSPC
             case INVALID_REQUEST:
                 return Native.EINVAL;
+            case UNSUPPORTED:
+                return 95; // EOPNOTSUPP: the block layer's "not supported", so the kernel falls back (zeroes by writes)
             case ACCESS_DENIED:
                 return Native.EACCES;
             default:
