@@ -25,7 +25,7 @@ final class IoQueue {
     private static final Logger LOG = LoggerFactory.getLogger(IoQueue.class);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    final MultipathDevice device;
+    final QueueHost host;
     final EventLoop loop;
     final int index;
     private QueueConnection[] connections = new QueueConnection[8];
@@ -33,8 +33,8 @@ final class IoQueue {
     private final LinkedHashSet<Request> backingOff = new LinkedHashSet<>();
     private boolean policyFaultLogged;
 
-    IoQueue(MultipathDevice device, EventLoop loop, int index) {
-        this.device = device;
+    IoQueue(QueueHost host, EventLoop loop, int index) {
+        this.host = host;
         this.loop = loop;
         this.index = index;
     }
@@ -51,11 +51,11 @@ final class IoQueue {
         if (r.done()) {
             return;
         }
-        if (device.closed) {
-            r.fail(IoErrorKind.DEVICE_CLOSED, "device " + device.name() + " is detached");
+        if (host.closed()) {
+            r.fail(IoErrorKind.DEVICE_CLOSED, "device " + host.name() + " is detached");
             return;
         }
-        Topology t = device.topology;
+        Topology t = host.topology();
         if (t.usable.length == 0) {
             park(r, t);
             return;
@@ -68,14 +68,14 @@ final class IoQueue {
         Path[] usable = t.usable;
         Path chosen = usable[0];
         if (usable.length > 1) {
-            BalancingPolicy policy = device.policy;
+            BalancingPolicy policy = host.policy();
             PathView v = null;
             try {
                 v = policy.select(t.views, r.op, r.offset, r.length);
             } catch (RuntimeException e) {
                 if (!policyFaultLogged) {
                     policyFaultLogged = true;
-                    LOG.error("policy {} threw; using the first path instead", device.policyName, e);
+                    LOG.error("policy {} threw; using the first path instead", host.policyName(), e);
                 }
             }
             if (v instanceof Path && t.contains((Path) v)) {
@@ -104,24 +104,24 @@ final class IoQueue {
 
     /** No usable path: wait for one (bounded, with a deadline when configured) or fail, per no-path-retry. */
     private void park(Request r, Topology t) {
-        long now = device.ticker.nanos();
+        long now = host.ticker().nanos();
         if (r.parkedSinceNanos == 0) {
             r.parkedSinceNanos = now;
         }
-        NoPathRetry npr = device.config.noPathRetry();
+        NoPathRetry npr = host.config().noPathRetry();
         if (t.waitForTransition) {
-            r.parkDeadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(device.config.transitionTimeoutMillis());
+            r.parkDeadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(host.config().transitionTimeoutMillis());
         } else if (npr.mode() == NoPathRetry.Mode.FAIL) {
-            r.fail(IoErrorKind.NO_PATH, "no usable path to " + device.name() + ": " + device.noPathReason());
+            r.fail(IoErrorKind.NO_PATH, "no usable path to " + host.name() + ": " + host.noPathReason());
             return;
         } else if (npr.mode() == NoPathRetry.Mode.TIMED) {
             r.parkDeadlineNanos = r.parkedSinceNanos + TimeUnit.MILLISECONDS.toNanos(npr.timeoutMillis());
         } else {
             r.parkDeadlineNanos = 0;
         }
-        if (device.parkedCount.incrementAndGet() > device.config.queueLimit()) {
-            device.parkedCount.decrementAndGet();
-            r.fail(IoErrorKind.QUEUE_FULL, "no usable path to " + device.name() + " and " + device.config.queueLimit()
+        if (host.parked().incrementAndGet() > host.config().queueLimit()) {
+            host.parked().decrementAndGet();
+            r.fail(IoErrorKind.QUEUE_FULL, "no usable path to " + host.name() + " and " + host.config().queueLimit()
                 + " requests already waiting (queue limit)");
             return;
         }
@@ -135,7 +135,7 @@ final class IoQueue {
         }
         List<Request> again = new ArrayList<>(parked);
         parked.clear();
-        device.parkedCount.addAndGet(-again.size());
+        host.parked().addAndGet(-again.size());
         for (Request r : again) {
             dispatch(r);
         }
@@ -143,7 +143,7 @@ final class IoQueue {
 
     void retryNow(Request r) {
         r.attempts++;
-        if (r.attempts > 2 * Math.max(1, device.topology.usable.length)) {
+        if (r.attempts > 2 * Math.max(1, host.topology().usable.length)) {
             retryLater(r);
         } else {
             dispatch(r);
@@ -164,7 +164,7 @@ final class IoQueue {
     /** {@code r} ended on {@code c} with {@code outcome} ({@code data}: a read's result, owned here). */
     void complete(QueueConnection c, Request r, Outcome outcome, ByteBuf data) {
         Path path = c.path;
-        long now = device.ticker.nanos();
+        long now = host.ticker().nanos();
         long latency = now - r.sentNanos;
         if (outcome.done()) {
             if (r.op == IoOp.READ && (data == null || data.readableBytes() != r.length)) {
@@ -180,7 +180,7 @@ final class IoQueue {
                 return;
             }
             path.stats.record(r.length, latency, r.op != IoOp.READ);
-            device.stats.record(r.length, now - r.startNanos, r.op != IoOp.READ);
+            host.stats().record(r.length, now - r.startNanos, r.op != IoOp.READ);
             notifyPolicy(path, r, latency, false);
             if (r.op != IoOp.READ && data != null) {
                 data.release();
@@ -209,14 +209,14 @@ final class IoQueue {
                 path.stats.retries.increment();
                 r.attempts++;
                 if (outcome.refreshStates()) {
-                    device.requestRefresh(outcome.detail());
+                    host.requestRefresh(outcome.detail());
                 }
                 retryLater(r);
                 break;
             default:
                 // the access states we hold are stale (not owner, standby, inaccessible): re-read them
                 path.stats.retries.increment();
-                device.requestRefresh(outcome.detail());
+                host.requestRefresh(outcome.detail());
                 r.avoid = path;
                 retryNow(r);
         }
@@ -224,20 +224,20 @@ final class IoQueue {
 
     private void notifyPolicy(Path path, Request r, long latency, boolean failed) {
         try {
-            device.policy.completed(path, r.op, r.length, latency, failed);
+            host.policy().completed(path, r.op, r.length, latency, failed);
         } catch (RuntimeException e) {
             if (!policyFaultLogged) {
                 policyFaultLogged = true;
-                LOG.error("policy {} threw on completion", device.policyName, e);
+                LOG.error("policy {} threw on completion", host.policyName(), e);
             }
         }
     }
 
     /** Periodic: fails paths whose oldest request is overdue, and requests that waited for a path too long. */
     void tick() {
-        long now = device.ticker.nanos();
-        long timeout = TimeUnit.MILLISECONDS.toNanos(device.config.ioTimeoutMillis());
-        long setupTimeout = timeout + TimeUnit.MILLISECONDS.toNanos(device.config.connectTimeoutMillis());
+        long now = host.ticker().nanos();
+        long timeout = TimeUnit.MILLISECONDS.toNanos(host.config().ioTimeoutMillis());
+        long setupTimeout = timeout + TimeUnit.MILLISECONDS.toNanos(host.config().connectTimeoutMillis());
         for (QueueConnection c : connections) {
             if (c == null) {
                 continue;
@@ -246,7 +246,7 @@ final class IoQueue {
                 case READY:
                     long oldest = c.oldestSentNanos();
                     if (oldest != Long.MAX_VALUE && now - oldest > timeout) {
-                        c.close("no reply within " + device.config.ioTimeoutMillis() + " ms", true);
+                        c.close("no reply within " + host.config().ioTimeoutMillis() + " ms", true);
                     }
                     break;
                 case CONNECTING:
@@ -258,7 +258,7 @@ final class IoQueue {
             }
         }
         if (!parked.isEmpty()) {
-            if (device.topology.usable.length > 0) {
+            if (host.topology().usable.length > 0) {
                 releaseParked();
                 return;
             }
@@ -266,16 +266,16 @@ final class IoQueue {
             for (int i = 0; i < n; i++) {
                 Request r = parked.poll();
                 if (r.parkDeadlineNanos != 0 && now - r.parkDeadlineNanos >= 0) {
-                    device.parkedCount.decrementAndGet();
-                    if (device.config.noPathRetry().mode() == NoPathRetry.Mode.QUEUE) {
+                    host.parked().decrementAndGet();
+                    if (host.config().noPathRetry().mode() == NoPathRetry.Mode.QUEUE) {
                         // A transition wait ran out, but the user asked to queue: keep waiting.
                         r.parkDeadlineNanos = 0;
-                        device.parkedCount.incrementAndGet();
+                        host.parked().incrementAndGet();
                         parked.add(r);
                         continue;
                     }
-                    r.fail(IoErrorKind.NO_PATH, "no usable path to " + device.name() + " for "
-                        + TimeUnit.NANOSECONDS.toMillis(now - r.parkedSinceNanos) + " ms: " + device.noPathReason());
+                    r.fail(IoErrorKind.NO_PATH, "no usable path to " + host.name() + " for "
+                        + TimeUnit.NANOSECONDS.toMillis(now - r.parkedSinceNanos) + " ms: " + host.noPathReason());
                 } else {
                     parked.add(r);
                 }
@@ -297,7 +297,7 @@ final class IoQueue {
                 c.abort(IoErrorKind.DEVICE_CLOSED, message);
             }
         }
-        device.parkedCount.addAndGet(-parked.size());
+        host.parked().addAndGet(-parked.size());
         for (Request r : parked) {
             r.fail(IoErrorKind.DEVICE_CLOSED, message);
         }

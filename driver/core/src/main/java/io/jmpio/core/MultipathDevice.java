@@ -80,6 +80,22 @@ public final class MultipathDevice implements BlockDevice {
     /** What was attached, as the transport names it ("lun0", "NQN namespace 1"). */
     volatile String targetName;
     final TransportContext context;
+    /** What the I/O queues see of this device (QueueHost is theirs; its methods stay off the public API). */
+    private final QueueHost queueHost = new QueueHost() {
+        @Override public String name() { return MultipathDevice.this.name(); }
+        @Override public boolean closed() { return closed; }
+        @Override public Topology topology() { return topology; }
+        @Override public BalancingPolicy policy() { return policy; }
+        @Override public String policyName() { return policyName; }
+        @Override public MultipathConfig config() { return config; }
+        @Override public Ticker ticker() { return ticker; }
+        @Override public PathStats stats() { return stats; }
+        @Override public AtomicInteger parked() { return parkedCount; }
+        @Override public String noPathReason() { return MultipathDevice.this.noPathReason(); }
+        @Override public void requestRefresh(String why) { MultipathDevice.this.requestRefresh(why); }
+        @Override public void pathFailed(Path p, String reason) { MultipathDevice.this.pathFailed(p, reason); }
+        @Override public Class<? extends io.netty.channel.Channel> ioChannelClass() { return ioTransport.channelClass(); }
+    };
     final StateRefresh refresh = new StateRefresh(this);
     final PathChecker checker = new PathChecker(this);
     private final MarginalDetector marginal = new MarginalDetector(this);
@@ -104,7 +120,7 @@ public final class MultipathDevice implements BlockDevice {
         this.probePool = Executors.newCachedThreadPool(new DefaultThreadFactory("jmpio-probe", true));
         List<IoQueue> qs = new ArrayList<>();
         for (EventExecutor e : ioTransport.group()) {
-            IoQueue q = new IoQueue(this, (EventLoop) e, qs.size());
+            IoQueue q = new IoQueue(queueHost, (EventLoop) e, qs.size());
             qs.add(q);
             e.execute(() -> currentQueue.set(q));
         }

@@ -34,7 +34,7 @@ final class QueueConnection implements QueueListener {
     QueueConnection(IoQueue queue, Path path) {
         this.queue = queue;
         this.path = path;
-        this.openedNanos = queue.device.ticker.nanos();
+        this.openedNanos = queue.host.ticker().nanos();
     }
 
     State state() {
@@ -48,7 +48,7 @@ final class QueueConnection implements QueueListener {
             return;
         }
         try {
-            channel = s.openQueue(queue.loop, queue.device.ioTransport.channelClass(), queue.index, this);
+            channel = s.openQueue(queue.loop, queue.host.ioChannelClass(), queue.index, this);
         } catch (RuntimeException e) {
             closed(channel, "cannot open a queue: " + e.getMessage(), true, List.of());
         }
@@ -69,7 +69,7 @@ final class QueueConnection implements QueueListener {
 
     private void write(Request r) {
         r.path = path;
-        r.sentNanos = queue.device.ticker.nanos();
+        r.sentNanos = queue.host.ticker().nanos();
         pending.put(r, Boolean.TRUE);
         path.inFlight.incrementAndGet();
         path.inFlightBytes.addAndGet(r.length);
@@ -163,7 +163,7 @@ final class QueueConnection implements QueueListener {
         }
         if (first && pathFault) {
             path.stats.pathErrors.increment();
-            queue.device.pathFailed(path, reason);
+            queue.host.pathFailed(path, reason);
         }
         List<Request> orphans = new ArrayList<>(pending.keySet());
         pending.clear();

@@ -1,0 +1,39 @@
+package io.jmpio.core;
+
+import io.jmpio.api.BalancingPolicy;
+import io.netty.channel.Channel;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What an I/O queue needs from its device, and nothing more: the current route (topology and policy), the
+ * settings and clock, the shared counters, and the two things a queue tells the device (a path failed, the
+ * access states look stale).
+ */
+interface QueueHost {
+    String name();
+
+    boolean closed();
+
+    Topology topology();
+
+    BalancingPolicy policy();
+
+    String policyName();
+
+    MultipathConfig config();
+
+    Ticker ticker();
+
+    PathStats stats();
+
+    /** Requests waiting for a usable path, over all queues (bounded by the queue limit). */
+    AtomicInteger parked();
+
+    String noPathReason();
+
+    void requestRefresh(String why);
+
+    void pathFailed(Path p, String reason);
+
+    Class<? extends Channel> ioChannelClass();
+}
