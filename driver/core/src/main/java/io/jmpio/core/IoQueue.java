@@ -110,7 +110,7 @@ final class IoQueue {
         }
         NoPathRetry npr = host.config().noPathRetry();
         if (t.waitForTransition) {
-            r.parkDeadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(host.config().transitionTimeoutMillis());
+            r.parkDeadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(host.transitionTimeoutMillis());
         } else if (npr.mode() == NoPathRetry.Mode.FAIL) {
             r.fail(IoErrorKind.NO_PATH, "no usable path to " + host.name() + ": " + host.noPathReason());
             return;

@@ -79,6 +79,8 @@ public final class MultipathDevice implements BlockDevice {
     final PathTransport transport;
     /** What was attached, as the transport names it ("lun0", "NQN namespace 1"). */
     volatile String targetName;
+    /** The state-transition time the target advertised (NVMe ANATT), 0 when it said none. */
+    volatile long targetTransitionMillis;
     final TransportContext context;
     /** What the I/O queues see of this device (QueueHost is theirs; its methods stay off the public API). */
     private final QueueHost queueHost = new QueueHost() {
@@ -92,6 +94,10 @@ public final class MultipathDevice implements BlockDevice {
         @Override public PathStats stats() { return stats; }
         @Override public AtomicInteger parked() { return parkedCount; }
         @Override public String noPathReason() { return MultipathDevice.this.noPathReason(); }
+        @Override public long transitionTimeoutMillis() {
+            long anatt = targetTransitionMillis;
+            return anatt > 0 ? Math.max(2 * anatt, 1000) : config.transitionTimeoutMillis();
+        }
         @Override public void requestRefresh(String why) { MultipathDevice.this.requestRefresh(why); }
         @Override public void pathFailed(Path p, String reason) { MultipathDevice.this.pathFailed(p, reason); }
         @Override public Class<? extends io.netty.channel.Channel> ioChannelClass() { return ioTransport.channelClass(); }
@@ -162,6 +168,7 @@ public final class MultipathDevice implements BlockDevice {
                     Discovery d = transport.discover(context, portal);
                     TargetInfo t = d.target();
                     targetName = t.name();
+                targetTransitionMillis = t.transitionMillis();
                     info = new DeviceInfo(config.name(), t.id(), t.sizeBytes(), t.logicalBlockSize(), t.physicalBlockSize(),
                         t.maxTransferBytes(), t.volatileWriteCache(), t.discard(), t.writeZeroes(), t.fua());
                     refresh.applyReport(d.ports(), true, false);

@@ -31,6 +31,9 @@ interface QueueHost {
 
     String noPathReason();
 
+    /** How long requests wait for a state transition: twice the target's ANATT when it says one (as Linux), else the setting. */
+    long transitionTimeoutMillis();
+
     void requestRefresh(String why);
 
     void pathFailed(Path p, String reason);

@@ -98,7 +98,7 @@ final class ArrayTransport implements PathTransport {
             TargetInfo t = new TargetInfo(id.wwidHex(), entry.name(), id.sizeBytes(), id.logicalBlockSize(),
                 id.physicalBlockSize(), id.maxTransfer(), (id.flags() & InquiryData.FLAG_WRITE_CACHE) != 0,
                 (id.flags() & InquiryData.FLAG_DISCARD) != 0, (id.flags() & InquiryData.FLAG_WRITE_ZEROES) != 0,
-                (id.flags() & InquiryData.FLAG_FUA) != 0);
+                (id.flags() & InquiryData.FLAG_FUA) != 0, 0);
             return new Discovery(t, ports(report), "LUN " + entry.name() + " (#" + entry.id() + ", " + id.sizeBytes()
                 + " bytes) through " + portal);
         }

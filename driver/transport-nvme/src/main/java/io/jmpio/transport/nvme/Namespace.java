@@ -11,14 +11,14 @@ import java.nio.ByteOrder;
  * <pre>
  * Identify Controller: 76 CMIC u8 (bit3 ANA) | 77 MDTS u8 (2^n x 4 KiB, 0 unlimited) | 78 CNTLID u16
  *   512 SQES | 514 MAXCMD u16 | 516 NN u32 | 520 ONCS u16 (bit2 DSM, bit3 Write Zeroes) | 525 VWC u8
- *   344 ANAGRPMAX u32 | 348 NANAGRPID u32 | 540 MNAN u32 | 768 SUBNQN | 1792 IOCCSZ u32 (16 B units)
+ *   342 ANATT u8 (s) | 344 ANAGRPMAX u32 | 348 NANAGRPID u32 | 540 MNAN u32 | 768 SUBNQN | 1792 IOCCSZ u32 (16 B units)
  * Identify Namespace: 0 NSZE u64 | 8 NCAP u64 | 26 FLBAS u8 | 30 NMIC u8 | 92 ANAGRPID u32 | 104 NGUID (16 B)
  *   120 EUI64 (8 B) | 128 LBAF[n] (4 B each: 0 MS u16, 2 LBADS u8)
  * Namespace identification descriptors (CNS 3): NIDT u8 | NIDL u8 | 2 reserved | NIDL bytes (1 EUI64, 2 NGUID, 3 UUID)
  * </pre>
  */
 record Namespace(int nsid, int anagrpid, long blocks, int blockSize, String id, boolean ana, int mdts, int oncs,
-                 boolean volatileWriteCache, int inCapsuleLimit, int maxCommands, int nanagrpid, int nn) {
+                 boolean volatileWriteCache, int inCapsuleLimit, int maxCommands, int nanagrpid, int nn, int anattSeconds) {
     /** The largest transfer the driver sends in one command when the controller sets no limit. */
     static final int DEFAULT_MAX_TRANSFER = 1 << 20;
 
@@ -60,7 +60,8 @@ record Namespace(int nsid, int anagrpid, long blocks, int blockSize, String id, 
         int ioccsz = c.getInt(1792);
         int inCapsule = ioccsz >= 4 ? Math.max(0, ioccsz * 16 - 64) : 0;
         return new Namespace(nsid, n.getInt(92), nsze, 1 << lbads, id, (cmic & 8) != 0, ctrl[77] & 0xFF,
-            c.getShort(520) & 0xFFFF, (ctrl[525] & 1) != 0, inCapsule, c.getShort(514) & 0xFFFF, c.getInt(348), nn);
+            c.getShort(520) & 0xFFFF, (ctrl[525] & 1) != 0, inCapsule, c.getShort(514) & 0xFFFF, c.getInt(348), nn,
+            ctrl[342] & 0xFF);
     }
 
     /** The controller does not show this host the namespace (masking, or no such namespace). */
@@ -109,7 +110,7 @@ record Namespace(int nsid, int anagrpid, long blocks, int blockSize, String id, 
     TargetInfo target(String subnqn) {
         boolean vwc = volatileWriteCache;
         return new TargetInfo(id, subnqn + " namespace " + nsid, sizeBytes(), blockSize, blockSize, maxTransferBytes(), vwc,
-            (oncs & 4) != 0, (oncs & 8) != 0, vwc);
+            (oncs & 4) != 0, (oncs & 8) != 0, vwc, anattSeconds * 1000L);
     }
 
     /** Bytes of the ANA log that hold every group and namespace this controller can report. */

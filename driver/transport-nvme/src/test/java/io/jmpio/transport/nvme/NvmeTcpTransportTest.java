@@ -186,6 +186,7 @@ class NvmeTcpTransportTest {
             assertEquals(512, d.target().logicalBlockSize());
             assertEquals(a.metadata().load().byName("lun0").wwid(), d.target().id(), "the NGUID is the LUN's WWID");
             assertTrue(d.target().discard() && d.target().writeZeroes() && d.target().fua());
+            assertEquals(10_000L, d.target().transitionMillis(), "the ANATT the target advertises (10 s)");
 
             AtomicInteger notices = new AtomicInteger();
             List<PathSession> sessions = new ArrayList<>();
