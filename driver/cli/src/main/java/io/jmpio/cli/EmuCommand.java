@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -196,18 +197,15 @@ final class EmuCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
-        String admin;
-
-        @Option(names = "--token-file", paramLabel = "PATH", description = "The array's admin token (default: the one the state file names, else admin.token in the default data directory)")
-        Path tokenFile;
+        @Mixin
+        AdminEndpoint endpoint;
 
         @Option(names = "--json", description = "Print the status document as JSON")
         boolean json;
 
         @Override
         public Integer call() throws IOException {
-            JsonNode s = new AdminClient(admin, tokenFile).get("/status");
+            JsonNode s = endpoint.client().get("/status");
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(AdminClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(s));
@@ -248,18 +246,15 @@ final class EmuCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
-        String admin;
-
-        @Option(names = "--token-file", paramLabel = "PATH", description = "The array's admin token (default: the one the state file names, else admin.token in the default data directory)")
-        Path tokenFile;
+        @Mixin
+        AdminEndpoint endpoint;
 
         @Option(names = "--json", description = "Print the hosts document as JSON")
         boolean json;
 
         @Override
         public Integer call() throws IOException {
-            JsonNode h = new AdminClient(admin, tokenFile).get("/hosts");
+            JsonNode h = endpoint.client().get("/hosts");
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(AdminClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(h));
@@ -290,6 +285,19 @@ final class EmuCommand implements Runnable {
         }
     }
 
+    /** Where the `jmpio emu` management commands send their requests, and with which token. */
+    static final class AdminEndpoint {
+        @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
+        String admin;
+
+        @Option(names = "--token-file", paramLabel = "PATH", description = "The array's admin token (default: the one the state file names, else admin.token in the default data directory)")
+        Path tokenFile;
+
+        AdminClient client() throws IOException {
+            return new AdminClient(admin, tokenFile);
+        }
+    }
+
     static String human(long bytes) {
         String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
         double v = bytes;
@@ -306,11 +314,8 @@ final class EmuCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
-        String admin;
-
-        @Option(names = "--token-file", paramLabel = "PATH", description = "The array's admin token (default: the one the state file names, else admin.token in the default data directory)")
-        Path tokenFile;
+        @Mixin
+        AdminEndpoint endpoint;
 
         @Parameters(index = "0", paramLabel = "ACTION", description = "list | create NAME SIZE [OWNER] [BACKEND] | delete NAME | resize NAME SIZE | move NAME OWNER | hosts NAME [HOST...]")
         String action;
@@ -320,7 +325,7 @@ final class EmuCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            AdminClient c = new AdminClient(admin, tokenFile);
+            AdminClient c = endpoint.client();
             PrintWriter out = spec.commandLine().getOut();
             JsonNode r;
             switch (action) {
@@ -380,11 +385,8 @@ final class EmuCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--admin", paramLabel = "HOST:PORT", description = "Admin endpoint of either controller (default: from the state file)")
-        String admin;
-
-        @Option(names = "--token-file", paramLabel = "PATH", description = "The array's admin token (default: the one the state file names, else admin.token in the default data directory)")
-        Path tokenFile;
+        @Mixin
+        AdminEndpoint endpoint;
 
         @Parameters(index = "0", paramLabel = "VERB")
         String verb;
@@ -427,7 +429,7 @@ final class EmuCommand implements Runnable {
                     throw new CommandLine.ParameterException(spec.commandLine(), "unknown fault '" + verb
                         + "' (kill, pause, resume, restart, port-down, port-up, latency, flaky, partition, heal)");
             }
-            JsonNode r = new AdminClient(admin, tokenFile).post("/faults", body);
+            JsonNode r = endpoint.client().post("/faults", body);
             spec.commandLine().getOut().println(r.path("done").asText(r.toString()));
             return 0;
         }

@@ -1,17 +1,8 @@
 package io.jmpio.core;
 
-import io.jmpio.transport.AccessState;
-import io.jmpio.transport.PathSession;
-import io.jmpio.transport.PortInfo;
-import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The statistics tick: rolls the device's and the paths' windows, and moves paths whose error rate, failure

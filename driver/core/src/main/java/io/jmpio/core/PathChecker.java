@@ -4,12 +4,6 @@ import io.jmpio.transport.AccessState;
 import io.jmpio.transport.PathSession;
 import io.jmpio.transport.PortInfo;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,7 +84,7 @@ final class PathChecker {
             // the probe told the state itself (NVMe: the path's ANA state): take it as it is
             synchronized (d.topologyLock) {
                 if (p.everUp) {
-                    d.event("path " + p.id + " " + StateRefresh.label(p.access) + " -> " + StateRefresh.label(probe.state()));
+                    d.event("path " + p.id + " " + p.access.label() + " -> " + probe.state().label());
                 }
                 p.access = probe.state();
                 p.accessFromItself = true;
@@ -115,7 +109,7 @@ final class PathChecker {
         }
         if (stale) {
             d.refresh.requestRefresh("probe of " + p.id + (probe.state() == null ? (probe.servesIo() ? ": serves I/O" : ": does not serve I/O")
-                : ": " + StateRefresh.label(probe.state())));
+                : ": " + probe.state().label()));
         }
     }
 

@@ -1,14 +1,10 @@
 package io.jmpio.core;
 
-import io.jmpio.transport.AccessState;
 import io.jmpio.transport.PathSession;
 import io.jmpio.transport.PortInfo;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,10 +25,6 @@ final class StateRefresh {
 
     StateRefresh(MultipathDevice device) {
         this.d = device;
-    }
-
-    static String label(AccessState s) {
-        return s.label();
     }
 
     /**
@@ -63,7 +55,7 @@ final class StateRefresh {
                 p.group = port.group();
                 if (p.access != port.state()) {
                     if (!d.closed && p.everUp) {
-                        d.event("path " + p.id + " " + label(p.access) + " -> " + label(port.state()));
+                        d.event("path " + p.id + " " + p.access.label() + " -> " + port.state().label());
                     }
                     p.access = port.state();
                 }

@@ -1,17 +1,10 @@
 package io.jmpio.core;
 
 import io.jmpio.transport.AccessState;
-import io.jmpio.transport.PathSession;
-import io.jmpio.transport.PortInfo;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import io.jmpio.api.DeviceInfo;
 
 /** The device's topology and statistics: as a tree of maps (status, JSON) and as Prometheus text. */

@@ -91,7 +91,7 @@ final class AdminQueue implements AutoCloseable {
         a.events = events;
         EventLoop loop = ctx.controlGroup().next();
         try {
-            InetSocketAddress to = HostPort.parse(address);
+            InetSocketAddress to = io.jmpio.netty.HostPort.parse(address);
             loop.execute(() -> a.queue.connect(loop, ctx.channelClass(), to, ctx.connectTimeoutMillis()));
             a.connected.get(ctx.connectTimeoutMillis() + 1000, TimeUnit.MILLISECONDS);
             a.enable();

@@ -92,7 +92,7 @@ final class NvmePath implements PathSession {
         QueuePair q = new QueuePair(qid, depth, 0, admin.cntlid(), subnqn, ctx.hostName(), ctx.hostIdentifier(), digests[0],
             digests[1], ns.inCapsuleLimit(), c);
         c.attach(q);
-        loop.execute(() -> q.connect(loop, channelClass, HostPort.parse(port.address()), ctx.connectTimeoutMillis()));
+        loop.execute(() -> q.connect(loop, channelClass, io.jmpio.netty.HostPort.parse(port.address()), ctx.connectTimeoutMillis()));
         return c;
     }
 

@@ -85,24 +85,7 @@ public final class ArrayClient implements AutoCloseable {
 
     /** Parses "host:port" (IPv6 as "[::1]:port"). */
     public static InetSocketAddress parseAddress(String hostPort) {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon <= 0 || colon == hostPort.length() - 1) {
-            throw new IllegalArgumentException("expected HOST:PORT, got '" + hostPort + "'");
-        }
-        String host = hostPort.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(hostPort.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad port in '" + hostPort + "'");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port out of range in '" + hostPort + "'");
-        }
-        return new InetSocketAddress(host, port);
+        return io.jmpio.netty.HostPort.parse(hostPort);
     }
 
     private static final class Holder {

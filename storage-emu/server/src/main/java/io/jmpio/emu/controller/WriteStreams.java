@@ -166,8 +166,4 @@ final class WriteStreams {
         streams.clear();
     }
 
-    int open() {
-        return streams.size();
-    }
-
 }
