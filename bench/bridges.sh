@@ -44,7 +44,7 @@ PIDS+=($!)
 wait_file "$WORK/array.json"
 PORTAL=$(json "$WORK/array.json" "['controllers'][0]['ports'][0]")
 
-bin/jmpio attach --portal "$PORTAL" --lun lun0 --host-id bench --bridge nbd --nbd-listen 127.0.0.1:0 \
+bin/jmpio attach --portal "$PORTAL" --host-id bench --bridge nbd --nbd-listen 127.0.0.1:0 \
   --control "$WORK/nbd.sock" --ready-file "$WORK/nbd.json" > "$WORK/nbd.log" 2>&1 &
 PIDS+=($!)
 wait_file "$WORK/nbd.json"
@@ -65,7 +65,7 @@ for rw in randread randwrite; do
 done
 
 if [ "$(id -u)" -eq 0 ]; then
-  bin/jmpio attach --portal "$PORTAL" --lun lun0 --name fusebench --host-id bench2 --bridge fuse --fuse-mount "$WORK/mnt" \
+  bin/jmpio attach --portal "$PORTAL" --name fusebench --host-id bench2 --bridge fuse --fuse-mount "$WORK/mnt" \
     --loop --control "$WORK/fuse.sock" --ready-file "$WORK/fuse.json" > "$WORK/fuse.log" 2>&1 &
   PIDS+=($!)
   wait_file "$WORK/fuse.json"

@@ -28,7 +28,7 @@ array() { # array NAME: a fresh emulator (memory LUN), timers stretched for the 
     --heartbeat-interval 500 --heartbeat-timeout 4000 > "$W/$1.log" 2>&1 &
   echo $! > "$W/$1.pid"
   for _ in $(seq 1 900); do [ -s "$W/$1.json" ] && break; sleep 0.2; done
-  PORT=$(json "$W/$1.json" "['controllers'][0]['nvme'][0]")
+  PORT=$(json "$W/$1.json" "['controllers'][0]['ports'][0]")
   ADMIN_B=$(json "$W/$1.json" "['controllers'][1]['admin']")
   TOKEN=$W/$1/admin.token
   sleep 3

@@ -47,7 +47,7 @@ fio_iops() { # fio_iops DEV RW QD -> IOPS
 bin/jmpio emu start --base-port 0 --backend memory --data-dir "$W/array" --lun lun0:256M:A --ready-file "$W/array.json" \
   --heartbeat-interval 500 --heartbeat-timeout 4000 > "$W/array.log" 2>&1 &
 for _ in $(seq 1 900); do [ -s "$W/array.json" ] && break; sleep 0.2; done
-PORT=$(json "$W/array.json" "['controllers'][0]['nvme'][0]")
+PORT=$(json "$W/array.json" "['controllers'][0]['ports'][0]")
 ADMIN_B=$(json "$W/array.json" "['controllers'][1]['admin']")
 sleep 3
 nvme connect-all -t tcp -a "${PORT%:*}" -s "${PORT##*:}" -q "$HOSTNQN" > /dev/null

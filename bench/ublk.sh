@@ -41,7 +41,7 @@ losetup -d "$LOOP"; LOOP=""; rm -f /dev/shm/jmpio-bench.img
 
 rows=()
 for q in 1 "$NQ"; do
-  bin/jmpio attach --portal "$PORTAL" --lun lun0 --host-id bench --bridge ublk --bridge-option queues="$q" \
+  bin/jmpio attach --portal "$PORTAL" --host-id bench --bridge ublk --bridge-option queues="$q" \
     --probe-timeout 5000 --io-timeout 15000 --ready-file "$W/a$q.json" --control "$W/ctl$q.sock" > "$W/a$q.log" 2>&1 &
   PIDS+=($!)
   wait_file "$W/a$q.json"

@@ -42,7 +42,7 @@ $JM emu start --base-port 0 --data-dir "$W/array" --lun lun0:256M:A --ready-file
   --heartbeat-interval 500 --heartbeat-timeout 4000 > "$W/array.log" 2>&1 &
 for _ in $(seq 1 900); do [ -s "$W/array.json" ] && break; sleep 0.2; done
 [ -s "$W/array.json" ] || fail "the array did not start"
-PORT=$(json "$W/array.json" "['controllers'][0]['nvme'][0]")
+PORT=$(json "$W/array.json" "['controllers'][0]['ports'][0]")
 NQN=$(json "$W/array.json" "['subsystemNqn']")
 ADMIN_B=$(json "$W/array.json" "['controllers'][1]['admin']")
 sleep 3   # the controllers link up and learn each other's ports

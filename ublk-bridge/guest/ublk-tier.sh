@@ -44,7 +44,7 @@ $JM emu start --base-port 0 --data-dir "$W/array" --lun lun0:256M:A --ready-file
   --heartbeat-interval 500 --heartbeat-timeout 4000 > "$W/array.log" 2>&1 &
 wait_file "$W/array.json" $!
 # the multipath device reaches the array over NVMe/TCP: every path from the discovery log of A's first port
-PORTAL=$(json "$W/array.json" "['controllers'][0]['nvme'][0]")
+PORTAL=$(json "$W/array.json" "['controllers'][0]['ports'][0]")
 ADMIN_A=$(json "$W/array.json" "['controllers'][0]['admin']")
 sleep 3   # the controllers link up and learn each other's NVMe/TCP ports (the discovery log lists all four)
 

@@ -124,7 +124,7 @@ final class DemoCommand implements Callable<Integer> {
             .lun(LunSpec.parse("lun0:256M:A", "A", "memory")));
         cleanup.array = array;
         for (String c : List.of("A", "B")) {
-            List<String> nvme = array.nvmePorts(c);
+            List<String> nvme = array.controller(c).portAddresses();
             for (int i = 0; i < nvme.size(); i++) {
                 portNames.put(nvme.get(i), c + i);
             }
@@ -133,11 +133,11 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalStateException("the demo's controllers did not link up in 15 s");
         }
         MultipathDevice device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp")
-            .portal(array.nvmePorts("A").get(0)).name("demo")
+            .portal(array.controller("A").portAddresses().get(0)).name("demo")
             .hostId("nqn.2014-08.io.jmpio:demo").policy(policy).ioQueues(2));
         cleanup.device = device;
         waitFor(() -> device.pathsUp() == 4, 15_000);
-        out.println("transport: NVMe/TCP; the four paths came from the discovery log of " + array.nvmePorts("A").get(0)
+        out.println("transport: NVMe/TCP; the four paths came from the discovery log of " + array.controller("A").portAddresses().get(0)
             + " (A0, A1 on controller A; B0, B1 on controller B)");
 
         Map<String, String> options = new LinkedHashMap<>();

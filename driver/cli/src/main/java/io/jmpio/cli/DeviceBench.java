@@ -55,8 +55,7 @@ final class DeviceBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--skip-kill", description = "Only measure steady state")
     boolean skipKill;
 
-    @Option(names = "--transport", defaultValue = "nvme-tcp", description = "Path transport to the array: nvme-tcp or array (default: ${DEFAULT-VALUE})")
-    String transport;
+    private static final String TRANSPORT = "nvme-tcp";
 
     private static final int BLOCK = 4096;
     private static final long LUN_BYTES = 1L << 30;
@@ -68,20 +67,16 @@ final class DeviceBench implements java.util.concurrent.Callable<Integer> {
             .heartbeatIntervalMillis(Math.max(10, heartbeatTimeout / 5)).heartbeatTimeoutMillis(heartbeatTimeout)
             .autoTransferThreshold(0).lun(LunSpec.parse("lun0:1G:A", "A", "memory"));
         try (ArrayServer array = ArrayServer.start(ac)) {
-            boolean nvme = "nvme-tcp".equals(transport);
-            if (nvme && !array.awaitLinked(15_000)) {
+            if (!array.awaitLinked(15_000)) {
                 throw new IllegalStateException("the bench's controllers did not link up in 15 s");
             }
-            MultipathConfig cfg = new MultipathConfig().transport(transport).name("lun0")
-                .portal(nvme ? array.nvmePorts("A").get(0) : array.controller("A").portAddresses().get(0))
-                .hostId(nvme ? "nqn.2014-08.io.jmpio:bench" : "jmpio-bench").ioQueues(queues).policy(policy);
-            if (!nvme) {
-                cfg.lun("lun0");
-            }
+            MultipathConfig cfg = new MultipathConfig().transport(TRANSPORT).name("lun0")
+                .portal(array.controller("A").portAddresses().get(0))
+                .hostId("nqn.2014-08.io.jmpio:bench").ioQueues(queues).policy(policy);
             try (MultipathDevice device = MultipathDevice.open(cfg)) {
                 waitForPaths(device, 2 * ports);
                 System.out.printf("device: %d paths over %s, %d in use (%s), %d queues, QD%d, 4 KiB random, %d%% reads, sockets %s%n",
-                    2 * ports, transport, ((Number) device.status().get("usablePaths")).intValue(), policy, queues, queueDepth,
+                    2 * ports, TRANSPORT, ((Number) device.status().get("usablePaths")).intValue(), policy, queues, queueDepth,
                     readPercent, array.transportKind());
                 Load warm = new Load(device, queueDepth, readPercent);
                 Thread.sleep(warmup * 1000L);

@@ -3,12 +3,21 @@ package io.jmpio.cli;
 import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
 import io.jmpio.emu.array.LunSpec;
-import io.jmpio.emu.protocol.ArrayClient;
-import io.jmpio.emu.protocol.Frame;
-import io.jmpio.emu.protocol.LunList;
+import io.jmpio.api.IoOp;
 import io.jmpio.netty.NettyTransport;
-import io.jmpio.emu.protocol.Opcode;
-import io.jmpio.emu.protocol.Status;
+import io.jmpio.transport.Discovery;
+import io.jmpio.transport.IoCommand;
+import io.jmpio.transport.Outcome;
+import io.jmpio.transport.PathSession;
+import io.jmpio.transport.PathTransport;
+import io.jmpio.transport.PathTransports;
+import io.jmpio.transport.PortInfo;
+import io.jmpio.transport.QueueChannel;
+import io.jmpio.transport.QueueListener;
+import io.jmpio.transport.TransportContext;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -17,17 +26,16 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * A load generator: 4 KiB random reads and writes at a fixed queue depth on one port, against the owner's
- * port (optimized path) and the non-owner's (shipped path). Runs its own in-process array unless {@code --port}
- * points at a running one.
+ * A load generator: 4 KiB random reads and writes at a fixed queue depth on one NVMe/TCP I/O queue, against the
+ * owner's port (optimized path) and the non-owner's (shipped path), through the driver's NVMe/TCP transport. Runs
+ * its own in-process array unless {@code --port} points at a running one (its subsystem's only namespace).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measure IOPS and latency of optimized vs shipped paths (4 KiB random, fixed queue depth).")
@@ -56,8 +64,7 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--port", paramLabel = "HOST:PORT", description = "Measure this port of a running array instead (repeat for a second one)")
     List<String> ports;
 
-    @Option(names = "--lun", defaultValue = "lun0")
-    String lunName;
+    private static final String LUN = "lun0";
 
     record Result(String label, String rw, double iops, double p50Micros, double p99Micros, long errors) {
     }
@@ -71,10 +78,13 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
         if (targets == null || targets.isEmpty()) {
             dir = Files.createTempDirectory("jmpio-bench");
             array = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).portsPerController(1)
-                .autoTransferThreshold(0).lun(LunSpec.parse(lunName + ":" + lunSize + ":A", "A", backend)));
+                .autoTransferThreshold(0).lun(LunSpec.parse(LUN + ":" + lunSize + ":A", "A", backend)));
+            if (!array.awaitLinked(30_000)) {
+                throw new IOException("the in-process controllers did not link up within 30 s");
+            }
             targets = List.of(array.controller("A").portAddresses().get(0), array.controller("B").portAddresses().get(0));
-            out.printf("in-process array (transport %s, backend %s): A owns %s; optimized %s, shipped %s%n",
-                array.transportKind(), backend, lunName, targets.get(0), targets.get(1));
+            out.printf("in-process array (NVMe/TCP, event loops %s, backend %s): A owns %s; optimized %s, shipped %s%n",
+                array.transportKind(), backend, LUN, targets.get(0), targets.get(1));
         }
         try (NettyTransport client = NettyTransport.create("jmpio-bench", 1)) {
             Result[] results = new Result[targets.size() * 2];
@@ -103,67 +113,107 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
         return 0;
     }
 
-    private Result run(NettyTransport transport, String target, String label, String rw) throws IOException,
-            InterruptedException {
-        try (ArrayClient c = ArrayClient.connect(transport, target)) {
-            Frame reg = ArrayClient.await(c.register("bench-" + ProcessHandle.current().pid()), 5000);
-            reg.release();
-            Frame luns = ArrayClient.await(c.simple(Opcode.REPORT_LUNS, 0), 5000);
-            LunList list = LunList.read(luns.payload());
-            luns.release();
-            LunList.Entry lun = list.byName(lunName);
-            if (lun == null) {
-                throw new IOException("no LUN named " + lunName + " at " + target);
+    private Result run(NettyTransport transport, String target, String label, String rw) throws Exception {
+        byte[] hostId = new byte[16];
+        ThreadLocalRandom.current().nextBytes(hostId);
+        TransportContext ctx = new TransportContext("nqn.2014-08.io.jmpio:bench-" + ProcessHandle.current().pid(),
+            hostId, null, 1, transport.group(), transport.channelClass(), 5000,
+            10_000, 5000, java.util.Map.of());
+        try (PathTransport nvme = PathTransports.from(null).create("nvme-tcp")) {
+            Discovery d = nvme.discover(ctx, target);
+            PortInfo port = d.ports().stream().filter(PortInfo::reporting).findFirst()
+                .orElseThrow(() -> new IOException(target + " is not in its own discovery log"));
+            long blocks = d.target().sizeBytes() / blockSize;
+            try (PathSession session = nvme.openPath(ctx, port, () -> { })) {
+                Load load = new Load(rw.equals("randwrite"), blocks);
+                EventLoop loop = transport.group().next();
+                loop.execute(() -> session.openQueue(loop, transport.channelClass(), 0, load));
+                if (!load.finished.await(warmup + seconds + 30L, TimeUnit.SECONDS)) {
+                    throw new IOException("requests to " + target + " did not complete");
+                }
+                if (load.failure != null) {
+                    throw new IOException("queue to " + target + " closed: " + load.failure);
+                }
+                double secs = (System.nanoTime() - load.measureFrom) / 1e9;
+                return new Result(label, rw, load.done / Math.max(secs, 1e-9), load.hist.getValueAtPercentile(50) / 1000.0,
+                    load.hist.getValueAtPercentile(99) / 1000.0, load.errors);
             }
-            long blocks = lun.sizeBytes() / blockSize;
-            byte[] data = new byte[blockSize];
-            ThreadLocalRandom.current().nextBytes(data);
-            boolean write = rw.equals("randwrite");
-            ConcurrentHistogram hist = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
-            AtomicLong done = new AtomicLong();
-            AtomicLong errors = new AtomicLong();
-            long start = System.nanoTime();
-            long measureFrom = start + TimeUnit.SECONDS.toNanos(warmup);
-            long end = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
-            CountDownLatch finished = new CountDownLatch(queueDepth);
-            for (int q = 0; q < queueDepth; q++) {
-                issue(c, lun.id(), blocks, data, write, hist, done, errors, measureFrom, end, finished);
-            }
-            if (!finished.await(warmup + seconds + 30L, TimeUnit.SECONDS)) {
-                throw new IOException("requests to " + target + " did not complete");
-            }
-            double secs = (System.nanoTime() - measureFrom) / 1e9;
-            return new Result(label, rw, done.get() / Math.max(secs, 1e-9), hist.getValueAtPercentile(50) / 1000.0,
-                hist.getValueAtPercentile(99) / 1000.0, errors.get());
         }
     }
 
-    private void issue(ArrayClient c, int lun, long blocks, byte[] data, boolean write, ConcurrentHistogram hist,
-                       AtomicLong done, AtomicLong errors, long measureFrom, long end, CountDownLatch finished) {
-        long t0 = System.nanoTime();
-        if (t0 >= end) {
-            finished.countDown();
-            return;
+    /** A fixed queue depth of 4 KiB commands on one I/O queue; runs on the queue's event loop only. */
+    private final class Load implements QueueListener {
+        final boolean write;
+        final long blocks;
+        final ByteBuf data;
+        final Histogram hist = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        final CountDownLatch finished = new CountDownLatch(1);
+        final long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
+        final long end = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
+        long done;
+        long errors;
+        int inFlight;
+        volatile String failure;
+
+        Load(boolean write, long blocks) {
+            this.write = write;
+            this.blocks = blocks;
+            byte[] b = new byte[blockSize];
+            ThreadLocalRandom.current().nextBytes(b);
+            this.data = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(b));
         }
-        long off = ThreadLocalRandom.current().nextLong(blocks) * blockSize;
-        var f = write ? c.write(lun, off, data, false) : c.read(lun, off, blockSize);
-        f.whenComplete((r, e) -> {
-            long t1 = System.nanoTime();
-            if (e != null) {
-                errors.incrementAndGet();
-                finished.countDown();
+
+        @Override
+        public void ready(QueueChannel channel) {
+            for (int q = 0; q < queueDepth; q++) {
+                issue(channel);
+            }
+        }
+
+        private void issue(QueueChannel channel) {
+            long now = System.nanoTime();
+            if (now >= end) {
+                if (inFlight == 0) {
+                    finished.countDown();
+                }
                 return;
             }
-            if (r.status() != Status.GOOD) {
-                errors.incrementAndGet();
+            inFlight++;
+            long off = ThreadLocalRandom.current().nextLong(blocks) * blockSize;
+            channel.send(new Command(write ? IoOp.WRITE : IoOp.READ, off, blockSize, write ? data.duplicate() : null,
+                now));
+        }
+
+        @Override
+        public void completed(QueueChannel channel, IoCommand command, Outcome outcome, ByteBuf payload) {
+            if (payload != null) {
+                payload.release();
             }
-            r.release();
-            if (t0 >= measureFrom) {
-                done.incrementAndGet();
-                hist.recordValue(Math.min(t1 - t0, hist.getHighestTrackableValue()));
+            inFlight--;
+            long t0 = ((Command) command).startNanos;
+            if (!outcome.done()) {
+                errors++;
+            } else if (t0 >= measureFrom) {
+                done++;
+                hist.recordValue(Math.min(System.nanoTime() - t0, hist.getHighestTrackableValue()));
             }
-            issue(c, lun, blocks, data, write, hist, done, errors, measureFrom, end, finished);
-        });
+            issue(channel);
+        }
+
+        @Override
+        public void closed(QueueChannel channel, String reason, boolean pathFault, List<IoCommand> unanswered) {
+            if (System.nanoTime() < end || inFlight > unanswered.size()) {
+                failure = reason;
+            }
+            finished.countDown();
+        }
+    }
+
+    private record Command(IoOp op, long offset, int length, ByteBuf data, long startNanos) implements IoCommand {
+        @Override
+        public boolean fua() {
+            return false;
+        }
     }
 
     static void deleteTree(Path dir) throws IOException {

@@ -75,9 +75,6 @@ final class EmuCommand implements Runnable {
         @Option(names = "--admin-token-file", paramLabel = "PATH", description = "Bearer token of the admin endpoints, mode 0600 (default: admin.token in the data directory, created at first start)")
         Path adminTokenFile;
 
-        @Option(names = "--no-nvme", description = "Serve only the array protocol, no NVMe/TCP ports")
-        boolean noNvme;
-
         @Option(names = "--link-tls-cert", paramLabel = "PEM", description = "This controller's certificate for TLS on the link (with --link-tls-key and --link-tls-ca)")
         Path linkTlsCert;
 
@@ -87,10 +84,10 @@ final class EmuCommand implements Runnable {
         @Option(names = "--link-tls-ca", paramLabel = "PEM", description = "The authority that signed both controllers' certificates")
         Path linkTlsCa;
 
-        @Option(names = "--base-port", paramLabel = "N", defaultValue = "7400", description = "Controller A uses N (admin), N+1 (link), N+2.. (ports); B the same from N+10; 0 = ephemeral (default: ${DEFAULT-VALUE})")
+        @Option(names = "--base-port", paramLabel = "N", defaultValue = "7400", description = "Controller A uses N (admin), N+1 (link), N+2.. (NVMe/TCP ports); B the same from N+10; 0 = ephemeral (default: ${DEFAULT-VALUE})")
         int basePort;
 
-        @Option(names = "--ports", paramLabel = "N", defaultValue = "2", description = "Front-end ports per controller (default: ${DEFAULT-VALUE})")
+        @Option(names = "--ports", paramLabel = "N", defaultValue = "2", description = "NVMe/TCP ports per controller (default: ${DEFAULT-VALUE})")
         int ports;
 
         @Option(names = "--link-channels", paramLabel = "N", defaultValue = "2", description = "Data channels per kind (shipping, mirroring) on the link (default: ${DEFAULT-VALUE})")
@@ -141,12 +138,12 @@ final class EmuCommand implements Runnable {
                 array.writeReadyFile(StateDir.emuStateFile());
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("jmpio emulator serving (transport %s, data %s)%n", array.transportKind(), dir);
+            out.printf("jmpio emulator serving NVMe/TCP (event loops %s, data %s)%n", array.transportKind(), dir);
             out.printf("  admin token: %s (the jmpio emu commands read it; send it as 'Authorization: Bearer ...')%n",
                 cfg.adminTokenFile().toAbsolutePath());
             for (JsonNode c : AdminClient.JSON.valueToTree(array.readyInfo()).path("controllers")) {
-                out.printf("  controller %s: admin %s, ports %s, NVMe/TCP %s%n", c.path("id").asText(),
-                    c.path("admin").asText(), c.path("ports"), c.path("nvme"));
+                out.printf("  controller %s: admin %s, NVMe/TCP ports %s%n", c.path("id").asText(),
+                    c.path("admin").asText(), c.path("ports"));
             }
             out.printf("  NVMe subsystem: %s%n", array.subsystemNqn());
             out.flush();
@@ -159,7 +156,7 @@ final class EmuCommand implements Runnable {
                 .dataDir(dataDir != null ? dataDir : StateDir.emuDataDir())
                 .listenAddress(listen).adminListenAddress(adminListen).linkListenAddress(linkListen)
                 .linkSecretFile(linkSecretFile).adminTokenFile(adminTokenFile).linkTls(linkTlsCert, linkTlsKey, linkTlsCa)
-                .nvme(!noNvme).basePort(basePort).portsPerController(ports).linkChannels(linkChannels)
+                .basePort(basePort).portsPerController(ports).linkChannels(linkChannels)
                 .heartbeatIntervalMillis(heartbeatInterval).heartbeatTimeoutMillis(heartbeatTimeout)
                 .failback(failback).failbackDelayMillis(failbackDelay)
                 .autoTransferThreshold(autoTransferThreshold).autoTransferWindowMillis(autoTransferWindow)
@@ -218,9 +215,9 @@ final class EmuCommand implements Runnable {
                     c.path("admin").asText(), link.path("peerState").asText("?"),
                     link.path("mirroring").asBoolean() ? ", mirroring" : "");
                 for (JsonNode p : c.path("ports")) {
-                    out.printf("  port %-21s %-4s sessions %d  requests %d  errors %d%s%s%n", p.path("address").asText(),
-                        p.path("up").asBoolean() ? "up" : "down", p.path("sessions").asInt(), p.path("requests").asLong(),
-                        p.path("errors").asLong(),
+                    out.printf("  port %-21s %-4s connections %d  I/O commands %d  injected faults %d%s%s%n",
+                        p.path("address").asText(), p.path("up").asBoolean() ? "up" : "down", p.path("connections").asInt(),
+                        p.path("ioCommands").asLong(), p.path("injectedFaults").asLong(),
                         p.path("latencyMs").asLong() > 0 ? "  +" + p.path("latencyMs").asLong() + "ms" : "",
                         p.path("flakyRate").asDouble() > 0 ? "  flaky " + p.path("flakyRate").asDouble() : "");
                 }
@@ -278,7 +275,7 @@ final class EmuCommand implements Runnable {
                 }
             }
             for (JsonNode s : h.path("otherSessions")) {
-                out.printf("%s (array protocol)  controller %s  port %s  from %s%n", s.path("host").asText("?"),
+                out.printf("%s (not registered)  controller %s  port %s  from %s%n", s.path("host").asText("?"),
                     s.path("controller").asText(), s.path("port").asText(), s.path("remote").asText());
             }
             return 0;

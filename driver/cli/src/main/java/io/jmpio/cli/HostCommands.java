@@ -65,15 +65,15 @@ final class HostCommands {
         CommandSpec spec;
 
         @Option(names = "--portal", paramLabel = "HOST:PORT[,...]", required = true, split = ",",
-            description = "Any port(s) of the target; every other port is discovered from there (port-group report, NVMe discovery log and its referrals)")
+            description = "Any port(s) of the target; every other port is discovered from there (the NVMe discovery log and its referrals)")
         List<String> portals;
 
-        @Option(names = "--transport", paramLabel = "NAME", defaultValue = "array",
-            description = "How to reach the target: array (the emulator's own protocol) or nvme-tcp (default: ${DEFAULT-VALUE})")
+        @Option(names = "--transport", paramLabel = "NAME", defaultValue = "nvme-tcp",
+            description = "How to reach the target: a path-transport plugin by name (default: ${DEFAULT-VALUE})")
         String transport;
 
         @Option(names = "--lun", paramLabel = "TARGET",
-            description = "What to attach: a LUN name or #N (array); a subsystem NQN, NQN#NSID or #NSID (nvme-tcp: default the only subsystem's first namespace)")
+            description = "What to attach: a subsystem NQN, NQN#NSID or #NSID (default: the only subsystem's first namespace)")
         String lun;
 
         @Option(names = "--name", paramLabel = "NAME", description = "Device name for status and the control socket (default: the LUN name)")
@@ -206,9 +206,6 @@ final class HostCommands {
                 } catch (IllegalArgumentException e) {
                     throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
                 }
-            }
-            if (lun == null && "array".equals(transport)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--lun=TARGET' (the array transport needs a LUN)");
             }
             MultipathConfig cfg = new MultipathConfig().transport(transport).policy(policy)
                 .pluginLoader(plugins)

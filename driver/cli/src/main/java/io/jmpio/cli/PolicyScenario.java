@@ -92,7 +92,7 @@ final class PolicyScenario implements Callable<Integer> {
             if (!array.awaitLinked(15_000)) {
                 throw new IllegalStateException("the scenario's controllers did not link up in 15 s");
             }
-            List<String> aPorts = array.nvmePorts("A");
+            List<String> aPorts = array.controller("A").portAddresses();
             MultipathConfig cfg = new MultipathConfig().transport("nvme-tcp").portal(aPorts.get(0)).name("lun0")
                 .hostId("nqn.2014-08.io.jmpio:policy-scenario").ioQueues(2).pluginLoader(loader).policy(names.get(0))
                 .marginalErrorRate(0).marginalLatencyFactor(0);

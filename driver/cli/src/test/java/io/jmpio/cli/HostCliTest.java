@@ -35,7 +35,7 @@ class HostCliTest {
             Path control = dir.resolve("ctl.sock");
             String portal = array.controller("B").portAddresses().get(1);
             CompletableFuture<Integer> attach = CompletableFuture.supplyAsync(() -> Jmpio.run("attach", "--portal", portal,
-                "--lun", "lun0", "--host-id", "cli-test", "--ready-file", ready.toString(), "--control", control.toString(),
+                "--name", "lun0", "--host-id", "cli-test", "--ready-file", ready.toString(), "--control", control.toString(),
                 "--metrics-listen", "127.0.0.1:0", "--scan-interval", "200", "--policy", "queue-length"));
             long deadline = System.currentTimeMillis() + 15_000;
             while (!Files.exists(ready) && System.currentTimeMillis() < deadline && !attach.isDone()) {
@@ -63,8 +63,8 @@ class HostCliTest {
             assertEquals("cli-test", s.path("hostId").asText());
 
             CliRun text = CliRun.run("status", "--control", control.toString());
-            assertTrue(text.out().contains("group 1 controller=A status=active access=optimized"), text.out());
-            assertTrue(text.out().contains("A0 "), text.out());
+            assertTrue(text.out().contains("group 1 controller=P1+P2 status=active access=optimized"), text.out());
+            assertTrue(text.out().contains("P1 "), text.out());
 
             CliRun bad = CliRun.run("policy", "set", "fastest", "--control", control.toString());
             assertEquals(1, bad.code());
@@ -74,19 +74,19 @@ class HostCliTest {
             CliRun badOpt = CliRun.run("policy", "set", "round-robin", "ios=zero", "--control", control.toString());
             assertTrue(badOpt.err().contains("option ios"), badOpt.err());
 
-            assertEquals(0, CliRun.run("path", "offline", "A0", "--control", control.toString()).code());
+            assertEquals(0, CliRun.run("path", "offline", "P1", "--control", control.toString()).code());
             CliRun off = CliRun.run("status", "--json", "--control", control.toString());
             assertTrue(off.out().contains("\"health\" : \"offline\""), off.out());
             CliRun noSuch = CliRun.run("path", "offline", "Q7", "--control", control.toString());
             assertTrue(noSuch.err().contains("no path 'Q7'"), noSuch.err());
-            assertEquals(2, CliRun.run("path", "sideways", "A0", "--control", control.toString()).code());
-            assertEquals(0, CliRun.run("path", "online", "A0", "--control", control.toString()).code());
+            assertEquals(2, CliRun.run("path", "sideways", "P1", "--control", control.toString()).code());
+            assertEquals(0, CliRun.run("path", "online", "P1", "--control", control.toString()).code());
 
             String metricsUrl = r.path("metrics").asText();
             HttpResponse<String> m = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(metricsUrl)).build(),
                 HttpResponse.BodyHandlers.ofString());
             assertEquals(200, m.statusCode());
-            assertTrue(m.body().contains("jmpio_path_up{device=\"lun0\",path=\"B1\""), m.body());
+            assertTrue(m.body().contains("jmpio_path_up{device=\"lun0\",path=\"P18\""), m.body());
             assertTrue(m.body().contains("# TYPE jmpio_device_latency_seconds summary"), m.body());
 
             CliRun detach = CliRun.run("detach", "--control", control.toString());
@@ -107,7 +107,7 @@ class HostCliTest {
             Path ready = dir.resolve("ready.json");
             Path control = dir.resolve("ctl.sock");
             CompletableFuture<Integer> attach = CompletableFuture.supplyAsync(() -> Jmpio.run("attach", "--portal",
-                array.controller("A").portAddresses().get(0), "--lun", "lun0", "--host-id", "cli-nbd", "--bridge", "nbd",
+                array.controller("A").portAddresses().get(0), "--name", "lun0", "--host-id", "cli-nbd", "--bridge", "nbd",
                 "--nbd-listen", "127.0.0.1:0", "--ready-file", ready.toString(), "--control", control.toString()));
             long deadline = System.currentTimeMillis() + 15_000;
             while (!Files.exists(ready) && System.currentTimeMillis() < deadline && !attach.isDone()) {
@@ -136,9 +136,9 @@ class HostCliTest {
 
     @Test
     void badAttachArgumentsAreNamed() {
-        CliRun noLun = CliRun.run("attach", "--portal", "127.0.0.1:1");
-        assertEquals(2, noLun.code());
-        assertTrue(noLun.err().contains("--lun"), noLun.err());
+        CliRun noPortal = CliRun.run("attach", "--host-id", "h");
+        assertEquals(2, noPortal.code());
+        assertTrue(noPortal.err().contains("--portal"), noPortal.err());
         CliRun bridge = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--bridge", "tape");
         assertEquals(2, bridge.code());
         assertTrue(bridge.err().contains("unknown bridge 'tape' (installed: fuse, nbd, ublk, or auto)"), bridge.err());
@@ -151,7 +151,7 @@ class HostCliTest {
         assertTrue(portal.err().contains("expected HOST:PORT, got 'nowhere'"), portal.err());
         CliRun unreachable = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--host-id", "h", "--loss-timeout", "0");
         assertEquals(1, unreachable.code());
-        assertTrue(unreachable.err().contains("cannot attach 'x' over array: 127.0.0.1:1"), unreachable.err());
+        assertTrue(unreachable.err().contains("cannot attach 'x' over nvme-tcp: 127.0.0.1:1"), unreachable.err());
         CliRun policies = CliRun.run("policies");
         assertTrue(policies.out().contains("round-robin") && policies.out().contains("queue-length")
             && policies.out().contains("failover"), policies.out());

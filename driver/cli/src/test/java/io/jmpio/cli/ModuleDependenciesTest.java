@@ -32,7 +32,7 @@ class ModuleDependenciesTest {
     @Test
     void theCoreKnowsNoWireProtocol() {
         noClasses().that().resideInAPackage("io.jmpio.core..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.jmpio.transport.nvme..", "io.jmpio.transport.array..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.jmpio.transport.nvme..")
             .because("transports are plugins found by ServiceLoader")
             .check(CLASSES);
     }

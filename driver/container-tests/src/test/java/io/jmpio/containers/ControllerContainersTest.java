@@ -83,9 +83,9 @@ class ControllerContainersTest {
         a.start();
         b = controller("B", basePort + 1);
         b.start();
-        // over NVMe/TCP: A's first NVMe port (base + 20); B's ports come from its discovery log (A learns them
+        // over NVMe/TCP: A's first NVMe/TCP port (base + 2); B's ports come from its discovery log (A learns them
         // from B over the link), so attach keeps asking until they are there
-        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal("127.0.0.1:" + (basePort + 20))
+        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal("127.0.0.1:" + (basePort + 2))
             .name("lun0").lossTimeoutMillis(30_000)
             .hostId("container-test").ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500)
             .scanIntervalMillis(500));
@@ -162,7 +162,7 @@ class ControllerContainersTest {
     @Test
     void portDownFailsOnlyThatPath() throws Exception {
         workload.resetStall();
-        String port = "127.0.0.1:" + (basePort + 21); // A's second NVMe/TCP port: path P2
+        String port = "127.0.0.1:" + (basePort + 3); // A's second NVMe/TCP port: path P2
         post(basePort, "/faults", "{\"verb\":\"port-down\",\"target\":\"" + port + "\"}");
         await("only A1 down", 10_000, () -> device.pathsUp() == 3 && !pathUp("P2"));
         assertTrue(pathUp("P1") && pathUp("P17") && pathUp("P18"), "the other paths stay up: " + device.status());
@@ -274,7 +274,7 @@ class ControllerContainersTest {
         }
     }
 
-    /** A base port with its 40 successors free on loopback (A: base..base+9, B: base+10.., NVMe/TCP from base+20). */
+    /** A base port with its 40 successors free on loopback (A: base..base+9, B: base+10..). */
     private static int freePortBlock() throws IOException {
         for (int attempt = 0; attempt < 50; attempt++) {
             int base = 20_000 + ThreadLocalRandom.current().nextInt(2000) * 10;

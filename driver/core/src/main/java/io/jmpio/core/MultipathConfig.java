@@ -9,7 +9,7 @@ import java.util.Map;
 public final class MultipathConfig {
     private final List<String> portals = new ArrayList<>();
     private String lun;
-    private String transport = "array";
+    private String transport = "nvme-tcp";
     private final Map<String, String> transportOptions = new LinkedHashMap<>();
     private String hostId;
     private String name;
@@ -49,12 +49,12 @@ public final class MultipathConfig {
     }
     public List<String> portals() { return portals; }
     /**
-     * What to attach, in the transport's terms: for the array protocol a LUN by name (as REPORT_LUNS lists it)
-     * or "#N"; for NVMe/TCP a subsystem NQN, "NQN#NSID" or "#NSID" (none: the only subsystem, its first namespace).
+     * What to attach, in the transport's terms: for NVMe/TCP a subsystem NQN, "NQN#NSID" or "#NSID" (none: the only
+     * subsystem, its first namespace).
      */
     public MultipathConfig lun(String v) { lun = nonEmpty(v, "target"); return this; }
     public String lun() { return lun; }
-    /** The path transport by name ("array", "nvme-tcp"): a plugin found by ServiceLoader. */
+    /** The path transport by name ("nvme-tcp" unless another plugin is on the class path): found by ServiceLoader. */
     public MultipathConfig transport(String v) { transport = nonEmpty(v, "transport"); return this; }
     public String transport() { return transport; }
     /** An option only the transport understands (NVMe/TCP: digest=header|data|both). */
@@ -144,9 +144,6 @@ public final class MultipathConfig {
     void validate() {
         if (portals.isEmpty()) {
             throw new IllegalArgumentException("no portal given: pass --portal HOST:PORT of any array port");
-        }
-        if (lun == null && "array".equals(transport)) {
-            throw new IllegalArgumentException("no LUN given: pass --lun NAME");
         }
         if (hostId == null) {
             throw new IllegalArgumentException("no host id given");

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The multipath block device: one LUN or namespace reached over every port the target reports, through a
- * path transport (the array protocol, NVMe/TCP). {@link #open} discovers the paths from any portal, opens a
+ * path transport (NVMe/TCP, or another plugin). {@link #open} discovers the paths from any portal, opens a
  * control session on each, and starts the I/O queues, the path checker, the periodic scan and the statistics
  * tick. Requests go to the usable paths of the active group (ALUA port group, ANA state), chosen among them
  * by the balancing policy; a path that fails is failed for every queue and what it held is re-issued elsewhere.

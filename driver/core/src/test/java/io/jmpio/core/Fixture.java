@@ -34,19 +34,9 @@ public final class Fixture {
         return a.controller(controller).portAddresses().get(i);
     }
 
-    static MultipathConfig deviceConfig(ArrayServer a) {
-        return new MultipathConfig().portal(port(a, "A", 0)).lun("lun0").hostId("test-host").ioQueues(2)
-            .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(1000);
-    }
-
-    /** One NVMe/TCP port of a controller of the array. */
-    static String nvmePort(ArrayServer a, String controller, int i) {
-        return a.nvmePorts(controller).get(i);
-    }
-
     /** A device on the array's NVMe/TCP ports, through one portal of controller A, its only namespace. */
-    static MultipathConfig nvmeDeviceConfig(ArrayServer a) throws IOException {
-        return new MultipathConfig().transport("nvme-tcp").portal(nvmePort(a, "A", 0))
+    static MultipathConfig deviceConfig(ArrayServer a) {
+        return new MultipathConfig().transport("nvme-tcp").portal(port(a, "A", 0))
             .hostId("nqn.2014-08.org.nvmexpress:uuid:00000000-1111-2222-3333-444444444444").ioQueues(2)
             .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(1000);
     }

@@ -315,7 +315,7 @@ abstract class MultipathDeviceTest {
         assertTrue(badOption.getMessage().contains("no option 'bogus'"), badOption.getMessage());
         IOException noPortal = assertThrows(IOException.class,
             () -> MultipathDevice.open(new MultipathConfig().transport(config().transport()).portal("127.0.0.1:1")
-                .lun("lun0").hostId("h")));
+                .hostId("h")));
         assertTrue(noPortal.getMessage().contains("127.0.0.1:1"), noPortal.getMessage());
         open(config());
         assertEquals(IoErrorKind.INVALID_REQUEST, assertThrows(BlockIoException.class, () -> Fixture.read(device, 100, 4096)).kind());

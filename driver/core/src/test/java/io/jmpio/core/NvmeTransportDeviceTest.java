@@ -15,12 +15,12 @@ import org.junit.jupiter.api.Test;
 class NvmeTransportDeviceTest extends MultipathDeviceTest {
     @Override
     MultipathConfig config() throws IOException {
-        return Fixture.nvmeDeviceConfig(array);
+        return Fixture.deviceConfig(array);
     }
 
     @Override
     String arrayPort(String controller, int index) {
-        return Fixture.nvmePort(array, controller, index);
+        return Fixture.port(array, controller, index);
     }
 
     @Override

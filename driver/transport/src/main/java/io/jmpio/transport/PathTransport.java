@@ -7,7 +7,7 @@ import java.io.IOException;
  * control threads, never from an I/O queue's event loop.
  */
 public interface PathTransport extends AutoCloseable {
-    /** The name users pick it by ("nvme-tcp", "array"). */
+    /** The name users pick it by ("nvme-tcp"). */
     String name();
 
     /**

@@ -1,6 +1,5 @@
 package io.jmpio.emu;
 
-import io.jmpio.emu.protocol.FrameHeader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -161,16 +160,6 @@ final class Attacker implements AutoCloseable {
             return null; // the acceptor does not hold our secret (or we do not hold its)
         }
         return new byte[][] {theirs, ours};
-    }
-
-    // --- front-end frames ---
-
-    static byte[] hostFrame(int opcode, long tag, int lun, long offset, int length, byte[] payload) {
-        ByteBuffer b = ByteBuffer.allocate(FrameHeader.LENGTH + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(FrameHeader.MAGIC).put((byte) FrameHeader.VERSION).put((byte) opcode).putShort((short) 0).putLong(tag)
-            .putInt(lun).putShort((short) 0).putShort((short) 0).putLong(offset).putInt(length).putInt(payload.length)
-            .putLong(0).put(payload);
-        return b.array();
     }
 
     /** Memory in use after collecting garbage, in bytes: heap, plus direct buffers (the JDK's and Netty's own). */

@@ -1,9 +1,5 @@
 package io.jmpio.emu;
 
-import io.jmpio.emu.protocol.Frame;
-
-import io.netty.buffer.ByteBufUtil;
-
 import static io.jmpio.emu.Harness.await;
 import static io.jmpio.emu.Harness.port;
 import static io.jmpio.emu.Harness.quietly;
@@ -19,10 +15,6 @@ import io.jmpio.emu.Harness.Host;
 import io.jmpio.emu.array.ArrayServer;
 import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.array.LunSpec;
-import io.jmpio.emu.protocol.AluaState;
-import io.jmpio.emu.protocol.Opcode;
-import io.jmpio.emu.protocol.PortGroupReport;
-import io.jmpio.emu.protocol.Status;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -42,28 +34,25 @@ class EmulatorTest {
         return a.metadata().load().byName("lun0").owner();
     }
 
-    private static AluaState stateOf(PortGroupReport r, String address) {
-        for (PortGroupReport.Port p : r.ports()) {
-            if (p.address().equals(address)) {
-                return p.state();
-            }
-        }
-        throw new AssertionError(address + " not in the report " + r);
+    /** The array's own view of one LUN's ports (its status), port address to ANA/ALUA label. */
+    @SuppressWarnings("unchecked")
+    private static java.util.Map<String, Object> portStates(ArrayServer a, String controller) {
+        return (java.util.Map<String, Object>) ((java.util.Map<String, Object>) ((List<?>) a.controller(controller)
+            .localStatus().get("luns")).get(0)).get("alua");
     }
 
     @Test
-    void oneReportListsEveryPortWithItsAluaState() throws Exception {
+    void theOwnersPortsAreOptimizedThePeersNonOptimized() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir));
-             Host h = new Host(port(a, "B", 1), "host-1")) {
-            await("peer link up", 5000, () -> quietly(() ->
-                stateOf(h.portGroups(), port(a, "B", 0)) == AluaState.ACTIVE_NON_OPTIMIZED));
-            PortGroupReport r = h.portGroups();
-            assertEquals(4, r.ports().size(), r.toString());
-            assertEquals(AluaState.ACTIVE_OPTIMIZED, stateOf(r, port(a, "A", 0)));
-            assertEquals(AluaState.ACTIVE_OPTIMIZED, stateOf(r, port(a, "A", 1)));
-            assertEquals(AluaState.ACTIVE_NON_OPTIMIZED, stateOf(r, port(a, "B", 1)));
-            assertTrue(r.ports().stream().anyMatch(PortGroupReport.Port::reportingPort));
-            assertEquals(Status.GOOD, h.status(Opcode.TEST_UNIT_READY));
+             Host viaB = new Host(a, port(a, "B", 1), "host-1");
+             Host viaA = new Host(a, port(a, "A", 1), "host-1")) {
+            await("peer link up", 5000, () -> quietly(() -> viaB.ana() == Host.ANA_NON_OPTIMIZED));
+            assertEquals(Host.ANA_OPTIMIZED, viaA.ana());
+            java.util.Map<String, Object> states = portStates(a, "B");
+            assertEquals(4, states.size(), states.toString());
+            assertEquals("active/optimized", states.get(port(a, "A", 0)));
+            assertEquals("active/non-optimized", states.get(port(a, "B", 0)));
+            assertTrue(viaB.serving());
         }
     }
 
@@ -72,13 +61,13 @@ class EmulatorTest {
         // destage never runs and the position lease (the heartbeat timeout) outlasts a slow host
         try (ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000)
                 .heartbeatTimeoutMillis(5000))) {
-            try (Host viaB = new Host(port(a, "B", 0), "host-1"); Host viaA = new Host(port(a, "A", 0), "host-1")) {
+            try (Host viaB = new Host(a, port(a, "B", 0), "host-1"); Host viaA = new Host(a, port(a, "A", 0), "host-1")) {
                 await("mirroring", 15_000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
-                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.serving()));
                 byte[] data = random(64 * 1024, 1);
-                long position = viaB.write(1 << 20, data);
-                assertTrue(position > 0, "a shipped write's reply carries the owner's storage position");
-                assertEquals(position, a.controller("B").shippedPosition("lun0", 1 << 20));
+                viaB.write(1 << 20, data);
+                long position = a.controller("B").shippedPosition("lun0", 1 << 20);
+                assertTrue(position > 0, "B recorded the owner's storage position of the shipped write");
                 assertEquals(position, a.controller("B").shippedPosition("lun0", (1 << 20) + data.length - 1));
                 assertEquals(-1, a.controller("B").shippedPosition("lun0", 0));
                 assertArrayEquals(data, viaB.read(1 << 20, data.length));
@@ -108,12 +97,12 @@ class EmulatorTest {
     @Test
     void shippedPositionsGoWhenTheOwnerDestages() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            try (Host viaB = new Host(port(a, "B", 0), "host-1")) {
+            try (Host viaB = new Host(a, port(a, "B", 0), "host-1")) {
                 await("mirroring", 15_000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
-                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.serving()));
                 byte[] data = random(16 * 1024, 3);
-                long position = viaB.write(0, data);
-                assertTrue(position > 0);
+                viaB.write(0, data);
+                assertTrue(a.controller("B").shippedPosition("lun0", 0) > 0);
                 await("positions pruned at destage", 10_000, () -> a.controller("B").shippedPosition("lun0", 0) == -1
                     && ((Number) ((java.util.Map<?, ?>) ((List<?>) a.controller("B").localStatus().get("luns")).get(0))
                         .get("mirroredBytes")).longValue() == 0);
@@ -129,9 +118,9 @@ class EmulatorTest {
         long lease = 3000; // the heartbeat timeout: how long B may answer reads from a shipped write's position
         try (ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000)
                 .heartbeatTimeoutMillis(lease))) {
-            try (Host viaB = new Host(port(a, "B", 0), "host-1"); Host viaA = new Host(port(a, "A", 0), "host-1")) {
+            try (Host viaB = new Host(a, port(a, "B", 0), "host-1"); Host viaA = new Host(a, port(a, "A", 0), "host-1")) {
                 await("mirroring", 20_000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
-                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.serving()));
                 byte[] old = random(4096, 4);
                 long shippedAt = System.nanoTime();
                 viaB.write(0, old);
@@ -144,24 +133,15 @@ class EmulatorTest {
                 long ackedAfterMillis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - shippedAt);
                 assertTrue(ackedAfterMillis >= lease - 50, "acknowledged " + ackedAfterMillis + " ms after B's position"
                     + " was granted, inside its " + lease + " ms lease");
-                java.util.concurrent.CompletableFuture<Frame> read = viaB.client.read(viaB.lun, 0, 4096);
-                Frame r = viaB.call(read);
-                try {
-                    assertFalse(r.good() && java.util.Arrays.equals(old, ByteBufUtil.getBytes(r.payload())),
-                        "B answered the acknowledged-over data from its mirror");
-                } finally {
-                    r.release();
-                }
+                SpecNvmeHost.Reply r = viaB.tryRead(0, 4096);
+                assertFalse(r.status() == 0 && java.util.Arrays.equals(old, r.data()),
+                    "B answered the acknowledged-over data from its mirror");
                 a.controller("A").healLink();
                 await("mirroring again", 30_000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
                     .localStatus().get("link")).get("mirroring")));
                 await("B reads the newer data", 30_000, () -> quietly(() -> {
-                    Frame again = viaB.call(viaB.client.read(viaB.lun, 0, 4096));
-                    try {
-                        return again.good() && java.util.Arrays.equals(newer, ByteBufUtil.getBytes(again.payload()));
-                    } finally {
-                        again.release();
-                    }
+                    SpecNvmeHost.Reply again = viaB.tryRead(0, 4096);
+                    return again.status() == 0 && java.util.Arrays.equals(newer, again.data());
                 }));
             }
         }
@@ -182,7 +162,7 @@ class EmulatorTest {
         // destage effectively never runs: the data lives only in A's cache and B's mirror
         try (ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000))) {
             byte[][] blocks = new byte[32][];
-            try (Host viaA = new Host(port(a, "A", 0), "host-1")) {
+            try (Host viaA = new Host(a, port(a, "A", 0), "host-1")) {
                 await("mirroring", 5000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
                     .localStatus().get("link")).get("mirroring")));
                 for (int i = 0; i < blocks.length; i++) {
@@ -193,15 +173,14 @@ class EmulatorTest {
                     .get(0)).get("mirroredBytes")).longValue() >= 32 * 4096, "B holds the mirror");
             }
             a.controller("A").kill();
-            try (Host viaB = new Host(port(a, "B", 0), "host-1")) {
+            try (Host viaB = new Host(a, port(a, "B", 0), "host-1")) {
                 await("B took over", 5000, () -> quietly(() -> "B".equals(owner(a))
-                    && viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+                    && viaB.serving()));
                 for (int i = 0; i < blocks.length; i++) {
                     assertArrayEquals(blocks[i], viaB.read(i * 8192L, 4096), "block " + i);
                 }
-                PortGroupReport r = viaB.portGroups();
-                assertEquals(AluaState.ACTIVE_OPTIMIZED, stateOf(r, port(a, "B", 0)));
-                assertEquals(AluaState.UNAVAILABLE, stateOf(r, port(a, "A", 0)));
+                assertEquals(Host.ANA_OPTIMIZED, viaB.ana());
+                assertEquals("unavailable", portStates(a, "B").get(port(a, "A", 0)));
                 assertTrue(a.metadata().load().byName("lun0").failedOver());
             }
         }
@@ -212,8 +191,8 @@ class EmulatorTest {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
             byte[] before = random(8192, 7);
             byte[] during = random(8192, 8);
-            try (Host viaB = new Host(port(a, "B", 0), "host-1")) {
-                await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            try (Host viaB = new Host(a, port(a, "B", 0), "host-1")) {
+                await("link up", 5000, () -> quietly(() -> viaB.serving()));
                 viaB.write(0, before);
                 a.controller("A").kill();
                 await("B took over", 5000, () -> quietly(() -> "B".equals(owner(a))));
@@ -225,11 +204,11 @@ class EmulatorTest {
                 assertFalse(r.failedOver());
                 assertTrue(r.epoch() > epochWhileFailedOver);
             }
-            try (Host viaA = new Host(port(a, "A", 1), "host-1")) {
-                await("A serving", 5000, () -> quietly(() -> viaA.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            try (Host viaA = new Host(a, port(a, "A", 1), "host-1")) {
+                await("A serving", 5000, () -> quietly(() -> viaA.serving()));
                 assertArrayEquals(before, viaA.read(0, before.length));
                 assertArrayEquals(during, viaA.read(65536, during.length));
-                assertEquals(AluaState.ACTIVE_OPTIMIZED, stateOf(viaA.portGroups(), port(a, "A", 1)));
+                assertEquals(Host.ANA_OPTIMIZED, viaA.ana());
             }
         }
     }
@@ -257,8 +236,9 @@ class EmulatorTest {
     void mostIoAtTheNonOwnerMovesOwnership() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir).autoTransferThreshold(0.75)
                 .autoTransferWindowMillis(500).autoTransferMinIos(20));
-             Host viaB = new Host(port(a, "B", 0), "host-1")) {
-            await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+             Host viaB = new Host(a, port(a, "B", 0), "host-1")) {
+            await("link up", 5000, () -> quietly(() -> viaB.serving()));
+            long changesBefore = viaB.anaChangeCount();
             byte[] data = random(4096, 3);
             long deadline = System.currentTimeMillis() + 10_000;
             while (!"B".equals(owner(a)) && System.currentTimeMillis() < deadline) {
@@ -267,35 +247,31 @@ class EmulatorTest {
             assertEquals("B", owner(a), "ownership moves to where the I/O arrives");
             assertFalse(a.metadata().load().byName("lun0").failedOver());
             assertArrayEquals(data, viaB.read(0, 4096));
-            await("B optimized", 5000, () -> quietly(() ->
-                stateOf(viaB.portGroups(), port(a, "B", 0)) == AluaState.ACTIVE_OPTIMIZED));
-            synchronized (viaB.notices) {
-                assertTrue(viaB.notices.stream().anyMatch(n -> n.opcode() == Opcode.ALUA_CHANGED),
-                    "the host got an ALUA change notice");
-            }
+            await("B optimized", 5000, () -> quietly(() -> viaB.ana() == Host.ANA_OPTIMIZED));
+            assertTrue(viaB.anaChangeCount() > changesBefore, "the ANA log's change count moved with the owner");
         }
     }
 
     @Test
     void partitionedLinkWithBothControllersAliveGivesNoSplitBrain() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir));
-             Host viaA = new Host(port(a, "A", 0), "host-1");
-             Host viaB = new Host(port(a, "B", 0), "host-1")) {
-            await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+             Host viaA = new Host(a, port(a, "A", 0), "host-1");
+             Host viaB = new Host(a, port(a, "B", 0), "host-1")) {
+            await("link up", 5000, () -> quietly(() -> viaB.serving()));
             long epoch = a.metadata().load().byName("lun0").epoch();
             a.controller("A").partitionLink();
             a.controller("B").partitionLink();
-            await("B sees a partition", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.STANDBY));
+            await("B sees a partition", 5000, () -> quietly(() -> viaB.ana() == Host.ANA_INACCESSIBLE));
             Thread.sleep(1000); // several heartbeat timeouts: nobody may take over
             LunRecord r = a.metadata().load().byName("lun0");
             assertEquals("A", r.owner());
             assertEquals(epoch, r.epoch());
             byte[] data = random(4096, 11);
             viaA.write(4096, data); // the owner keeps serving (written through, no mirror)
-            assertEquals(AluaState.STANDBY, stateOf(viaB.portGroups(), port(a, "B", 0)));
+            assertEquals(Host.ANA_INACCESSIBLE, viaB.ana());
             a.controller("A").healLink();
             a.controller("B").healLink();
-            await("link healed", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            await("link healed", 5000, () -> quietly(() -> viaB.serving()));
             assertArrayEquals(data, viaB.read(4096, 4096));
             assertEquals("A", owner(a));
         }
@@ -304,16 +280,16 @@ class EmulatorTest {
     @Test
     void pausedOwnerIsTakenOverAndFencedWhenItResumes() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir));
-             Host viaA = new Host(port(a, "A", 0), "host-1");
-             Host viaB = new Host(port(a, "B", 0), "host-1")) {
-            await("link up", 5000, () -> quietly(() -> viaB.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+             Host viaA = new Host(a, port(a, "A", 0), "host-1");
+             Host viaB = new Host(a, port(a, "B", 0), "host-1")) {
+            await("link up", 5000, () -> quietly(() -> viaB.serving()));
             viaA.write(0, random(4096, 1));
             a.controller("A").pause();
             await("B took over from the silent A", 5000, () -> quietly(() -> "B".equals(owner(a))));
             byte[] newer = random(4096, 2);
             viaB.writeRetrying(0, newer);
             a.controller("A").resume();
-            await("A ships to B again", 5000, () -> quietly(() -> viaA.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+            await("A ships to B again", 5000, () -> quietly(() -> viaA.serving()));
             assertArrayEquals(newer, viaA.read(0, 4096), "the resumed controller serves the survivor's data");
         }
     }
@@ -322,11 +298,11 @@ class EmulatorTest {
     void gracefulRestartKeepsEveryWrite() throws Exception {
         byte[] data = random(256 * 1024, 5);
         try (ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000));
-             Host h = new Host(port(a, "B", 0), "host-1")) {
-            await("link up", 5000, () -> quietly(() -> h.status(Opcode.TEST_UNIT_READY) == Status.GOOD));
+             Host h = new Host(a, port(a, "B", 0), "host-1")) {
+            await("link up", 5000, () -> quietly(() -> h.serving()));
             h.write(3 << 20, data);
         }
-        try (ArrayServer a = ArrayServer.start(Harness.config(dir)); Host h = new Host(port(a, "A", 0), "host-1")) {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir)); Host h = new Host(a, port(a, "A", 0), "host-1")) {
             assertArrayEquals(data, h.read(3 << 20, data.length));
         }
     }
@@ -335,7 +311,7 @@ class EmulatorTest {
     void crashOfTheWholeArrayKeepsAcknowledgedWritesThroughTheJournal() throws Exception {
         byte[] data = random(128 * 1024, 6);
         ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000));
-        try (Host h = new Host(port(a, "A", 0), "host-1")) {
+        try (Host h = new Host(a, port(a, "A", 0), "host-1")) {
             await("mirroring", 5000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
                 .localStatus().get("link")).get("mirroring")));
             h.write(5 << 20, data);
@@ -345,7 +321,7 @@ class EmulatorTest {
         byte[] onDisk = java.nio.file.Files.readAllBytes(dir.resolve("luns/lun0.img"));
         assertFalse(java.util.Arrays.equals(data, java.util.Arrays.copyOfRange(onDisk, 5 << 20, (5 << 20) + data.length)),
             "the write was only cached when the array crashed");
-        try (ArrayServer b = ArrayServer.start(Harness.config(dir)); Host h = new Host(port(b, "A", 0), "host-1")) {
+        try (ArrayServer b = ArrayServer.start(Harness.config(dir)); Host h = new Host(b, port(b, "A", 0), "host-1")) {
             assertArrayEquals(data, h.read(5 << 20, data.length));
         }
     }
@@ -354,21 +330,18 @@ class EmulatorTest {
     void lunMaskingDeniesOtherHosts() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
             LunRecord secret = a.controller("A").createLun(new LunSpec("secret", 1 << 20, "A", "memory",
-                List.of("host-allowed")));
-            try (Host allowed = new Host(port(a, "A", 0), "host-allowed");
-                 Host other = new Host(port(a, "A", 0), "host-other")) {
-                var okRead = allowed.call(allowed.client.read(secret.id(), 0, 4096));
-                assertEquals(Status.GOOD, okRead.status());
-                okRead.release();
-                var denied = other.call(other.client.read(secret.id(), 0, 4096));
-                assertEquals(Status.ACCESS_DENIED, denied.status());
-                assertEquals(io.jmpio.emu.protocol.Sense.HOST_NOT_ALLOWED, denied.sense());
-                denied.release();
-                var list = other.call(other.client.simple(Opcode.REPORT_LUNS, 0));
-                var luns = io.jmpio.emu.protocol.LunList.read(list.payload());
-                list.release();
-                assertEquals(null, luns.byName("secret"), "a masked LUN is not reported");
-                assertTrue(luns.byName("lun0") != null);
+                List.of(Harness.nqn("host-allowed"))));
+            int nsid = secret.id() + 1;
+            try (Host allowed = new Host(a, port(a, "A", 0), "host-allowed", nsid);
+                 Host other = new Host(a, port(a, "A", 0), "host-other", nsid)) {
+                assertEquals(0, allowed.tryRead(0, 4096).status());
+                SpecNvmeHost.Reply denied = other.tryRead(0, 4096);
+                assertEquals(0x00B, denied.sc(), "a masked namespace is an invalid namespace to others");
+                assertTrue(denied.dnr());
+                java.util.List<Integer> seen = other.activeNamespaces();
+                assertFalse(seen.contains(nsid), "a masked namespace is not listed: " + seen);
+                assertTrue(seen.contains(1), "lun0 is: " + seen);
+                assertTrue(allowed.activeNamespaces().contains(nsid));
             }
         }
     }

@@ -6,21 +6,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
 import io.jmpio.emu.array.LunSpec;
-import io.jmpio.emu.protocol.ArrayClient;
-import io.jmpio.emu.protocol.Frame;
-import io.jmpio.emu.protocol.LunList;
 import io.jmpio.netty.NettyTransport;
-import io.jmpio.emu.protocol.Opcode;
-import io.jmpio.emu.protocol.PortGroupReport;
-import io.jmpio.emu.protocol.Status;
-import io.netty.buffer.ByteBufUtil;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.BooleanSupplier;
 
-/** Test helpers: arrays on ephemeral loopback ports with short timers, and a registered host connection. */
+/** Test helpers: arrays on ephemeral loopback ports with short timers, and a host's NVMe/TCP association. */
 final class Harness {
     static final NettyTransport CLIENTS = NettyTransport.create("test-host", 2);
 
@@ -42,90 +33,154 @@ final class Harness {
         return a.controller(controller).portAddresses().get(i);
     }
 
-    /** A registered host connection to one port, with the LUN id of lun0. */
+    /** A host NQN for a short test name ("host-1" becomes nqn.2014-08.io.jmpio.test:host-1). */
+    static String nqn(String name) {
+        return "nqn.2014-08.io.jmpio.test:" + name;
+    }
+
+    /**
+     * One host's NVMe/TCP association through one port (an admin queue without Keep Alive, and one I/O queue),
+     * for namespace 1 (lun0); one command at a time. Statuses are in the kernel's form (SCT << 8 | SC, DNR 4000h).
+     */
     static final class Host implements AutoCloseable {
-        final ArrayClient client;
-        final int lun;
-        final List<Frame> notices = new ArrayList<>();
+        static final int ANA_OPTIMIZED = 1;
+        static final int ANA_NON_OPTIMIZED = 2;
+        static final int ANA_INACCESSIBLE = 3;
+        static final int ANA_CHANGE = 0xF;
+        /** NVMe status Namespace Not Ready (the array's "busy": a full write cache). */
+        static final int NS_NOT_READY = 0x082;
+        static final int BLOCK = 512;
 
-        Host(String address, String hostId) throws IOException {
-            client = ArrayClient.connect(CLIENTS, ArrayClient.parseAddress(address), f -> {
-                synchronized (notices) {
-                    notices.add(f);
-                }
-            }, 2000);
-            Frame r = ArrayClient.await(client.register(hostId), 5000);
-            assertEquals(Status.GOOD, r.status(), r.describe());
-            r.release();
-            Frame l = ArrayClient.await(client.simple(Opcode.REPORT_LUNS, 0), 5000);
-            LunList list = LunList.read(l.payload());
-            l.release();
-            lun = list.luns().isEmpty() ? -1 : list.luns().get(0).id();
+        final SpecNvmeHost admin;
+        final SpecNvmeHost io;
+        final int nsid;
+
+        Host(ArrayServer a, String address, String hostName) throws IOException {
+            this(a, address, hostName, 1);
         }
 
-        Frame call(java.util.concurrent.CompletableFuture<Frame> f) throws IOException {
-            return ArrayClient.await(f, 10_000);
-        }
-
-        long write(long offset, byte[] data) throws IOException {
-            return write(offset, data, false);
-        }
-
-        long write(long offset, byte[] data, boolean fua) throws IOException {
-            Frame r = call(client.write(lun, offset, data, fua));
+        Host(ArrayServer a, String address, String hostName, int nsid) throws IOException {
+            this.nsid = nsid;
+            admin = new SpecNvmeHost(address);
+            SpecNvmeHost q = null;
             try {
-                assertEquals(Status.GOOD, r.status(), r.describe());
-                return r.aux();
-            } finally {
-                r.release();
+                admin.connectTransport(false, false);
+                int cntlid = admin.adminQueue(a.subsystemNqn(), nqn(hostName), 0);
+                assertEquals(0, admin.setFeature(0x07, 0).status(), "Set Features: one I/O queue");
+                q = new SpecNvmeHost(address);
+                q.connectTransport(false, false);
+                assertEquals(0, q.connect(1, 127, 0, a.subsystemNqn(), nqn(hostName), cntlid).status(), "I/O queue");
+            } catch (IOException | RuntimeException | AssertionError e) {
+                admin.close();
+                if (q != null) {
+                    q.close();
+                }
+                throw e;
             }
+            io = q;
         }
 
-        /** Writes, retrying path statuses (TRANSITIONING, BUSY...) as a multipath host would. */
-        long writeRetrying(long offset, byte[] data) throws IOException, InterruptedException {
+        /** True when the status says "try another path, or later" (NVMe path-related, or Namespace Not Ready). */
+        static boolean isPathError(int status) {
+            return (status & 0x700) == 0x300 || (status & 0x7FF) == NS_NOT_READY;
+        }
+
+        synchronized SpecNvmeHost.Reply tryWrite(long offset, byte[] data, boolean fua) throws IOException {
+            return io.write(nsid, offset / BLOCK, data, data.length <= 8192, fua);
+        }
+
+        void write(long offset, byte[] data) throws IOException {
+            write(offset, data, false);
+        }
+
+        void write(long offset, byte[] data, boolean fua) throws IOException {
+            SpecNvmeHost.Reply r = tryWrite(offset, data, fua);
+            assertEquals(0, r.status(), "write at " + offset + ": status " + Integer.toHexString(r.status()));
+        }
+
+        /** Writes, retrying path statuses (ANA transition or inaccessible, not ready) as a multipath host would. */
+        void writeRetrying(long offset, byte[] data) throws IOException, InterruptedException {
             for (int i = 0; i < 200; i++) {
-                Frame r = call(client.write(lun, offset, data, false));
-                r.release();
-                if (r.good()) {
-                    return r.aux();
+                SpecNvmeHost.Reply r = tryWrite(offset, data, false);
+                if (r.status() == 0) {
+                    return;
                 }
-                if (!Status.isPathError(r.status())) {
-                    fail("write failed: " + r.describe());
+                if (!isPathError(r.status())) {
+                    fail("write failed: status " + Integer.toHexString(r.status()));
                 }
                 Thread.sleep(20);
             }
             throw new AssertionError("write kept failing");
         }
 
+        synchronized SpecNvmeHost.Reply tryRead(long offset, int length) throws IOException {
+            return io.read(nsid, offset / BLOCK, length / BLOCK);
+        }
+
         byte[] read(long offset, int length) throws IOException {
-            Frame r = call(client.read(lun, offset, length));
-            try {
-                assertEquals(Status.GOOD, r.status(), r.describe());
-                return ByteBufUtil.getBytes(r.payload());
-            } finally {
-                r.release();
-            }
+            SpecNvmeHost.Reply r = tryRead(offset, length);
+            assertEquals(0, r.status(), "read at " + offset + ": status " + Integer.toHexString(r.status()));
+            return r.data();
         }
 
-        int status(int opcode) throws IOException {
-            Frame r = call(client.simple(opcode, lun));
-            r.release();
-            return r.status();
+        /** Flush (I/O opcode 00h) of the namespace; the status. */
+        synchronized int flush() throws IOException {
+            io.sendCommand(io.sqe(0x00, nsid, 0x5A, 0), null);
+            return io.await(null).status();
         }
 
-        PortGroupReport portGroups() throws IOException {
-            Frame r = call(client.simple(Opcode.REPORT_TARGET_PORT_GROUPS, lun));
-            try {
-                assertEquals(Status.GOOD, r.status(), r.describe());
-                return PortGroupReport.read(r.payload());
-            } finally {
-                r.release();
+        /** The ANA state of this host's namespace through this port's controller (its ANA log page). */
+        synchronized int ana() throws IOException {
+            SpecNvmeHost.Reply r = admin.getLog(0x0C, 4096);
+            assertEquals(0, r.status(), "ANA log");
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(r.data()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int groups = b.getShort(8) & 0xFFFF;
+            int at = 16;
+            for (int g = 0; g < groups; g++) {
+                int count = b.getInt(at + 4);
+                int state = b.get(at + 16) & 0x0F;
+                for (int i = 0; i < count; i++) {
+                    if (b.getInt(at + 32 + 4 * i) == nsid) {
+                        return state;
+                    }
+                }
+                at += 32 + 4 * count;
             }
+            throw new AssertionError("namespace " + nsid + " is in no ANA group");
+        }
+
+        /** CHGCNT of the ANA log page: it moves with every ANA change the controller reports. */
+        synchronized long anaChangeCount() throws IOException {
+            SpecNvmeHost.Reply r = admin.getLog(0x0C, 4096);
+            assertEquals(0, r.status(), "ANA log");
+            return java.nio.ByteBuffer.wrap(r.data()).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
+        }
+
+        /** The active namespace list (Identify CNS 02h) this host is shown. */
+        synchronized java.util.List<Integer> activeNamespaces() throws IOException {
+            SpecNvmeHost.Reply r = admin.identify(2, 0);
+            assertEquals(0, r.status(), "Identify active namespaces");
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(r.data()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            java.util.List<Integer> out = new java.util.ArrayList<>();
+            for (int i = 0; i < 1024 && b.getInt(4 * i) != 0; i++) {
+                out.add(b.getInt(4 * i));
+            }
+            return out;
+        }
+
+        /** True when this port serves I/O for the namespace (ANA optimized or non-optimized). */
+        boolean serving() throws IOException {
+            int s = ana();
+            return s == ANA_OPTIMIZED || s == ANA_NON_OPTIMIZED;
         }
 
         @Override
-        public void close() {
-            client.close();
+        public void close() throws IOException {
+            try {
+                admin.close();
+            } finally {
+                io.close();
+            }
         }
     }
 

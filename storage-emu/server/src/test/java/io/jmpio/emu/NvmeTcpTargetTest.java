@@ -36,7 +36,7 @@ class NvmeTcpTargetTest {
         for (Object o : (List<Object>) a.readyInfo().get("controllers")) {
             Map<String, Object> m = (Map<String, Object>) o;
             if (controller.equals(m.get("id"))) {
-                return (List<String>) m.get("nvme");
+                return (List<String>) m.get("ports");
             }
         }
         throw new AssertionError("no controller " + controller);

@@ -223,7 +223,12 @@ final class SpecNvmeHost implements AutoCloseable {
 
     /** Connect, then enable as Linux does: CC with IOSQES 6, IOCQES 4, EN. Returns the CNTLID. */
     int adminQueue(String subnqn, String hostnqn) throws IOException {
-        Reply c = connect(0, 31, 5000, subnqn, hostnqn, 0xFFFF);
+        return adminQueue(subnqn, hostnqn, 5000);
+    }
+
+    /** As {@link #adminQueue(String, String)} with this Keep Alive timeout (0: none, the host never sends one). */
+    int adminQueue(String subnqn, String hostnqn, int kato) throws IOException {
+        Reply c = connect(0, 31, kato, subnqn, hostnqn, 0xFFFF);
         assertEquals(0, c.status(), "Connect");
         assertEquals(0, propertySet(0x14, 0x00460000).status());
         assertEquals(0, propertySet(0x14, 0x00460001).status());
@@ -281,8 +286,13 @@ final class SpecNvmeHost implements AutoCloseable {
 
     /** A write: in the capsule when {@code inCapsule}, else by R2T. */
     Reply write(int nsid, long slba, byte[] data, boolean inCapsule) throws IOException {
+        return write(nsid, slba, data, inCapsule, false);
+    }
+
+    /** A write, with Force Unit Access (CDW12 bit 30) when {@code fua}. */
+    Reply write(int nsid, long slba, byte[] data, boolean inCapsule, boolean fua) throws IOException {
         ByteBuffer s = sqe(0x01, nsid, inCapsule ? 0x01 : 0x5A, data.length);
-        s.putLong(40, slba).putInt(48, data.length / 512 - 1);
+        s.putLong(40, slba).putInt(48, data.length / 512 - 1 | (fua ? 1 << 30 : 0));
         sendCommand(s, inCapsule ? data : null);
         return await(data);
     }

@@ -26,8 +26,8 @@ final class VerifiedWorkload implements AutoCloseable {
     private final Thread thread;
     private volatile boolean stop;
 
-    VerifiedWorkload(String port) throws Exception {
-        host = new Harness.Host(port, "verifier");
+    VerifiedWorkload(io.jmpio.emu.array.ArrayServer array, String port) throws Exception {
+        host = new Harness.Host(array, port, "verifier");
         thread = new Thread(this::run, "verified-workload");
         thread.setDaemon(true);
         thread.start();
@@ -73,7 +73,7 @@ final class VerifiedWorkload implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public void close() throws java.io.IOException {
         stop = true;
         host.close();
     }

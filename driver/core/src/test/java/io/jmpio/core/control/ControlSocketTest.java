@@ -42,7 +42,7 @@ class ControlSocketTest {
         array = ArrayServer.start(new ArrayConfig().dataDir(dir.resolve("array")).basePort(0).heartbeatIntervalMillis(50)
             .heartbeatTimeoutMillis(300).eventLoopThreads(2).lun(LunSpec.parse("lun0:16M:A", "A", "memory")));
         device = MultipathDevice.open(new MultipathConfig().portal(array.controller("A").portAddresses().get(0))
-            .lun("lun0").hostId("control-test").ioQueues(1).checkIntervalMillis(100).probeTimeoutMillis(500));
+            .hostId("control-test").ioQueues(1).checkIntervalMillis(100).probeTimeoutMillis(500));
     }
 
     @AfterEach

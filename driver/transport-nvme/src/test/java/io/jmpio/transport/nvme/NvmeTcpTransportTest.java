@@ -72,7 +72,7 @@ class NvmeTcpTransportTest {
     }
 
     private static List<String> nvmePorts(ArrayServer a, String controller) {
-        return a.nvmePorts(controller);
+        return a.controller(controller).portAddresses();
     }
 
     private static void await(String what, long millis, java.util.function.BooleanSupplier ok) throws InterruptedException {

@@ -431,7 +431,7 @@ public final class AdminServer {
 
     /**
      * Every host registered with the array (metadata), each with its sessions and its I/O summed over both
-     * controllers; then the sessions of hosts that registered no NQN (array protocol).
+     * controllers; then any session whose host is not in the metadata (yet).
      */
     @SuppressWarnings("unchecked")
     private Object hosts() throws IOException {

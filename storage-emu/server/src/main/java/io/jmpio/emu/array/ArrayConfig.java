@@ -19,9 +19,7 @@ public final class ArrayConfig {
     private Path linkTlsCa;
     private Path adminTokenFile;
     private int maxConnectionsPerPort = 256;
-    private long idleTimeoutMillis = 300_000;
     private long partialFrameMillis = 30_000;
-    private boolean nvme = true;
     private long maxLunBytes = 64L << 40;
     private int basePort = 7400;
     private int portsPerController = 2;
@@ -73,15 +71,9 @@ public final class ArrayConfig {
     /** Host connections one front-end port holds at once; more are closed on accept. */
     public int maxConnectionsPerPort() { return maxConnectionsPerPort; }
     public ArrayConfig maxConnectionsPerPort(int v) { maxConnectionsPerPort = (int) positive(v, "connections per port"); return this; }
-    /** A host connection that sends nothing for this long is closed. */
-    public long idleTimeoutMillis() { return idleTimeoutMillis; }
-    public ArrayConfig idleTimeoutMillis(long v) { idleTimeoutMillis = positive(v, "idle timeout"); return this; }
-    /** Longest a host may take to send one frame once its first byte is in. */
+    /** Longest a host may take to send one NVMe/TCP PDU once its first byte is in. */
     public long partialFrameMillis() { return partialFrameMillis; }
     public ArrayConfig partialFrameMillis(long v) { partialFrameMillis = positive(v, "partial frame timeout"); return this; }
-    /** NVMe/TCP ports beside the array protocol's (as many per controller; A from base+20, B from base+30). */
-    public boolean nvme() { return nvme; }
-    public ArrayConfig nvme(boolean v) { nvme = v; return this; }
     /** The largest LUN the array creates (a sane maximum on top of what the backend can hold). */
     public long maxLunBytes() { return maxLunBytes; }
     public ArrayConfig maxLunBytes(long v) { maxLunBytes = positive(v, "largest LUN"); return this; }

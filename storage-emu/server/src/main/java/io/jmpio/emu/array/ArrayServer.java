@@ -6,7 +6,6 @@ import io.jmpio.emu.admin.AdminServer;
 import io.jmpio.emu.controller.Clock;
 import io.jmpio.emu.controller.Controller;
 import io.jmpio.emu.nvme.NvmeSubsystem;
-import io.jmpio.emu.protocol.ArrayClient;
 import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.security.SecretFile;
 import java.io.IOException;
@@ -35,7 +34,6 @@ public final class ArrayServer implements AutoCloseable {
     private final MetadataStore metadata;
     private final byte[] adminToken;
     private final String subsystemNqn;
-    private final Map<String, NvmeSubsystem> nvme = new LinkedHashMap<>();
 
     private ArrayServer(ArrayConfig cfg) throws IOException {
         this.cfg = cfg;
@@ -57,15 +55,12 @@ public final class ArrayServer implements AutoCloseable {
             for (String id : cfg.controllers()) {
                 Controller c = new Controller(id, cfg, s.transport, Clock.SYSTEM);
                 s.controllers.put(id, c);
-                if (cfg.nvme()) {
-                    int[] ports = new int[cfg.portsPerController()];
-                    for (int i = 0; i < ports.length; i++) {
-                        ports[i] = cfg.portFor(id, 20 + i);
-                    }
-                    NvmeSubsystem nvme = new NvmeSubsystem(c, s.transport, s.subsystemNqn, cfg.listenAddress(), ports);
-                    c.addFrontEnd(nvme);
-                    s.nvme.put(id, nvme);
+                int[] ports = new int[cfg.portsPerController()];
+                for (int i = 0; i < ports.length; i++) {
+                    ports[i] = cfg.portFor(id, 2 + i);
                 }
+                c.addFrontEnd(new NvmeSubsystem(c, s.transport, s.subsystemNqn, cfg.listenAddress(), ports,
+                    cfg.maxConnectionsPerPort(), cfg.partialFrameMillis()));
                 AdminServer admin = AdminServer.start(s, c, s.transport, cfg.adminListenAddress(),
                     cfg.portFor(id, 0), s.adminToken);
                 s.admins.put(id, admin);
@@ -79,7 +74,7 @@ public final class ArrayServer implements AutoCloseable {
                 if (peer != null) {
                     c.setPeerLinkAddress(peer.linkAddress());
                 } else if (cfg.peerLinkAddress() != null) {
-                    c.setPeerLinkAddress(ArrayClient.parseAddress(cfg.peerLinkAddress()));
+                    c.setPeerLinkAddress(io.jmpio.netty.HostPort.parse(cfg.peerLinkAddress()));
                 } else {
                     LOG.warn("controller {} runs without a peer (no --peer): it will take over every LUN", c.id());
                 }
@@ -143,12 +138,6 @@ public final class ArrayServer implements AutoCloseable {
         return new ArrayList<>(controllers.values());
     }
 
-    /** The NVMe/TCP ports ("host:port") of a controller running in this process; empty when it has none. */
-    public List<String> nvmePorts(String id) {
-        NvmeSubsystem n = nvme.get(id);
-        return n == null ? List.of() : n.addresses();
-    }
-
     /**
      * Waits until the controllers in this process see each other alive and know each other's NVMe/TCP ports
      * (so the discovery log of any port lists every port); false if that took longer than {@code timeoutMillis}.
@@ -159,7 +148,7 @@ public final class ArrayServer implements AutoCloseable {
             boolean linked = true;
             for (Controller c : controllers.values()) {
                 linked &= c.peerState() == io.jmpio.emu.controller.PeerMonitor.PeerState.ALIVE
-                    && c.peerFrontEndAddresses().size() == nvmePorts(ArrayConfig.peerOf(c.id())).size();
+                    && c.peerFrontEndAddresses().size() == peerPortCount(c);
             }
             if (linked) {
                 return true;
@@ -167,6 +156,11 @@ public final class ArrayServer implements AutoCloseable {
             Thread.sleep(10);
         }
         return false;
+    }
+
+    private int peerPortCount(Controller c) {
+        Controller peer = controllers.get(ArrayConfig.peerOf(c.id()));
+        return peer == null ? 0 : peer.portAddresses().size();
     }
 
     public MetadataStore metadata() {
@@ -183,10 +177,6 @@ public final class ArrayServer implements AutoCloseable {
             m.put("admin", c.adminAddress());
             m.put("ports", c.portAddresses());
             m.put("link", c.linkAddress().getHostString() + ":" + c.linkAddress().getPort());
-            NvmeSubsystem n = nvme.get(c.id());
-            if (n != null) {
-                m.put("nvme", n.addresses());
-            }
             cs.add(m);
         }
         doc.put("controllers", cs);

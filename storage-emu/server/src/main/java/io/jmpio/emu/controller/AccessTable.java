@@ -1,8 +1,7 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
-import io.jmpio.emu.protocol.AluaState;
-import io.jmpio.emu.protocol.PortGroupReport;
+import io.jmpio.emu.array.ArrayConfig;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -11,7 +10,7 @@ import java.util.Map;
 /**
  * The access state (ALUA, and through it NVMe ANA) of every LUN on every port of the pair, as this controller
  * sees it: derived from ownership, transitions, the peer's state and the ports' states. When a LUN's row
- * changes, every host-facing protocol is told, so hosts hear of it (ALUA notices, ANA change events).
+ * changes, the front end is told, so hosts hear of it (ANA change events, discovery log changes).
  */
 final class AccessTable {
     private final Controller c;
@@ -42,11 +41,20 @@ final class AccessTable {
         return c.peerState == PeerState.ALIVE ? AluaState.ACTIVE_NON_OPTIMIZED : AluaState.STANDBY;
     }
 
-    /** A consistent (generation, port groups) pair for one LUN's report. */
-    <T> T report(java.util.function.LongFunction<T> withGeneration) {
-        synchronized (lock) {
-            return withGeneration.apply(generation);
+    /**
+     * Every front-end port of the pair that is up, with its state for LUN {@code l}: this controller's ports,
+     * then the peer's as it last told us.
+     */
+    Map<String, AluaState> portStates(Lun l) {
+        Map<String, AluaState> out = new java.util.LinkedHashMap<>();
+        for (String ctl : ArrayConfig.PAIR) {
+            List<String> ports = ctl.equals(c.id) ? c.upPortAddresses() : c.peerFrontEndAddresses();
+            AluaState s = state(l, ctl, true);
+            for (String p : ports) {
+                out.put(p, s);
+            }
         }
+        return out;
     }
 
     long generation() {
@@ -64,9 +72,7 @@ final class AccessTable {
             List<Integer> changed = new ArrayList<>();
             for (Lun l : c.luns.values()) {
                 List<String> row = new ArrayList<>();
-                for (PortGroupReport.Port p : c.arrayFrontEnd.portGroups(l, null)) {
-                    row.add(p.address() + "=" + p.state().code());
-                }
+                portStates(l).forEach((port, state) -> row.add(port + "=" + state.code()));
                 if (!row.equals(rows.put(l.id(), row))) {
                     changed.add(l.id());
                 }
@@ -80,7 +86,6 @@ final class AccessTable {
             }
             if (!changed.isEmpty()) {
                 generation++;
-                c.arrayFrontEnd.notifyChanged(changed, generation);
             }
         }
     }

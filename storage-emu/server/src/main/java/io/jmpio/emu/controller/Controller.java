@@ -10,11 +10,7 @@ import io.jmpio.emu.cache.BlockCache;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.InterControllerLink;
 import io.jmpio.emu.link.LinkSecurity;
-import io.jmpio.emu.protocol.AluaState;
 import io.jmpio.netty.NettyTransport;
-import io.jmpio.emu.protocol.Opcode;
-import io.jmpio.emu.protocol.Sense;
-import io.jmpio.emu.protocol.Status;
 import io.jmpio.emu.security.SecretFile;
 import io.jmpio.emu.store.BackingStore;
 import io.jmpio.emu.store.BackingStores;
@@ -43,14 +39,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One controller of the pair: its life cycle, its watch on the peer, and the one route of a host's request
  * (checks, then the owner's I/O here or shipping to the owner). The jobs around that live beside it, each in
- * one class: {@link ArrayFrontEnd} (the array protocol's ports), {@link OwnerIo} and {@link Destager} with
+ * one class: the host front end (NVMe/TCP, a {@link HostFrontEnd} in its own package), {@link OwnerIo} and {@link Destager} with
  * {@link Nvram} (the owner's cache), {@link Shipper} and {@link MirrorGrants} (shipping and shipped-write
  * positions), {@link LinkMessages} (what the peer sends), {@link AccessTable} (ALUA/ANA), {@link Ownership}
  * (resync, takeover, moves), {@link LunAdmin} and {@link StatusReport}.
@@ -65,7 +60,7 @@ public final class Controller {
     public enum State { STOPPED, RUNNING, PAUSED, KILLED }
 
     /**
-     * Another host-facing protocol served by this controller (NVMe/TCP): started and stopped with it, and told
+     * The host-facing protocol served by this controller (NVMe/TCP): started and stopped with it, and told
      * when the access state of any LUN through this controller, or the set of LUNs, changed.
      */
     public interface HostFrontEnd {
@@ -96,6 +91,9 @@ public final class Controller {
         /** Fault: fail (error), drop the connection (drop) or either (mixed) for a share of I/O commands. */
         boolean setPortFlaky(String address, double rate, String mode);
 
+        /** Each port's state, faults and counters, for status. */
+        List<Map<String, Object>> portStatus();
+
         /** I/O counters by host identity (reads, writes, bytes, errors), for the hosts this protocol counts. */
         default Map<String, Map<String, Long>> hostStatistics() {
             return Map.of();
@@ -121,8 +119,6 @@ public final class Controller {
     static final long MIN_REQUEST_COST = 4096;
     /** Longest a peer's transition of a LUN is believed without a metadata change ending it. */
     static final long TRANSITION_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(30);
-    /** Marks a request an injected fault dropped: nothing is answered. */
-    static final IoResult DROPPED = IoResult.error(Status.TRANSPORT_ERROR, Sense.INJECTED);
 
     final String id;
     final String peerId;
@@ -138,7 +134,6 @@ public final class Controller {
     final ConcurrentLinkedQueue<Runnable> backlog = new ConcurrentLinkedQueue<>();
     private final AtomicLong inflightBytes = new AtomicLong();
 
-    final ArrayFrontEnd arrayFrontEnd;
     final LinkMessages links;
     final InterControllerLink link;
     final Nvram nvram;
@@ -180,7 +175,6 @@ public final class Controller {
         this.metadata = new MetadataStore(dataDir);
         this.blockCache = new BlockCache(cfg.readCacheBytes());
         this.nvram = new Nvram(id, dataDir.resolve("nvram").resolve(id));
-        this.arrayFrontEnd = new ArrayFrontEnd(this, transport, cfg);
         this.links = new LinkMessages(this);
         this.ownerIo = new OwnerIo(this);
         this.destager = new Destager(this);
@@ -224,8 +218,22 @@ public final class Controller {
         return adminAddress;
     }
 
+    /** Every front-end port ("host:port"), up or down. */
     public List<String> portAddresses() {
-        return arrayFrontEnd.addresses();
+        List<String> out = new ArrayList<>();
+        for (HostFrontEnd f : frontEnds) {
+            out.addAll(f.addresses());
+        }
+        return out;
+    }
+
+    /** The front-end ports hosts can connect to now. */
+    List<String> upPortAddresses() {
+        List<String> out = new ArrayList<>();
+        for (HostFrontEnd f : frontEnds) {
+            out.addAll(f.upAddresses());
+        }
+        return out;
     }
 
     public InetSocketAddress linkAddress() {
@@ -236,10 +244,10 @@ public final class Controller {
         link.setPeerAddress(address);
     }
 
-    /** The peer's addresses for other host protocols (NVMe/TCP) as it told us over the link; empty if unknown. */
+    /** The peer's front-end ports that are up, as it told us over the link; empty if unknown. */
     public List<String> peerFrontEndAddresses() {
         PeerInfo p = peerInfo;
-        return p == null || p.nvme() == null ? List.of() : p.nvme();
+        return p == null ? List.of() : p.ports();
     }
 
     /** The peer's admin address as it told us over the link, or null. */
@@ -282,13 +290,11 @@ public final class Controller {
         destageTimer = Executors.newSingleThreadScheduledExecutor(daemon("jmpio-" + id + "-destage"));
         disk = Executors.newFixedThreadPool(2, daemon("jmpio-" + id + "-disk"));
         try {
-            arrayFrontEnd.bind();
             for (HostFrontEnd f : frontEnds) {
                 f.bind();
             }
             link.start();
         } catch (IOException e) {
-            arrayFrontEnd.close();
             for (HostFrontEnd f : frontEnds) {
                 f.close();
             }
@@ -355,7 +361,6 @@ public final class Controller {
             return;
         }
         state = State.STOPPED;
-        arrayFrontEnd.close();
         for (HostFrontEnd f : frontEnds) {
             quietly("closing " + f.addresses(), f::close);
         }
@@ -375,7 +380,6 @@ public final class Controller {
 
     /** Closes everything this controller serves with; each step runs even if an earlier one failed. */
     private void stopServing() {
-        arrayFrontEnd.close();
         for (HostFrontEnd f : frontEnds) {
             quietly("closing " + f.addresses(), f::close);
         }
@@ -702,7 +706,7 @@ public final class Controller {
         if (l == null) {
             return CompletableFuture.completedFuture(IoResult.error(Status.INVALID_FIELD, Sense.UNKNOWN_LUN));
         }
-        return serve(l, op, fua, offset, length, data == null ? 0 : data.length, data, portIndex, () -> null);
+        return serve(l, op, fua, offset, length, data == null ? 0 : data.length, data, portIndex);
     }
 
     /**
@@ -783,11 +787,10 @@ public final class Controller {
 
     /**
      * The one path of a host's block request, whatever its protocol: the checks ({@link IoCheck}, access
-     * state), then {@code admit} (the front end's own refusals: injected faults, a full connection; null lets
-     * it through), the controller's memory budget, and the owner path here or shipping to the owner.
+     * state), then the controller's memory budget, and the owner path here or shipping to the owner.
      */
     CompletableFuture<IoResult> serve(Lun l, int op, boolean fua, long offset, int length, long payloadLength,
-                                      byte[] data, int portIndex, Supplier<IoResult> admit) {
+                                      byte[] data, int portIndex) {
         int check = IoCheck.check(op, offset, Integer.toUnsignedLong(length), payloadLength, l.record);
         if (check != 0) {
             l.stats.errors.increment();
@@ -797,10 +800,6 @@ public final class Controller {
         if (!st.servesIo()) {
             return CompletableFuture.completedFuture(IoResult.error(st.ioStatus(), st == AluaState.TRANSITIONING
                 ? Sense.OWNERSHIP_MOVING : st == AluaState.STANDBY ? Sense.LINK_DOWN : Sense.NONE));
-        }
-        IoResult refused = admit.get();
-        if (refused != null) {
-            return CompletableFuture.completedFuture(refused);
         }
         long cost = Math.max(MIN_REQUEST_COST, op == Opcode.READ || op == Opcode.WRITE ? Integer.toUnsignedLong(length) : 0);
         if (inflightBytes.addAndGet(cost) > CONTROLLER_INFLIGHT_BYTES) {
@@ -900,9 +899,6 @@ public final class Controller {
     // Faults
 
     public boolean hasPort(String address) {
-        if (arrayFrontEnd.addresses().contains(address)) {
-            return true;
-        }
         for (HostFrontEnd f : frontEnds) {
             if (f.addresses().contains(address)) {
                 return true;
@@ -912,17 +908,11 @@ public final class Controller {
     }
 
     private IllegalArgumentException noSuchPort(String address) {
-        List<String> all = new ArrayList<>(arrayFrontEnd.addresses());
-        for (HostFrontEnd f : frontEnds) {
-            all.addAll(f.addresses());
-        }
-        return new IllegalArgumentException("controller " + id + " has no port " + address + " (ports: " + all + ")");
+        return new IllegalArgumentException("controller " + id + " has no port " + address + " (ports: "
+            + portAddresses() + ")");
     }
 
     public void setPortDown(String address, boolean down) throws IOException {
-        if (arrayFrontEnd.setPortDown(address, down)) {
-            return;
-        }
         for (HostFrontEnd f : frontEnds) {
             if (f.setPortDown(address, down)) {
                 links.announcePorts(); // the peer's discovery log lists only ports that are up
@@ -933,9 +923,6 @@ public final class Controller {
     }
 
     public void setPortLatency(String address, long millis) {
-        if (arrayFrontEnd.setPortLatency(address, millis)) {
-            return;
-        }
         for (HostFrontEnd f : frontEnds) {
             if (f.setPortLatency(address, millis)) {
                 return;
@@ -951,9 +938,6 @@ public final class Controller {
         String m = mode.toLowerCase(Locale.ROOT);
         if (!List.of("error", "drop", "mixed").contains(m)) {
             throw new IllegalArgumentException("unknown flaky mode '" + mode + "' (error, drop, mixed)");
-        }
-        if (arrayFrontEnd.setPortFlaky(address, rate, m)) {
-            return;
         }
         for (HostFrontEnd f : frontEnds) {
             if (f.setPortFlaky(address, rate, m)) {

@@ -1,10 +1,6 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.array.LunRecord;
-import io.jmpio.emu.protocol.FrameHeader;
-import io.jmpio.emu.protocol.Opcode;
-import io.jmpio.emu.protocol.Sense;
-import io.jmpio.emu.protocol.Status;
 
 /**
  * The one check every block request passes before it reaches the cache, the journal or a disk, whoever
@@ -12,6 +8,9 @@ import io.jmpio.emu.protocol.Status;
  * Answers 0 when the request fits the LUN, else {@code status << 16 | sense}.
  */
 final class IoCheck {
+    /** The longest read or write a controller takes in one request (the NVMe front end's MDTS is below it). */
+    static final int MAX_TRANSFER = 4 << 20;
+
     private IoCheck() {
     }
 
@@ -37,7 +36,7 @@ final class IoCheck {
         if (length <= 0 || offset < 0 || offset % bs != 0 || length % bs != 0) {
             return fail(Status.INVALID_FIELD, Sense.MISALIGNED);
         }
-        if ((op == Opcode.READ || op == Opcode.WRITE) && length > FrameHeader.MAX_TRANSFER) {
+        if ((op == Opcode.READ || op == Opcode.WRITE) && length > MAX_TRANSFER) {
             return fail(Status.INVALID_FIELD, Sense.TRANSFER_TOO_LONG);
         }
         if (op == Opcode.WRITE ? payloadLength != length : payloadLength != 0) {

@@ -1,7 +1,5 @@
 package io.jmpio.emu.controller;
 
-import io.jmpio.emu.protocol.Sense;
-import io.jmpio.emu.protocol.Status;
 
 /**
  * The outcome of one I/O on a LUN: status, sense, the owner's storage position (writes: the cache slot),

@@ -5,9 +5,6 @@ import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.InterControllerLink;
 import io.jmpio.emu.link.LinkFrame;
-import io.jmpio.emu.protocol.Opcode;
-import io.jmpio.emu.protocol.Sense;
-import io.jmpio.emu.protocol.Status;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
@@ -33,15 +30,10 @@ final class LinkMessages implements InterControllerLink.Handler {
         this.c = controller;
     }
 
-    /** This controller as the peer is told of it: id, incarnation, admin address, ports of every protocol. */
+    /** This controller as the peer is told of it: id, incarnation, admin address, the front-end ports that are up. */
     byte[] helloPayload() {
         try {
-            List<String> nvme = new ArrayList<>();
-            for (Controller.HostFrontEnd f : c.frontEnds) {
-                nvme.addAll(f.upAddresses());
-            }
-            return JSON.writeValueAsBytes(new PeerInfo(c.id, c.incarnation, c.adminAddress, c.arrayFrontEnd.portInfos(),
-                nvme));
+            return JSON.writeValueAsBytes(new PeerInfo(c.id, c.incarnation, c.adminAddress, c.upPortAddresses()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -63,8 +55,8 @@ final class LinkMessages implements InterControllerLink.Handler {
             PeerInfo info = JSON.readValue(payload, PeerInfo.class).checked(c.peerId, Controller.MAX_PORTS_PER_CONTROLLER);
             PeerInfo previous = c.peerInfo;
             c.peerInfo = info;
-            if (previous == null || !java.util.Objects.equals(previous.nvme(), info.nvme())) {
-                // the peer's ports for other protocols changed: their discovery logs change with them
+            if (previous == null || !previous.ports().equals(info.ports())) {
+                // the peer's ports changed: the discovery logs change with them
                 for (Controller.HostFrontEnd f : c.frontEnds) {
                     f.accessChanged();
                 }

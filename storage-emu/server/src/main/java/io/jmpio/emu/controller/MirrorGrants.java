@@ -1,7 +1,6 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.link.LinkFrame;
-import io.jmpio.emu.protocol.Status;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;

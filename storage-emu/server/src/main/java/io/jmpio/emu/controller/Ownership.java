@@ -4,7 +4,6 @@ import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.LinkFrame;
-import io.jmpio.emu.protocol.Status;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.util.List;

@@ -4,13 +4,10 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /** What a controller tells its peer about itself over the link (HELLO and PEER_INFO, as JSON). */
-public record PeerInfo(String id, long incarnation, String admin, List<PortInfo> ports, List<String> nvme) {
+public record PeerInfo(String id, long incarnation, String admin, List<String> ports) {
     /** host:port with a DNS name or IPv4 literal, or [IPv6]:port. */
     private static final Pattern ADDRESS =
         Pattern.compile("(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]{2,45}\\]):([0-9]{1,5})");
-
-    public record PortInfo(String address, boolean up) {
-    }
 
     /**
      * Refuses a description hosts must not be sent to: another controller's id, more ports than a controller
@@ -25,25 +22,14 @@ public record PeerInfo(String id, long incarnation, String admin, List<PortInfo>
             checkAddress(admin, "admin address");
         }
         if (ports == null || ports.size() > maxPorts) {
-            throw new IllegalArgumentException("it lists " + (ports == null ? "no" : ports.size()) + " ports (1.."
+            throw new IllegalArgumentException("it lists " + (ports == null ? "no" : ports.size()) + " ports (0.."
                 + maxPorts + ")");
         }
-        for (PortInfo p : ports) {
-            if (p == null || p.address() == null) {
+        for (String p : ports) {
+            if (p == null) {
                 throw new IllegalArgumentException("it lists a port without an address");
             }
-            checkAddress(p.address(), "port address");
-        }
-        if (nvme != null) {
-            if (nvme.size() > maxPorts) {
-                throw new IllegalArgumentException("it lists " + nvme.size() + " NVMe/TCP ports (0.." + maxPorts + ")");
-            }
-            for (String a : nvme) {
-                if (a == null) {
-                    throw new IllegalArgumentException("it lists an NVMe/TCP port without an address");
-                }
-                checkAddress(a, "NVMe/TCP port address");
-            }
+            checkAddress(p, "port address");
         }
         return this;
     }

@@ -1,7 +1,6 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.array.LunRecord;
-import io.jmpio.emu.protocol.PortGroupReport;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,11 +30,13 @@ final class StatusReport {
         linkInfo.put("channels", Map.of("management", 1, "ship", c.link.dataChannels(), "mirror", c.link.dataChannels()));
         linkInfo.put("connectedChannels", c.link.connectedChannels());
         m.put("link", linkInfo);
-        List<Object> sessions = new ArrayList<>(c.arrayFrontEnd.sessions());
+        List<Object> sessions = new ArrayList<>();
+        List<Object> ports = new ArrayList<>();
         for (Controller.HostFrontEnd f : c.frontEnds) {
             sessions.addAll(f.sessions());
+            ports.addAll(f.portStatus());
         }
-        m.put("ports", c.arrayFrontEnd.portStatus());
+        m.put("ports", ports);
         m.put("sessions", sessions);
         Map<String, Object> hostIo = new java.util.TreeMap<>();
         for (Controller.HostFrontEnd f : c.frontEnds) {
@@ -72,9 +73,7 @@ final class StatusReport {
         lm.put("allowedHosts", r.allowedHosts());
         Map<String, String> alua = new LinkedHashMap<>();
         if (c.state == Controller.State.RUNNING) {
-            for (PortGroupReport.Port p : c.arrayFrontEnd.portGroups(l, null)) {
-                alua.put(p.address(), p.state().label());
-            }
+            c.access.portStates(l).forEach((port, state) -> alua.put(port, state.label()));
         }
         lm.put("alua", alua);
         lm.put("dirtyBytes", l.cache.dataBytes());

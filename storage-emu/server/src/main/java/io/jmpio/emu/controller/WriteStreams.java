@@ -1,9 +1,6 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.link.LinkFrame;
-import io.jmpio.emu.protocol.Opcode;
-import io.jmpio.emu.protocol.Sense;
-import io.jmpio.emu.protocol.Status;
 
 import java.util.Iterator;
 import java.util.Map;

@@ -2,7 +2,7 @@ package io.jmpio.emu.nvme;
 
 import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.controller.Controller;
-import io.jmpio.emu.protocol.AluaState;
+import io.jmpio.emu.controller.AluaState;
 import io.jmpio.netty.ConnectionGuard;
 import io.jmpio.netty.NettyTransport;
 import io.netty.channel.Channel;
@@ -30,12 +30,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class NvmeSubsystem implements Controller.HostFrontEnd {
     private static final Logger LOG = LoggerFactory.getLogger(NvmeSubsystem.class);
-    /** NVMe/TCP connections one port holds at once. */
-    static final int MAX_CONNECTIONS = 512;
     /** A connection must finish ICReq and Connect within this time (queues may then idle). */
     static final long SETUP_MILLIS = 30_000;
-    /** One PDU from its first byte to its last. */
-    static final long PARTIAL_MILLIS = 30_000;
     /** Bytes one H2CData PDU may carry. */
     static final int MAX_H2C_DATA = 1 << 20;
 
@@ -45,6 +41,10 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     private final NettyTransport transport;
     private final String host;
     private final int[] requestedPorts;
+    /** NVMe/TCP connections one port holds at once. */
+    private final int maxConnections;
+    /** One PDU from its first byte to its last. */
+    private final long partialMillis;
     private final int[] boundPorts;
     private final Channel[] listeners;
     private final ChannelGroup connections = new DefaultChannelGroup("nvme", GlobalEventExecutor.INSTANCE);
@@ -68,8 +68,13 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     /**
      * @param nqn   the subsystem NQN (one per array, the same on both controllers)
      * @param ports port numbers to listen on (0: ephemeral), on {@code host}
+     * @param maxConnections connections one port holds at once (past it, new ones are closed)
+     * @param partialMillis  longest one PDU may take from its first byte to its last
      */
-    public NvmeSubsystem(Controller controller, NettyTransport transport, String nqn, String host, int[] ports) {
+    public NvmeSubsystem(Controller controller, NettyTransport transport, String nqn, String host, int[] ports,
+                         int maxConnections, long partialMillis) {
+        this.maxConnections = maxConnections;
+        this.partialMillis = partialMillis;
         this.controller = controller;
         this.transport = transport;
         this.nqn = nqn;
@@ -103,7 +108,7 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
         int i = index;
         {
             ConnectionGuard guard = new ConnectionGuard("controller " + controller.id() + " NVMe/TCP port " + i,
-                MAX_CONNECTIONS, SETUP_MILLIS, PARTIAL_MILLIS, true);
+                maxConnections, SETUP_MILLIS, partialMillis, true);
             ChannelFuture f = guard.listen(transport, new InetSocketAddress(host, boundPorts[i]), ch -> {
                 connections.add(ch);
                 faults[index].connections.add(ch);
@@ -127,13 +132,17 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
         volatile double flakyRate;
         volatile String flakyMode = "mixed";
         final ChannelGroup connections = new DefaultChannelGroup("nvme-port", GlobalEventExecutor.INSTANCE);
+        final java.util.concurrent.atomic.LongAdder ioCommands = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder injected = new java.util.concurrent.atomic.LongAdder();
 
         /** The fault for the next I/O command: null, "error" or "drop". */
         String roll() {
+            ioCommands.increment();
             double r = flakyRate;
             if (r <= 0 || java.util.concurrent.ThreadLocalRandom.current().nextDouble() >= r) {
                 return null;
             }
+            injected.increment();
             return flakyMode.equals("mixed")
                 ? (java.util.concurrent.ThreadLocalRandom.current().nextBoolean() ? "error" : "drop") : flakyMode;
         }
@@ -249,6 +258,26 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     private List<String> discoveryAddresses() {
         List<String> out = new ArrayList<>(upAddresses());
         out.addAll(controller.peerFrontEndAddresses());
+        return out;
+    }
+
+    @Override
+    public List<Map<String, Object>> portStatus() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < boundPorts.length; i++) {
+            PortFaults f = faults[i];
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("address", host + ":" + boundPorts[i]);
+            m.put("protocol", "nvme-tcp");
+            m.put("up", !f.down);
+            m.put("connections", f.connections.size());
+            m.put("latencyMs", java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(f.latencyNanos));
+            m.put("flakyRate", f.flakyRate);
+            m.put("flakyMode", f.flakyMode);
+            m.put("ioCommands", f.ioCommands.sum());
+            m.put("injectedFaults", f.injected.sum());
+            out.add(m);
+        }
         return out;
     }
 

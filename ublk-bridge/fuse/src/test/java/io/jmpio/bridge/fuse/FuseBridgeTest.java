@@ -57,7 +57,7 @@ class FuseBridgeTest {
         if (!array.awaitLinked(10_000)) {
             throw new AssertionError("the controllers did not link up");
         }
-        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(array.nvmePorts("A").get(0)).name("lun0")
+        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(array.controller("A").portAddresses().get(0)).name("lun0")
             .hostId("fuse-test").ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500)
             .scanIntervalMillis(500).noPathRetry(noPathRetry));
         long deadline = System.currentTimeMillis() + 15_000;

@@ -38,7 +38,7 @@ class NbdBridgeTest {
         if (!array.awaitLinked(10_000)) {
             throw new AssertionError("the controllers did not link up");
         }
-        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(array.nvmePorts("A").get(0)).name("lun0")
+        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(array.controller("A").portAddresses().get(0)).name("lun0")
             .hostId("nbd-test").ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500)
             .scanIntervalMillis(500));
         awaitPaths(4);

@@ -1,4 +1,4 @@
-package io.jmpio.emu.protocol;
+package io.jmpio.emu.controller;
 
 /** ALUA asymmetric access states, numbered as SCSI SPC does (REPORT TARGET PORT GROUPS). */
 public enum AluaState {
@@ -45,7 +45,7 @@ public enum AluaState {
                 return s;
             }
         }
-        throw new ProtocolException("unknown ALUA state code " + code);
+        throw new IllegalArgumentException("unknown ALUA state code " + code);
     }
 
     public static AluaState ofLabel(String label) {

@@ -1,8 +1,10 @@
-package io.jmpio.emu.protocol;
+package io.jmpio.emu.controller;
 
 /**
- * Reply statuses (header bytes 20-21). Path statuses say the request may succeed on another path or
- * later; request statuses belong to the request and would fail the same way anywhere.
+ * What a controller answers a block request with, whichever front end or link message carried it (the NVMe/TCP
+ * front end maps these to NVMe status codes; the link carries them in its reply frames). Path statuses say the
+ * request may succeed on another path or later; request statuses belong to the request and would fail the same
+ * way anywhere.
  */
 public final class Status {
     public static final int GOOD = 0;
@@ -22,8 +24,6 @@ public final class Status {
     public static final int MEDIUM_ERROR = 9;
     /** The controller cannot take the request now (write cache full); retry. */
     public static final int BUSY = 10;
-    /** The frame could not be parsed; the connection is closed after this reply. */
-    public static final int MALFORMED_FRAME = 11;
     /** The port failed the request (injected fault or broken port); retry on another path. */
     public static final int TRANSPORT_ERROR = 12;
 
@@ -43,7 +43,6 @@ public final class Status {
             case ACCESS_DENIED: return "ACCESS_DENIED";
             case MEDIUM_ERROR: return "MEDIUM_ERROR";
             case BUSY: return "BUSY";
-            case MALFORMED_FRAME: return "MALFORMED_FRAME";
             case TRANSPORT_ERROR: return "TRANSPORT_ERROR";
             default: return "status " + status;
         }
