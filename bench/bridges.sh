@@ -19,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 
 for t in fio nbdkit; do command -v $t >/dev/null || { echo "bridges.sh: $t is not installed" >&2; exit 1; }; done
-[ -f driver/cli/target/jmpio.jar ] || { echo "bridges.sh: build first (mvn -q -DskipTests package)" >&2; exit 1; }
+[ -f dist/target/jmpio.jar ] || { echo "bridges.sh: build first (mvn -q -DskipTests package)" >&2; exit 1; }
 
 wait_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
 json() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval('d'+sys.argv[1]))" "$2"; }

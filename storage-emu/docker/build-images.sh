@@ -2,7 +2,7 @@
 # Builds the container images the tests use, without any image registry:
 #   jmpio/base:bookworm-jre17  debootstrap --variant=minbase with openjdk-17-jre-headless, docker import
 #                              (cached by tag: built only when missing; ~40 s)
-#   jmpio/emu:dev              storage-emu/docker/Dockerfile on top of it with driver/cli/target/jmpio.jar
+#   jmpio/emu:dev              storage-emu/docker/Dockerfile on top of it with dist/target/jmpio.jar
 # Usage: storage-emu/docker/build-images.sh [--rebuild-base | --base-only]  (the emulator image needs the jar:
 #        mvn -DskipTests package; the container tests build their own copy of it from the jar)
 set -euo pipefail
@@ -29,9 +29,9 @@ if [ "${1:-}" = "--base-only" ]; then
   echo "build-images.sh: $BASE ready" >&2
   exit 0
 fi
-[ -f driver/cli/target/jmpio.jar ] || { echo "build-images.sh: build first (mvn -q -DskipTests package)" >&2; exit 1; }
+[ -f dist/target/jmpio.jar ] || { echo "build-images.sh: build first (mvn -q -DskipTests package)" >&2; exit 1; }
 CTX=$(mktemp -d /tmp/jmpio-emu-image.XXXXXX)
-cp driver/cli/target/jmpio.jar storage-emu/docker/Dockerfile "$CTX/"
+cp dist/target/jmpio.jar storage-emu/docker/Dockerfile "$CTX/"
 docker build -q --build-arg BASE="$BASE" -t "$EMU" "$CTX" >/dev/null
 rm -rf "$CTX"
 echo "build-images.sh: $EMU ready (base $BASE)" >&2

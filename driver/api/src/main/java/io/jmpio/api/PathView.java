@@ -11,7 +11,7 @@ public interface PathView {
      */
     int index();
 
-    /** "A0", "B1": the controller's id and the port's position on it. */
+    /** The path's id as its transport names it (NVMe/TCP: "P" and the port id of the discovery log, "P1", "P17"). */
     String id();
 
     /** "host:port" of the port. */

@@ -414,7 +414,7 @@ final class HostCommands {
         }
     }
 
-    @Command(name = "path", mixinStandardHelpOptions = true, description = "Take a path offline or give it back (by id such as A0, or HOST:PORT).")
+    @Command(name = "path", mixinStandardHelpOptions = true, description = "Take a path offline or give it back (by the id status shows, such as P1, or HOST:PORT).")
     static final class PathCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "offline|online")
         String action;

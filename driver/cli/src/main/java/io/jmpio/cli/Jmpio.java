@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
     description = "A userspace multipath block driver, and a controller-pair array emulator to run it against.",
     subcommands = {HostCommands.Attach.class, HostCommands.Status.class, HostCommands.Policy.class,
         HostCommands.PathCommand.class, HostCommands.FailbackCommand.class, HostCommands.Detach.class,
-        HostCommands.PoliciesCommand.class, HostCommands.BridgesCommand.class, DeviceBench.class, EmuCommand.class, DemoCommand.class})
+        HostCommands.PoliciesCommand.class, HostCommands.BridgesCommand.class})
 public final class Jmpio implements Runnable {
     @Spec
     CommandSpec spec;
@@ -27,6 +27,11 @@ public final class Jmpio implements Runnable {
     /** Runs a command line; returns the exit status. */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Jmpio());
+        for (CommandPlugin plugin : java.util.ServiceLoader.load(CommandPlugin.class)) {
+            for (Object command : plugin.commands()) {
+                cl.addSubcommand(command);
+            }
+        }
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("jmpio: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;

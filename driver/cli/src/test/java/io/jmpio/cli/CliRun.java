@@ -4,8 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 
 /** One {@code jmpio} command line run in the test JVM, with its exit status and captured output. */
-record CliRun(int code, String out, String err) {
-    static synchronized CliRun run(String... args) {
+public record CliRun(int code, String out, String err) {
+    public static synchronized CliRun run(String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -66,7 +66,7 @@ class ControllerContainersTest {
         } catch (RuntimeException e) {
             fail("base image " + BASE_IMAGE + " is missing: build it with storage-emu/docker/build-images.sh");
         }
-        Path jar = Path.of("../cli/target/jmpio.jar").toAbsolutePath().normalize();
+        Path jar = Path.of("../../dist/target/jmpio.jar").toAbsolutePath().normalize();
         if (!Files.exists(jar)) {
             fail(jar + " is missing: build the cli module first (mvn package)");
         }

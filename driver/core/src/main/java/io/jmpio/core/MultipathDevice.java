@@ -520,7 +520,7 @@ public final class MultipathDevice implements BlockDevice {
         return policyName;
     }
 
-    /** Takes a path out of use ({@code offline}) or gives it back to the checker; by id ("A0") or address. */
+    /** Takes a path out of use ({@code offline}) or gives it back to the checker; by id ("P1") or address. */
     public void setPathOffline(String idOrAddress, boolean offline) {
         Path p = findPath(idOrAddress);
         if (offline) {

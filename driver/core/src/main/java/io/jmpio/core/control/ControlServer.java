@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The control socket of one device. Requests, one JSON object per connection:
  * {@code {"command":"status"}}, {@code {"command":"policy","name":"queue-length","options":{}}},
- * {@code {"command":"path","id":"A0","action":"offline|online"}}, {@code {"command":"failback"}},
+ * {@code {"command":"path","id":"P1","action":"offline|online"}}, {@code {"command":"failback"}},
  * {@code {"command":"detach"}}. Reply: {@code {"ok":true,"result":...}} or {@code {"ok":false,"error":"..."}}.
  *
  * <p>The socket file is mode 0600 from the moment it can be reached (bound in a private directory, then

@@ -9,7 +9,7 @@ import java.util.Locale;
  * <pre>
  * lun0 (6a1b...) size=64.0M policy=round-robin failback=immediate no_path_retry=fail queued=0
  * |-+- group 1 controller=A status=active access=optimized
- * | |- A0 127.0.0.1:7402 up       in-flight=3  iops=1204  p50=0.41ms p99=1.20ms errors=0
+ * | |- P1 127.0.0.1:7402 up       in-flight=3  iops=1204  p50=0.41ms p99=1.20ms errors=0
  * ...
  * </pre>
  */

@@ -1,4 +1,4 @@
-package io.jmpio.cli;
+package io.jmpio.emu.cli;
 
 import io.jmpio.api.BlockIoException;
 import io.jmpio.api.IoCallback;

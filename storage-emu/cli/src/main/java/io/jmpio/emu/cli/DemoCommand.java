@@ -1,4 +1,4 @@
-package io.jmpio.cli;
+package io.jmpio.emu.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jmpio.api.KernelBridge;

@@ -1,4 +1,4 @@
-package io.jmpio.cli;
+package io.jmpio.emu.cli;
 
 import io.jmpio.bridge.nbd.NbdClient;
 import java.io.IOException;

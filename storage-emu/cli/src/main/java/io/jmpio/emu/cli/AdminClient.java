@@ -1,4 +1,4 @@
-package io.jmpio.cli;
+package io.jmpio.emu.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,20 +25,20 @@ final class AdminClient {
      * admin token, else the one the state file names, else {@code admin.token} in the default data directory.
      */
     AdminClient(String admin, Path tokenFile) throws IOException {
-        this.candidates = admin != null ? List.of(admin) : fromStateFile(StateDir.emuStateFile());
+        this.candidates = admin != null ? List.of(admin) : fromStateFile(EmuState.stateFile());
         this.bearer = "Bearer " + readToken(tokenFile);
     }
 
     private static String readToken(Path given) throws IOException {
         Path f = given;
-        if (f == null && Files.exists(StateDir.emuStateFile())) {
-            String named = JSON.readTree(StateDir.emuStateFile().toFile()).path("adminTokenFile").asText("");
+        if (f == null && Files.exists(EmuState.stateFile())) {
+            String named = JSON.readTree(EmuState.stateFile().toFile()).path("adminTokenFile").asText("");
             if (!named.isEmpty()) {
                 f = Path.of(named);
             }
         }
         if (f == null) {
-            f = StateDir.emuDataDir().resolve("admin.token");
+            f = EmuState.dataDir().resolve("admin.token");
         }
         if (!Files.isReadable(f)) {
             throw new IOException("no admin token: " + f + " is missing or unreadable (give --token-file PATH; the "

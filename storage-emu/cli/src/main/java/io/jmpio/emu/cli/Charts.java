@@ -1,4 +1,4 @@
-package io.jmpio.cli;
+package io.jmpio.emu.cli;
 
 import java.awt.BasicStroke;
 import java.awt.Color;

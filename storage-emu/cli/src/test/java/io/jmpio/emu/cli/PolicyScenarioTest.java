@@ -1,5 +1,6 @@
-package io.jmpio.cli;
+package io.jmpio.emu.cli;
 
+import io.jmpio.cli.CliRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,4 +1,4 @@
-package io.jmpio.cli;
+package io.jmpio.emu.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jmpio.emu.array.ArrayConfig;
@@ -134,8 +134,8 @@ final class EmuCommand implements Runnable {
             if (readyFile != null) {
                 array.writeReadyFile(readyFile);
             }
-            if (dataDir == null || dir.equals(StateDir.emuDataDir())) {
-                array.writeReadyFile(StateDir.emuStateFile());
+            if (dataDir == null || dir.equals(EmuState.dataDir())) {
+                array.writeReadyFile(EmuState.stateFile());
             }
             PrintWriter out = spec.commandLine().getOut();
             out.printf("jmpio emulator serving NVMe/TCP (event loops %s, data %s)%n", array.transportKind(), dir);
@@ -153,7 +153,7 @@ final class EmuCommand implements Runnable {
 
         ArrayConfig config() {
             ArrayConfig cfg = new ArrayConfig()
-                .dataDir(dataDir != null ? dataDir : StateDir.emuDataDir())
+                .dataDir(dataDir != null ? dataDir : EmuState.dataDir())
                 .listenAddress(listen).adminListenAddress(adminListen).linkListenAddress(linkListen)
                 .linkSecretFile(linkSecretFile).adminTokenFile(adminTokenFile).linkTls(linkTlsCert, linkTlsKey, linkTlsCa)
                 .basePort(basePort).portsPerController(ports).linkChannels(linkChannels)
