@@ -33,6 +33,9 @@ public final class FuseBridgeProvider implements KernelBridgeProvider {
             new PolicyOption("mount", "", "mount point (default: <run dir>/<name>.fuse, created and removed)"),
             new PolicyOption("loop", "false", "attach the file as a loop device with direct I/O (true/false; --loop)"),
             new PolicyOption("threads", "", "threads reading /dev/fuse, each on its own cloned fd (default: cores, 2..8)"),
+            new PolicyOption("io-uring", "auto", "FUSE over io_uring: auto (when the kernel offers it: 6.14+, "
+                + "/sys/module/fuse/parameters/enable_uring on) or off (/dev/fuse reads only)"),
+            new PolicyOption("ring-depth", "8", "io_uring entries per queue (one queue per possible CPU; 1 MiB each)"),
             new PolicyOption("shutdown-grace-ms", "5000", "how long detach waits for the device before answering EIO"));
     }
 
@@ -74,7 +77,15 @@ public final class FuseBridgeProvider implements KernelBridgeProvider {
         String t = options.getOrDefault("threads", "");
         int threads = t.isEmpty() ? Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())) : positive(t, "threads");
         long grace = positive(options.getOrDefault("shutdown-grace-ms", "5000"), "shutdown-grace-ms");
-        return FuseSession.start(device, mountPoint, threads, loop, grace);
+        String uring = options.getOrDefault("io-uring", "auto");
+        if (!uring.equals("auto") && !uring.equals("off")) {
+            throw new IllegalArgumentException("bridge option io-uring must be auto or off, got '" + uring + "'");
+        }
+        int depth = positive(options.getOrDefault("ring-depth", "8"), "ring-depth");
+        if (depth > 256) {
+            throw new IllegalArgumentException("bridge option ring-depth must be at most 256, got " + depth);
+        }
+        return FuseSession.start(device, mountPoint, threads, loop, grace, uring, depth);
     }
 
     private static int positive(String v, String name) {

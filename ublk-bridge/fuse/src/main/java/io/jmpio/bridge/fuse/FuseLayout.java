@@ -34,6 +34,17 @@ package io.jmpio.bridge.fuse;
  * fuse_kstatfs (80):    0 blocks | 8 bfree | 16 bavail | 24 files | 32 ffree (u64 each)
  *                       40 bsize u32 | 44 namelen u32 | 48 frsize u32 | 52 padding | 56 spare u32[6]
  * fuse_dirent:          0 ino u64 | 8 off u64 | 16 namelen u32 | 20 type u32 | 24 name, padded to 8
+ *
+ * FUSE over io_uring (7.42+; fs/fuse/dev_uring.c). Each ring entry has two buffers, registered once:
+ * header (fuse_uring_req_header, 288)           payload (at least max_write and max_pages pages)
+ *   0 in_out[128]: request fuse_in_header,        request: the opcode's later arguments (a LOOKUP name, the
+ *                  reply fuse_out_header             WRITE data), packed from 0
+ * 128 op_in[128]: the opcode's first argument     reply: every reply argument (fuse_attr_out, the bytes
+ *                 (fuse_read_in, fuse_write_in..)    read), packed from 0
+ * 256 ent_in_out (32): 256 flags u64 | 264 commit_id u64 | 272 payload_sz u32 | 276 padding | 280 reserved
+ * The SQE (SQE128 ring, IORING_OP_URING_CMD, fd = /dev/fuse): cmd_op 1 REGISTER (addr = iovec[2] of the two
+ * buffers, len 2) or 2 COMMIT_AND_FETCH (addr, len 0); its cmd area (fuse_uring_cmd_req) at SQE+48:
+ *   48 flags u64 (0) | 56 commit_id u64 | 64 qid u16 | 66 padding
  * </pre>
  */
 final class FuseLayout {
@@ -91,6 +102,26 @@ final class FuseLayout {
     static final int DESTROY = 38;
     static final int BATCH_FORGET = 42;
     static final int FALLOCATE = 43;
+
+    // fuse_init_in/out beyond the first flags word, and FUSE over io_uring.
+    static final int INIT_FLAGS2 = 16;
+    static final int INIT_OUT_FLAGS2 = 32;
+    static final int INIT_EXT = 1 << 30;
+    /** FUSE_OVER_IO_URING (1 << 41) as bit 9 of flags2. */
+    static final int FLAGS2_OVER_IO_URING = 1 << 9;
+    /** The first minor with io_uring; answering at least this is what switches it on. */
+    static final int URING_MINOR = 42;
+    static final int URING_CMD_REGISTER = 1;
+    static final int URING_CMD_COMMIT_AND_FETCH = 2;
+    static final int URING_HEADER_SIZE = 288;
+    static final int URING_OP_IN = 128;
+    static final int URING_COMMIT_ID = 264;
+    static final int URING_PAYLOAD_SZ = 272;
+    static final int URING_OP_IN_SIZE = 128;
+    static final int URING_CMD_FLAGS = 0;
+    static final int URING_CMD_COMMIT = 8;
+    static final int URING_CMD_QID = 16;
+    static final String ENABLE_URING = "/sys/module/fuse/parameters/enable_uring";
 
     // INIT flags.
     static final int ASYNC_READ = 1;

@@ -58,12 +58,20 @@ final class FuseSession implements KernelBridge {
     private volatile long connectionId = -1;
     private LoopDevice loop;
     private final Map<String, Object> details = new LinkedHashMap<>();
+    /** "auto": FUSE over io_uring when the kernel offers it; "off": /dev/fuse reads only. */
+    private final String uringMode;
+    private final int ringDepth;
+    private final List<FuseRingQueue> rings = new ArrayList<>();
+    private final List<Thread> ringThreads = new ArrayList<>();
 
-    /** A request handed to the device, not yet answered: the fd to answer on. */
-    private record Pending(int fd, int opcode) {
+    /** A request handed to the device, not yet answered: where its answer goes. */
+    private record Pending(FuseResponder responder, int opcode) {
     }
 
-    private FuseSession(BlockDevice device, Path mountPoint, boolean created, int masterFd, long shutdownGraceMillis) {
+    private FuseSession(BlockDevice device, Path mountPoint, boolean created, int masterFd, long shutdownGraceMillis,
+                        String uringMode, int ringDepth) {
+        this.uringMode = uringMode;
+        this.ringDepth = ringDepth;
         this.device = device;
         this.info = device.info();
         this.mountPoint = mountPoint;
@@ -74,9 +82,12 @@ final class FuseSession implements KernelBridge {
         this.shutdownGraceMillis = shutdownGraceMillis;
     }
 
-    /** Mounts, starts {@code threads} workers, waits for INIT, and attaches a loop device when asked. */
-    static FuseSession start(BlockDevice device, Path mountPoint, int threads, boolean loop, long shutdownGraceMillis)
-        throws IOException {
+    /**
+     * Mounts, starts {@code threads} workers, waits for INIT (where FUSE over io_uring is chosen or not), and
+     * attaches a loop device when asked.
+     */
+    static FuseSession start(BlockDevice device, Path mountPoint, int threads, boolean loop, long shutdownGraceMillis,
+                             String uringMode, int ringDepth) throws IOException {
         boolean created = false;
         if (!Files.exists(mountPoint)) {
             Files.createDirectories(mountPoint);
@@ -85,7 +96,8 @@ final class FuseSession implements KernelBridge {
             throw new IOException("fuse mount point " + mountPoint + " is not a directory");
         }
         int fd = Native.open("/dev/fuse", Native.O_RDWR, 0);
-        FuseSession s = new FuseSession(device, mountPoint.toAbsolutePath(), created, fd, shutdownGraceMillis);
+        FuseSession s = new FuseSession(device, mountPoint.toAbsolutePath(), created, fd, shutdownGraceMillis, uringMode,
+            ringDepth);
         try {
             s.mountAndServe(threads);
             if (loop) {
@@ -157,6 +169,7 @@ final class FuseSession implements KernelBridge {
     // Serving
 
     private void serve(int fd) {
+        DevFuse r = new DevFuse(fd);
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(READ_BUFFER, READ_BUFFER);
         long address = buf.memoryAddress();
         try {
@@ -177,14 +190,12 @@ final class FuseSession implements KernelBridge {
                 buf.setIndex(0, (int) n);
                 long unique = buf.getLongLE(IN_UNIQUE);
                 int opcode = buf.getIntLE(IN_OPCODE);
-                try {
-                    dispatch(fd, buf, opcode, unique, buf.getLongLE(IN_NODEID));
-                } catch (RuntimeException e) {
-                    LOG.error("FUSE: opcode {} failed", opcode, e);
-                    if (pending.remove(unique) != null || opcode != FORGET && opcode != BATCH_FORGET && opcode != INTERRUPT) {
-                        replyError(fd, unique, EIO);
-                    }
+                if (opcode == INIT) {
+                    init(r, buf, unique);
+                    continue;
                 }
+                int at = opcode == WRITE ? IN_HEADER + RW_IN : IN_HEADER;
+                dispatchSafely(r, buf, buf.slice(at, Math.max(0, (int) n - at)), opcode, unique);
             }
         } finally {
             buf.release();
@@ -195,90 +206,107 @@ final class FuseSession implements KernelBridge {
         }
     }
 
-    private void dispatch(int fd, ByteBuf in, int opcode, long unique, long node) {
+    /** A request that came on an io_uring entry: its header and first argument in {@code args}, the rest in {@code payload}. */
+    void dispatchRing(FuseResponder r, ByteBuf args, ByteBuf payload) {
+        dispatchSafely(r, args, payload, args.getIntLE(IN_OPCODE), args.getLongLE(IN_UNIQUE));
+    }
+
+    private void dispatchSafely(FuseResponder r, ByteBuf in, ByteBuf payload, int opcode, long unique) {
+        try {
+            dispatch(r, in, payload, opcode, unique, in.getLongLE(IN_NODEID));
+        } catch (RuntimeException e) {
+            LOG.error("FUSE: opcode {} failed", opcode, e);
+            if (pending.remove(unique) != null || opcode != FORGET && opcode != BATCH_FORGET && opcode != INTERRUPT) {
+                r.replyError(unique, EIO);
+            }
+        }
+    }
+
+    /**
+     * One request: {@code in} holds fuse_in_header and the opcode's first argument (at IN_HEADER), {@code payload}
+     * what follows it (a LOOKUP name, WRITE data).
+     */
+    private void dispatch(FuseResponder r, ByteBuf in, ByteBuf payload, int opcode, long unique, long node) {
         switch (opcode) {
-            case INIT:
-                init(fd, in, unique);
-                return;
             case LOOKUP: {
-                String name = cString(in, IN_HEADER);
+                String name = cString(payload, 0);
                 if (node == ROOT_ID && name.equals(fileName)) {
                     ByteBuf out = out(ENTRY_OUT);
                     out.writeLongLE(FILE_ID).writeLongLE(1).writeLongLE(ATTR_VALID_SECONDS).writeLongLE(ATTR_VALID_SECONDS)
                         .writeIntLE(0).writeIntLE(0);
                     attr(out, FILE_ID);
-                    reply(fd, unique, out);
+                    r.reply(unique, out);
                 } else {
-                    replyError(fd, unique, ENOENT);
+                    r.replyError(unique, ENOENT);
                 }
                 return;
             }
             case GETATTR:
             case SETATTR: {
                 if (node != ROOT_ID && node != FILE_ID) {
-                    replyError(fd, unique, ENOENT);
+                    r.replyError(unique, ENOENT);
                     return;
                 }
                 if (opcode == SETATTR && node == FILE_ID && (in.getIntLE(IN_HEADER + SETATTR_VALID) & FATTR_SIZE) != 0
                     && in.getLongLE(IN_HEADER + SETATTR_SIZE) != info.sizeBytes()) {
                     // The file is the device: its size is the LUN's (resize the LUN on the array instead).
-                    replyError(fd, unique, EPERM);
+                    r.replyError(unique, EPERM);
                     return;
                 }
                 ByteBuf out = out(ATTR_OUT);
                 out.writeLongLE(ATTR_VALID_SECONDS).writeIntLE(0).writeIntLE(0);
                 attr(out, node);
-                reply(fd, unique, out);
+                r.reply(unique, out);
                 return;
             }
             case OPEN:
             case OPENDIR: {
                 if (opcode == OPEN ? node != FILE_ID : node != ROOT_ID) {
-                    replyError(fd, unique, node == ROOT_ID ? EISDIR : node == FILE_ID ? ENOTDIR : ENOENT);
+                    r.replyError(unique, node == ROOT_ID ? EISDIR : node == FILE_ID ? ENOTDIR : ENOENT);
                     return;
                 }
                 ByteBuf out = out(OPEN_OUT);
                 out.writeLongLE(0).writeIntLE(opcode == OPEN ? FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES : 0).writeIntLE(0);
-                reply(fd, unique, out);
+                r.reply(unique, out);
                 return;
             }
             case READDIR:
-                readdir(fd, in, unique);
+                readdir(r, in, unique);
                 return;
             case READ:
-                read(fd, in, unique);
+                read(r, in, unique);
                 return;
             case WRITE:
-                write(fd, in, unique);
+                write(r, in, payload, unique);
                 return;
             case FSYNC:
             case FSYNCDIR:
                 if (node == ROOT_ID) {
-                    reply(fd, unique, null);
+                    r.reply(unique, out(0));
                     return;
                 }
-                submit(fd, unique, opcode);
-                device.flush(new Reply(fd, unique, 0, 0, 0));
+                submit(r, unique, opcode);
+                device.flush(new Reply(r, unique, 0, 0, 0));
                 return;
             case FLUSH:
             case RELEASE:
             case RELEASEDIR:
             case ACCESS:
-                reply(fd, unique, null);
+                r.reply(unique, out(0));
                 return;
             case STATFS: {
                 ByteBuf out = out(STATFS_OUT);
                 long blocks = info.sizeBytes() / 4096;
                 out.writeLongLE(blocks).writeLongLE(0).writeLongLE(0).writeLongLE(2).writeLongLE(0)
                     .writeIntLE(4096).writeIntLE(255).writeIntLE(4096).writeIntLE(0).writeZero(24);
-                reply(fd, unique, out);
+                r.reply(unique, out);
                 return;
             }
             case FALLOCATE:
-                fallocate(fd, in, unique, node);
+                fallocate(r, in, unique, node);
                 return;
             case DESTROY:
-                reply(fd, unique, null);
+                r.reply(unique, out(0));
                 return;
             case FORGET:
             case BATCH_FORGET:
@@ -286,18 +314,18 @@ final class FuseSession implements KernelBridge {
                 // No reply: FORGET never has one, and a request being interrupted is answered when the device answers.
                 return;
             default:
-                replyError(fd, unique, ENOSYS);
+                r.replyError(unique, ENOSYS);
         }
     }
 
-    private void init(int fd, ByteBuf in, long unique) {
+    private void init(FuseResponder r, ByteBuf in, long unique) {
         int major = in.getIntLE(IN_HEADER);
         int minor = in.getIntLE(IN_HEADER + 4);
         int readahead = in.getIntLE(IN_HEADER + 8);
         int flags = in.getIntLE(IN_HEADER + 12);
         if (major < KERNEL_MAJOR) {
             initError = "kernel FUSE protocol " + major + "." + minor + " is older than 7.x";
-            replyError(fd, unique, EPROTO);
+            r.replyError(unique, EPROTO);
             initialized.countDown();
             return;
         }
@@ -305,20 +333,106 @@ final class FuseSession implements KernelBridge {
             // Answer with our major only; the kernel sends INIT again at that version.
             ByteBuf out = out(8);
             out.writeIntLE(KERNEL_MAJOR).writeIntLE(KERNEL_MINOR);
-            reply(fd, unique, out);
+            r.reply(unique, out);
             return;
         }
         if ((flags & MAX_PAGES) == 0) {
             LOG.warn("FUSE: kernel {}.{} has no max_pages: writes are limited to 128 KiB", major, minor);
         }
+        int flags2 = (flags & INIT_EXT) != 0 ? in.getIntLE(IN_HEADER + INIT_FLAGS2) : 0;
+        String why = "off".equals(uringMode) ? "io-uring=off"
+            : (flags2 & FLAGS2_OVER_IO_URING) == 0 ? uringNotOffered(major, minor) : startRings();
+        boolean ring = why == null;
+        int answered = Math.min(minor, ring ? URING_MINOR : KERNEL_MINOR);
         ByteBuf out = out(INIT_OUT);
-        out.writeIntLE(KERNEL_MAJOR).writeIntLE(Math.min(minor, KERNEL_MINOR)).writeIntLE(readahead)
-            .writeIntLE(flags & WANTED_INIT_FLAGS).writeShortLE(256).writeShortLE(192).writeIntLE(MAX_WRITE).writeIntLE(1)
-            .writeShortLE(MAX_WRITE / 4096).writeShortLE(0).writeIntLE(0).writeZero(28);
-        reply(fd, unique, out);
-        details.put("protocol", major + "." + Math.min(minor, KERNEL_MINOR));
+        out.writeIntLE(KERNEL_MAJOR).writeIntLE(answered).writeIntLE(readahead)
+            .writeIntLE(flags & WANTED_INIT_FLAGS | (ring ? INIT_EXT : 0)).writeShortLE(256).writeShortLE(192)
+            .writeIntLE(MAX_WRITE).writeIntLE(1).writeShortLE(MAX_WRITE / 4096).writeShortLE(0)
+            .writeIntLE(ring ? FLAGS2_OVER_IO_URING : 0).writeZero(28);
+        r.reply(unique, out);
+        for (FuseRingQueue q : rings) {
+            if (ring) {
+                q.register();
+            } else {
+                q.abandon();
+            }
+        }
+        String transport = ring ? "io_uring (" + rings.size() + " queues x " + ringDepth + " entries)" : "/dev/fuse";
+        details.put("transport", transport);
+        if (why != null) {
+            details.put("transportReason", why);
+        }
+        LOG.info("FUSE transport: {}{}", transport, ring ? "" : " (" + why + ")");
+        details.put("protocol", major + "." + answered);
         details.put("maxWrite", (flags & MAX_PAGES) != 0 ? MAX_WRITE : 128 * 1024);
         initialized.countDown();
+    }
+
+    /** Why the kernel did not offer FUSE over io_uring at INIT. */
+    private static String uringNotOffered(int major, int minor) {
+        Path enable = Path.of(ENABLE_URING);
+        try {
+            if (!Files.exists(enable)) {
+                return "this kernel has no FUSE over io_uring (no " + ENABLE_URING + "; it needs 6.14+ with CONFIG_FUSE_IO_URING)";
+            }
+            if (!Files.readString(enable).trim().equals("Y")) {
+                return "FUSE over io_uring is switched off (echo 1 > " + ENABLE_URING + " turns it on)";
+            }
+        } catch (IOException e) {
+            return "cannot read " + ENABLE_URING + ": " + e.getMessage();
+        }
+        return "the kernel (FUSE " + major + "." + minor + ") did not offer io_uring at INIT";
+    }
+
+    /**
+     * Prepares one ring per possible CPU (the kernel routes a request to the queue of the CPU its caller runs on,
+     * and waits until every queue has entries): rings and buffers are made before INIT is answered, since after
+     * a flagged answer a failed setup would hang the mount. Null when all are ready, else why not.
+     */
+    private String startRings() {
+        int cpus;
+        try {
+            cpus = possibleCpus(Files.readString(Path.of("/sys/devices/system/cpu/possible")).trim());
+        } catch (IOException | IllegalArgumentException e) {
+            return "cannot count the possible CPUs: " + e.getMessage();
+        }
+        CountDownLatch prepared = new CountDownLatch(cpus);
+        for (int q = 0; q < cpus; q++) {
+            FuseRingQueue queue = new FuseRingQueue(this, q, ringDepth, MAX_WRITE, masterFd,
+                device.queueExecutor(q % Math.max(1, device.queueCount())), prepared);
+            Thread t = new Thread(queue, "jmpio-fuse-ring-" + q);
+            t.setDaemon(true);
+            rings.add(queue);
+            ringThreads.add(t);
+            t.start();
+        }
+        try {
+            if (!prepared.await(10, TimeUnit.SECONDS)) {
+                return "the io_uring queues were not ready within 10 s";
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted preparing the io_uring queues";
+        }
+        for (FuseRingQueue q : rings) {
+            if (q.failure() != null) {
+                return "io_uring " + q.failure();
+            }
+        }
+        return null;
+    }
+
+    /** The number of CPUs in a kernel CPU list such as "0-3,5,7-8" (the highest listed, plus one). */
+    static int possibleCpus(String list) {
+        int highest = -1;
+        for (String part : list.split(",")) {
+            String[] range = part.trim().split("-");
+            highest = Math.max(highest, Integer.parseInt(range[range.length - 1].trim()));
+        }
+        if (highest < 0 || highest > 8191) {
+            throw new IllegalArgumentException("unexpected CPU list '" + list + "'");
+        }
+        return highest + 1;
     }
 
     private void attr(ByteBuf out, long node) {
@@ -331,7 +445,7 @@ final class FuseSession implements KernelBridge {
             .writeIntLE(Math.max(4096, info.physicalBlockSize())).writeIntLE(0);
     }
 
-    private void readdir(int fd, ByteBuf in, long unique) {
+    private void readdir(FuseResponder r, ByteBuf in, long unique) {
         long offset = in.getLongLE(IN_HEADER + RW_OFFSET);
         int size = in.getIntLE(IN_HEADER + RW_SIZE);
         String[] names = {".", "..", fileName};
@@ -347,109 +461,111 @@ final class FuseSession implements KernelBridge {
             out.writeLongLE(inos[i]).writeLongLE(i + 1).writeIntLE(n.length).writeIntLE(types[i]).writeBytes(n)
                 .writeZero(entry - DIRENT_HEADER - n.length);
         }
-        reply(fd, unique, out);
+        r.reply(unique, out);
     }
 
-    private void read(int fd, ByteBuf in, long unique) {
+    private void read(FuseResponder r, ByteBuf in, long unique) {
         long offset = in.getLongLE(IN_HEADER + RW_OFFSET);
         long size = in.getIntLE(IN_HEADER + RW_SIZE) & 0xffffffffL;
         long end = Math.min(info.sizeBytes(), offset + size);
         if (offset >= info.sizeBytes() || size == 0) {
-            reply(fd, unique, null);
+            r.reply(unique, out(0));
             return;
         }
         // Unaligned reads (cat, dd bs=1) read the covering blocks and answer the part asked for.
         int block = info.logicalBlockSize();
         long alignedStart = offset - offset % block;
         long alignedEnd = (end + block - 1) / block * block;
-        submit(fd, unique, READ);
+        submit(r, unique, READ);
         device.read(alignedStart, (int) (alignedEnd - alignedStart),
-            new Reply(fd, unique, (int) (offset - alignedStart), (int) (end - offset), 0));
+            new Reply(r, unique, (int) (offset - alignedStart), (int) (end - offset), 0));
     }
 
-    private void write(int fd, ByteBuf in, long unique) {
+    private void write(FuseResponder r, ByteBuf in, ByteBuf payload, long unique) {
         long offset = in.getLongLE(IN_HEADER + RW_OFFSET);
         int size = in.getIntLE(IN_HEADER + RW_SIZE);
         int openFlags = in.getIntLE(IN_HEADER + RW_OPEN_FLAGS);
         int block = info.logicalBlockSize();
         if (offset + size > info.sizeBytes()) {
-            replyError(fd, unique, offset >= info.sizeBytes() ? EFBIG : ENOSPC);
+            r.replyError(unique, offset >= info.sizeBytes() ? EFBIG : ENOSPC);
             return;
         }
         if (offset % block != 0 || size % block != 0) {
             LOG.debug("FUSE: unaligned write at {}+{}", offset, size);
-            replyError(fd, unique, EINVAL);
+            r.replyError(unique, EINVAL);
             return;
         }
         if (size == 0) {
             ByteBuf out = out(WRITE_OUT);
             out.writeIntLE(0).writeIntLE(0);
-            reply(fd, unique, out);
+            r.reply(unique, out);
             return;
         }
-        // The read buffer is reused for the next request at once: the payload is copied out.
-        ByteBuf data = PooledByteBufAllocator.DEFAULT.directBuffer(size, size);
-        data.writeBytes(in, IN_HEADER + RW_IN, size);
+        if (payload.readableBytes() < size) {
+            r.replyError(unique, EINVAL);
+            return;
+        }
+        ByteBuf data = r.writeData(payload, size);
         boolean fua = info.fua() && (openFlags & Native.O_DSYNC) != 0;
-        submit(fd, unique, WRITE);
-        device.write(offset, data, fua, new Reply(fd, unique, 0, 0, size));
+        submit(r, unique, WRITE);
+        device.write(offset, data, fua, new Reply(r, unique, 0, 0, size));
     }
 
-    private void fallocate(int fd, ByteBuf in, long unique, long node) {
+    private void fallocate(FuseResponder r, ByteBuf in, long unique, long node) {
         long offset = in.getLongLE(IN_HEADER + FALLOC_OFFSET);
         long length = in.getLongLE(IN_HEADER + FALLOC_LENGTH);
         int mode = in.getIntLE(IN_HEADER + FALLOC_MODE);
         int block = info.logicalBlockSize();
         if (node != FILE_ID) {
-            replyError(fd, unique, EBADF);
+            r.replyError(unique, EBADF);
             return;
         }
         if (offset < 0 || length <= 0 || offset + length > info.sizeBytes()) {
-            replyError(fd, unique, mode == 0 ? EFBIG : EINVAL);
+            r.replyError(unique, mode == 0 ? EFBIG : EINVAL);
             return;
         }
         if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE) {
             // Every block of the device exists already.
-            reply(fd, unique, null);
+            r.reply(unique, out(0));
             return;
         }
         boolean punch = mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE);
         boolean zero = mode == FALLOC_FL_ZERO_RANGE || mode == (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE);
         if (!punch && !zero) {
-            replyError(fd, unique, EOPNOTSUPP);
+            r.replyError(unique, EOPNOTSUPP);
             return;
         }
         if (offset % block != 0 || length % block != 0) {
-            replyError(fd, unique, EINVAL);
+            r.replyError(unique, EINVAL);
             return;
         }
-        submit(fd, unique, FALLOCATE);
-        Reply r = new Reply(fd, unique, 0, 0, 0);
+        submit(r, unique, FALLOCATE);
+        Reply done = new Reply(r, unique, 0, 0, 0);
         if (punch && info.discard()) {
             // The array's discard reads back as zeroes, which is what a punched hole must do.
-            device.discard(offset, length, r);
+            device.discard(offset, length, done);
         } else if (info.writeZeroes()) {
-            device.writeZeroes(offset, length, r);
+            device.writeZeroes(offset, length, done);
         } else {
             pending.remove(unique);
-            replyError(fd, unique, EOPNOTSUPP);
+            r.replyError(unique, EOPNOTSUPP);
         }
     }
 
-    private void submit(int fd, long unique, int opcode) {
-        pending.put(unique, new Pending(fd, opcode));
+    private void submit(FuseResponder r, long unique, int opcode) {
+        pending.put(unique, new Pending(r, opcode));
     }
 
     /** A device completion: answers the kernel from the device's thread, unless shutdown answered first. */
     private final class Reply implements IoCallback {
-        private final int fd;
+        private final FuseResponder r;
         private final long unique;
         private final int skip;
         private final int length;
         private final int written;
 
-        Reply(int fd, long unique, int skip, int length, int written) {
-            this.fd = fd;
+        Reply(FuseResponder r, long unique, int skip, int length, int written) {
+            this.r = r;
             this.unique = unique;
             this.skip = skip;
             this.length = length;
@@ -466,16 +582,16 @@ final class FuseSession implements KernelBridge {
             }
             if (data != null) {
                 try {
-                    replyData(fd, unique, data, data.readerIndex() + skip, length);
+                    r.replyData(unique, data, data.readerIndex() + skip, length);
                 } finally {
                     data.release();
                 }
             } else if (written > 0) {
                 ByteBuf out = out(WRITE_OUT);
                 out.writeIntLE(written).writeIntLE(0);
-                reply(fd, unique, out);
+                r.reply(unique, out);
             } else {
-                reply(fd, unique, null);
+                r.reply(unique, out(0));
             }
         }
 
@@ -485,7 +601,7 @@ final class FuseSession implements KernelBridge {
                 return;
             }
             LOG.warn("FUSE: request failed: {}", error.getMessage());
-            replyError(fd, unique, errno(error));
+            r.replyError(unique, errno(error));
         }
     }
 
@@ -516,7 +632,39 @@ final class FuseSession implements KernelBridge {
         return b;
     }
 
-    private void reply(int fd, long unique, ByteBuf out) {
+    /** Answers on the /dev/fuse fd the request was read from. */
+    private static final class DevFuse implements FuseResponder {
+        private final int fd;
+
+        DevFuse(int fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public void reply(long unique, ByteBuf out) {
+            FuseSession.reply(fd, unique, out);
+        }
+
+        @Override
+        public void replyError(long unique, int errno) {
+            FuseSession.replyError(fd, unique, errno);
+        }
+
+        @Override
+        public void replyData(long unique, ByteBuf data, int index, int length) {
+            FuseSession.replyData(fd, unique, data, index, length);
+        }
+
+        @Override
+        public ByteBuf writeData(ByteBuf payload, int size) {
+            // the read buffer is reused for the next request at once: the data is copied out
+            ByteBuf data = PooledByteBufAllocator.DEFAULT.directBuffer(size, size);
+            data.writeBytes(payload, payload.readerIndex(), size);
+            return data;
+        }
+    }
+
+    private static void reply(int fd, long unique, ByteBuf out) {
         ByteBuf b = out != null ? out : out(0);
         try {
             b.setIntLE(0, b.writerIndex()).setIntLE(4, 0).setLongLE(8, unique);
@@ -526,7 +674,7 @@ final class FuseSession implements KernelBridge {
         }
     }
 
-    private void replyError(int fd, long unique, int errno) {
+    private static void replyError(int fd, long unique, int errno) {
         ByteBuf b = out(0);
         try {
             b.setIntLE(0, OUT_HEADER).setIntLE(4, -errno).setLongLE(8, unique);
@@ -537,7 +685,7 @@ final class FuseSession implements KernelBridge {
     }
 
     /** Header and data in one writev, the data not copied when it is direct memory. */
-    private void replyData(int fd, long unique, ByteBuf data, int index, int length) {
+    private static void replyData(int fd, long unique, ByteBuf data, int index, int length) {
         ByteBuf direct = data;
         int at = index;
         if (!data.hasMemoryAddress()) {
@@ -630,10 +778,20 @@ final class FuseSession implements KernelBridge {
         for (Map.Entry<Long, Pending> e : pending.entrySet()) {
             if (pending.remove(e.getKey()) != null) {
                 LOG.warn("FUSE: answering unfinished request {} with EIO at shutdown", e.getKey());
-                replyError(e.getValue().fd(), e.getKey(), EIO);
+                e.getValue().responder().replyError(e.getKey(), EIO);
             }
         }
         abortConnection();
+        for (FuseRingQueue q : rings) {
+            q.stopping();
+        }
+        for (Thread t : ringThreads) {
+            try {
+                t.join(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (Thread t : workers) {
             try {
                 t.join(2000);

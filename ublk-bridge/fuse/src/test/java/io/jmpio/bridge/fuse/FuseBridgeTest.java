@@ -108,7 +108,60 @@ class FuseBridgeTest {
 
     @Test
     void detachAnswersRequestsTheDeviceCannotFinish() throws Exception {
-        attach(NoPathRetry.QUEUE, Map.of("mount", tmp.resolve("mnt").toString(), "shutdown-grace-ms", "500"));
+        detachWithAWriteWaiting(Map.of("mount", tmp.resolve("mnt").toString(), "shutdown-grace-ms", "500", "io-uring", "off"));
+    }
+
+    @Test
+    void overIoUringTheFileSystemRoundTripsAndDetachAnswersWhatIsLeft() throws Exception {
+        Path enable = Path.of(FuseLayout.ENABLE_URING);
+        Assumptions.assumeTrue(Files.exists(enable), "this kernel has no FUSE over io_uring");
+        String before = Files.readString(enable).trim();
+        Files.writeString(enable, "1");
+        try {
+            attach(NoPathRetry.FAIL, Map.of("mount", tmp.resolve("mnt").toString(), "loop", "true"));
+            assertTrue(String.valueOf(bridge.details().get("transport")).startsWith("io_uring ("), bridge.details().toString());
+            assertEquals(6, filesystemRoundTrip(bridge.location(), null).size());
+            bridge.close();
+            assertFalse(mounted(tmp.resolve("mnt")), "FUSE mount left");
+            bridge = null;
+            device.close();
+            device = null;
+            detachWithAWriteWaiting(Map.of("mount", tmp.resolve("mnt").toString(), "shutdown-grace-ms", "500"));
+        } finally {
+            Files.writeString(enable, before.equals("Y") ? "1" : "0");
+        }
+    }
+
+    @Test
+    void theBridgeSaysWhichFuseTransportItChoseAndWhy() throws Exception {
+        Path enable = Path.of(FuseLayout.ENABLE_URING);
+        String before = Files.exists(enable) ? Files.readString(enable).trim() : null;
+        try {
+            if (before != null) {
+                Files.writeString(enable, "0");
+            }
+            attach(NoPathRetry.FAIL, Map.of("mount", tmp.resolve("mnt").toString()));
+            assertEquals("/dev/fuse", bridge.details().get("transport"));
+            String why = String.valueOf(bridge.details().get("transportReason"));
+            assertTrue(before == null ? why.contains("no FUSE over io_uring") : why.contains("switched off"), why);
+            bridge.close();
+            bridge = new FuseBridgeProvider().start(device, Map.of("mount", tmp.resolve("mnt2").toString(), "io-uring", "off"));
+            assertEquals("io-uring=off", bridge.details().get("transportReason"));
+            assertThrows(IllegalArgumentException.class, () -> new FuseBridgeProvider().start(device,
+                Map.of("mount", tmp.resolve("mnt3").toString(), "io-uring", "sometimes")));
+        } finally {
+            if (before != null) {
+                Files.writeString(enable, before.equals("Y") ? "1" : "0");
+            }
+        }
+        assertEquals(2, FuseSession.possibleCpus("0-1"));
+        assertEquals(9, FuseSession.possibleCpus("0-3,5,7-8"));
+        assertEquals(1, FuseSession.possibleCpus("0"));
+        assertThrows(IllegalArgumentException.class, () -> FuseSession.possibleCpus("x"));
+    }
+
+    private void detachWithAWriteWaiting(Map<String, String> options) throws Exception {
+        attach(NoPathRetry.QUEUE, options);
         Path file = tmp.resolve("mnt/lun0");
         assertEquals(256L << 20, Files.size(file));
         // Both controllers paused: a direct write waits in the device's no-path queue.

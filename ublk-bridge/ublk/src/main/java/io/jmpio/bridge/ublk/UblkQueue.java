@@ -9,12 +9,11 @@ import io.jmpio.api.IoCallback;
 import io.jmpio.nativeio.IoUring;
 import io.jmpio.nativeio.Native;
 import io.jmpio.nativeio.NativeException;
+import io.jmpio.nativeio.RingWake;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
-import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import org.slf4j.Logger;
@@ -41,7 +40,6 @@ final class UblkQueue implements Runnable {
     private final int maxIoBytes;
     private final CountDownLatch fetched;
     private final ConcurrentLinkedQueue<long[]> done = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean wakePending = new AtomicBoolean();
     private final boolean[] aborted;
     private final boolean[] inDevice;
     private volatile boolean stopping;
@@ -49,13 +47,11 @@ final class UblkQueue implements Runnable {
     private int abortedCount;
     /** Loop turns spent stopping with fetches not yet aborted by the kernel. */
     private int stopWaits;
-    private int efd = -1;
+    private RingWake wake;
     private IoUring ring;
     private Pointer descriptors;
     private long descriptorSize;
     private ByteBuf[] tagBuffers;
-    private final Pointer wakeBuffer = Memory.allocateDirect(Runtime.getSystemRuntime(), 8, true);
-    private final Pointer oneBuffer = Memory.allocateDirect(Runtime.getSystemRuntime(), 8, true);
 
     UblkQueue(int queue, int depth, int cdevFd, BlockDevice device, boolean userCopy, boolean ioctlEncode,
               int maxIoBytes, CountDownLatch fetched) {
@@ -69,7 +65,6 @@ final class UblkQueue implements Runnable {
         this.fetched = fetched;
         this.aborted = new boolean[depth];
         this.inDevice = new boolean[depth];
-        oneBuffer.putLong(0, 1);
     }
 
     /** Why the queue could not start, or null. */
@@ -80,7 +75,10 @@ final class UblkQueue implements Runnable {
     /** The device is being stopped: the kernel aborts the fetches; leave once every tag is accounted for. */
     void stopping() {
         stopping = true;
-        wake();
+        RingWake w = wake;
+        if (w != null) {
+            w.wakeAlways();
+        }
     }
 
     @Override
@@ -111,11 +109,7 @@ final class UblkQueue implements Runnable {
         long d = Native.mmap(descriptorSize, 1 /* PROT_READ */, 0x8001 /* MAP_SHARED|MAP_POPULATE */, cdevFd,
             descriptorOffset(queue, PAGE), "ublk queue " + queue + " descriptors");
         descriptors = Pointer.wrap(Runtime.getSystemRuntime(), d);
-        long e = Native.syscallOrErrno(SYS_EVENTFD2, 0, Native.O_CLOEXEC, 0, 0, 0, 0);
-        if (e < 0) {
-            throw new NativeException("eventfd2", (int) -e, Native.strerror((int) -e));
-        }
-        efd = (int) e;
+        wake = RingWake.create(WAKE);
         if (!userCopy) {
             tagBuffers = new ByteBuf[depth];
             for (int t = 0; t < depth; t++) {
@@ -125,7 +119,7 @@ final class UblkQueue implements Runnable {
         for (int tag = 0; tag < depth; tag++) {
             prepare(IO_FETCH_REQ, tag, 0);
         }
-        armWake();
+        wake.rearm(ring);
         ring.submit();
     }
 
@@ -156,8 +150,7 @@ final class UblkQueue implements Runnable {
 
     private void completion(long userData, int res, int flags) {
         if (userData == WAKE) {
-            wakePending.set(false);
-            armWake();
+            wake.rearm(ring);
             return;
         }
         int tag = (int) userData;
@@ -299,14 +292,9 @@ final class UblkQueue implements Runnable {
 
     private void post(int tag, int result) {
         done.add(new long[] {tag, result});
-        if (wakePending.compareAndSet(false, true)) {
-            wake();
-        }
-    }
-
-    private void wake() {
-        if (efd >= 0) {
-            Native.writeOrErrno(efd, oneBuffer.address(), 8);
+        RingWake w = wake;
+        if (w != null) {
+            w.wake();
         }
     }
 
@@ -348,17 +336,6 @@ final class UblkQueue implements Runnable {
         p.putLong(s + SQE_CMD + IC_ADDR, userCopy ? 0 : tagBuffers[tag].memoryAddress());
     }
 
-    private void armWake() {
-        long sqe = ring.nextSqe();
-        Pointer p = ring.sqe();
-        long s = sqe - ring.sqeBase();
-        p.putByte(s + SQE_OPCODE, (byte) OP_READ);
-        p.putInt(s + SQE_FD, efd);
-        p.putLong(s + SQE_ADDR, wakeBuffer.address());
-        p.putInt(s + SQE_LEN, 8);
-        p.putLong(s + SQE_USER_DATA, WAKE);
-    }
-
     private void tearDown() {
         if (ring != null) {
             ring.close();
@@ -366,9 +343,8 @@ final class UblkQueue implements Runnable {
         if (descriptors != null) {
             Native.munmap(descriptors.address(), descriptorSize);
         }
-        if (efd >= 0) {
-            Native.close(efd);
-            efd = -1;
+        if (wake != null) {
+            wake.close();
         }
         if (tagBuffers != null) {
             for (ByteBuf b : tagBuffers) {
