@@ -66,7 +66,8 @@ public final class InterControllerLink {
         }
     }
 
-    private record Pending(CompletableFuture<LinkFrame> future, Channel channel) {
+    /** A request waiting for its reply; failed by the sweep once {@code deadlineNanos} has passed. */
+    private record Pending(CompletableFuture<LinkFrame> future, Channel channel, long deadlineNanos) {
     }
 
     private final String selfId;
@@ -84,6 +85,7 @@ public final class InterControllerLink {
     private final AtomicReferenceArray<Channel> ship;
     private final AtomicReferenceArray<Channel> mirror;
     private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
+    private volatile java.util.concurrent.ScheduledFuture<?> sweeper;
     private final AtomicLong nextCorrelation = new AtomicLong(1);
     private final AtomicInteger shipRoundRobin = new AtomicInteger();
     private final ConcurrentHashMap<Channel, Boolean> connections = new ConcurrentHashMap<>();
@@ -131,11 +133,30 @@ public final class InterControllerLink {
         server = f.channel();
         boundPort = ((InetSocketAddress) server.localAddress()).getPort();
         running = true;
+        // one sweep of the requests in flight, rather than a timer task per request
+        long every = Math.max(20, Math.min(250, requestTimeoutMillis / 4));
+        sweeper = server.eventLoop().scheduleAtFixedRate(this::sweep, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** Fails every request whose reply is overdue. */
+    private void sweep() {
+        long now = System.nanoTime();
+        for (var e : pending.entrySet()) {
+            Pending p = e.getValue();
+            if (now - p.deadlineNanos() > 0 && pending.remove(e.getKey(), p)) {
+                p.future().completeExceptionally(new LinkDownException("no reply from controller " + peerId + " within "
+                    + requestTimeoutMillis + " ms"));
+            }
+        }
     }
 
     /** Closes every connection and the listener; pending requests fail. */
     public void stop() {
         running = false;
+        java.util.concurrent.ScheduledFuture<?> sw = sweeper;
+        if (sw != null) {
+            sw.cancel(false);
+        }
         Channel s = server;
         if (s != null) {
             s.close().awaitUninterruptibly();
@@ -333,14 +354,12 @@ public final class InterControllerLink {
         }
         long id = nextCorrelation.getAndIncrement();
         CompletableFuture<LinkFrame> f = new CompletableFuture<>();
-        pending.put(id, new Pending(f, ch));
+        pending.put(id, new Pending(f, ch, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(requestTimeoutMillis)));
         ch.writeAndFlush(message.withCorrelation(id)).addListener(w -> {
             if (!w.isSuccess()) {
                 fail(id, "cannot send to controller " + peerId + ": " + w.cause());
             }
         });
-        ch.eventLoop().schedule(() -> fail(id, "no reply from controller " + peerId + " within "
-            + requestTimeoutMillis + " ms"), requestTimeoutMillis, TimeUnit.MILLISECONDS);
         return f;
     }
 
