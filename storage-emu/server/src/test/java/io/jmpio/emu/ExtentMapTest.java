@@ -61,4 +61,41 @@ class ExtentMapTest {
         assertArrayEquals("....bb....".getBytes(), read(m, 0, 10));
         assertTrue(m.size() == 1);
     }
+
+    @Test
+    void aSlotIndexedMapReleasesExactlyWhatAScanWould() {
+        java.util.Random r = new java.util.Random(7);
+        ExtentMap scan = new ExtentMap();
+        ExtentMap indexed = new ExtentMap(true);
+        long slot = 0;
+        for (int step = 0; step < 5000; step++) {
+            int what = r.nextInt(10);
+            if (what < 7) {
+                long off = r.nextInt(64) * 512L;
+                int len = (1 + r.nextInt(8)) * 512;
+                // mostly in order; now and then a late, older copy (mirror messages on several channels)
+                long s = r.nextInt(5) == 0 ? Math.max(1, slot - r.nextInt(20)) : ++slot;
+                Extent e = r.nextInt(6) == 0 ? Extent.zeroes(off, len, s) : Extent.data(off, new byte[len], 0, len, s);
+                byte[] fill = new byte[len];
+                java.util.Arrays.fill(fill, (byte) s);
+                e = e.isZeroes() ? e : Extent.data(off, fill, 0, len, s);
+                scan.put(e);
+                indexed.put(e);
+            } else if (what < 9) {
+                long upTo = slot - r.nextInt(30);
+                scan.releaseUpTo(upTo);
+                indexed.releaseUpTo(upTo);
+            } else {
+                java.util.List<Extent> all = scan.snapshot();
+                if (!all.isEmpty()) {
+                    Extent victim = all.get(r.nextInt(all.size()));
+                    scan.removeAllIfCurrent(java.util.List.of(victim));
+                    indexed.removeIfCurrent(victim);
+                }
+            }
+            assertEquals(scan.dataBytes(), indexed.dataBytes(), "step " + step);
+            assertEquals(scan.size(), indexed.size(), "step " + step);
+        }
+        assertArrayEquals(read(scan, 0, 72 * 512), read(indexed, 0, 72 * 512));
+    }
 }

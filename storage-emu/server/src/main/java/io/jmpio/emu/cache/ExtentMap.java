@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.TreeMap;
 
 /**
@@ -17,6 +18,22 @@ public final class ExtentMap {
     private long dataBytes;
     /** Mirror side: slots at or below this were destaged by the owner; late copies of them are dropped. */
     private long releasedUpTo = Long.MIN_VALUE;
+    /**
+     * Maps released by slot ({@link #releaseUpTo}): every extent added, oldest slot first, so a release touches only
+     * what it drops. Entries replaced since are stale and skipped when they come up (an extent is still in the map
+     * when the map holds that very object at its offset).
+     */
+    private final PriorityQueue<Extent> bySlot;
+
+    /** A map whose extents go by {@link #removeIfCurrent} (an owner's cache). */
+    public ExtentMap() {
+        this(false);
+    }
+
+    /** @param releasedBySlot true for a map emptied by {@link #releaseUpTo} (a mirror): it keeps a slot index */
+    public ExtentMap(boolean releasedBySlot) {
+        this.bySlot = releasedBySlot ? new PriorityQueue<>((a, b) -> Long.compare(a.slot(), b.slot())) : null;
+    }
 
     public synchronized void put(Extent e) {
         if (e.length() <= 0 || e.slot() <= releasedUpTo) {
@@ -79,6 +96,9 @@ public final class ExtentMap {
         if (!x.isZeroes()) {
             dataBytes += x.length();
         }
+        if (bySlot != null) {
+            bySlot.add(x);
+        }
     }
 
     private void remove(Extent x) {
@@ -120,20 +140,21 @@ public final class ExtentMap {
 
     /** Removes the parts of {@code e}'s range still holding {@code e}'s slot (not overwritten since). */
     public synchronized void removeIfCurrent(Extent e) {
-        for (Extent x : new ArrayList<>(extents.subMap(e.offset(), true, e.end(), false).values())) {
-            if (x.slot() == e.slot()) {
-                remove(x);
-            }
+        removeCurrent(e);
+    }
+
+    /** {@link #removeIfCurrent} for each of {@code written}, under one acquisition of the lock (destage). */
+    public synchronized void removeAllIfCurrent(List<Extent> written) {
+        for (Extent e : written) {
+            removeCurrent(e);
         }
     }
 
-    /** Mirror release: drops every extent of slot {@code <= slot} and ignores late copies of them. */
-    public synchronized void releaseUpTo(long slot) {
-        releasedUpTo = Math.max(releasedUpTo, slot);
-        Iterator<Extent> it = extents.values().iterator();
+    private void removeCurrent(Extent e) {
+        Iterator<Extent> it = extents.subMap(e.offset(), true, e.end(), false).values().iterator();
         while (it.hasNext()) {
             Extent x = it.next();
-            if (x.slot() <= slot) {
+            if (x.slot() == e.slot()) {
                 it.remove();
                 if (!x.isZeroes()) {
                     dataBytes -= x.length();
@@ -142,8 +163,35 @@ public final class ExtentMap {
         }
     }
 
+    /** Mirror release: drops every extent of slot {@code <= slot} and ignores late copies of them. */
+    public synchronized void releaseUpTo(long slot) {
+        releasedUpTo = Math.max(releasedUpTo, slot);
+        if (bySlot == null) {
+            Iterator<Extent> it = extents.values().iterator();
+            while (it.hasNext()) {
+                Extent x = it.next();
+                if (x.slot() <= slot) {
+                    it.remove();
+                    if (!x.isZeroes()) {
+                        dataBytes -= x.length();
+                    }
+                }
+            }
+            return;
+        }
+        while (!bySlot.isEmpty() && bySlot.peek().slot() <= slot) {
+            Extent x = bySlot.poll();
+            if (extents.get(x.offset()) == x) {
+                remove(x);
+            }
+        }
+    }
+
     public synchronized void clear() {
         extents.clear();
+        if (bySlot != null) {
+            bySlot.clear();
+        }
         dataBytes = 0;
         releasedUpTo = Long.MIN_VALUE;
     }

@@ -68,8 +68,8 @@ final class Destager {
             l.store.force();
             for (Extent e : written) {
                 c.ownerIo.invalidateBlocks(l, e);
-                l.cache.removeIfCurrent(e);
             }
+            l.cache.removeAllIfCurrent(written);
             if (first != null) {
                 throw new DestageException(failures, first);
             }

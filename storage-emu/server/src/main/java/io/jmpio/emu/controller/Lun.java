@@ -16,12 +16,12 @@ final class Lun {
     /** The owner's dirty write cache. */
     final ExtentMap cache = new ExtentMap();
     /** The mirror of the peer's write cache, while the peer owns the LUN (extents keep the owner's slots). */
-    final ExtentMap mirror = new ExtentMap();
+    final ExtentMap mirror = new ExtentMap(true);
     /**
      * Non-owner: where the owner put each write this controller shipped and had mirrored (extents without data
      * whose slot is the owner's cache slot), pruned when the owner releases the slots at destage.
      */
-    final ExtentMap shippedPositions = new ExtentMap();
+    final ExtentMap shippedPositions = new ExtentMap(true);
     final ReentrantLock diskLock = new ReentrantLock();
     final AtomicInteger inflight = new AtomicInteger();
     final AtomicBoolean moving = new AtomicBoolean();
