@@ -601,26 +601,10 @@ final class FuseSession implements KernelBridge {
                 return;
             }
             LOG.warn("FUSE: request failed: {}", error.getMessage());
-            r.replyError(unique, errno(error));
+            r.replyError(unique, error.kind().errno(written > 0));
         }
     }
 
-    static int errno(BlockIoException e) {
-        switch (e.kind()) {
-            case OUT_OF_RANGE:
-                return ENOSPC;
-            case INVALID_REQUEST:
-                return EINVAL;
-            case UNSUPPORTED:
-                return 95; // EOPNOTSUPP
-            case ACCESS_DENIED:
-                return EACCES;
-            case DEVICE_CLOSED:
-                return ESHUTDOWN;
-            default:
-                return EIO;
-        }
-    }
 
     // ------------------------------------------------------------------------------------------------
     // Replies

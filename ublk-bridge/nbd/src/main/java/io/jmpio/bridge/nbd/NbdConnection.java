@@ -610,23 +610,9 @@ final class NbdConnection extends ByteToMessageDecoder {
         }
     }
 
+    /** The one table of every bridge ({@link io.jmpio.api.IoErrorKind#errno}): NBD's error values are errno values. */
     static int errno(BlockIoException e, boolean write) {
-        switch (e.kind()) {
-            case OUT_OF_RANGE:
-                return write ? ENOSPC : EINVAL;
-            case INVALID_REQUEST:
-                return EINVAL;
-            case UNSUPPORTED:
-                return 95; // NBD_ENOTSUP
-            case ACCESS_DENIED:
-                return EPERM;
-            case QUEUE_FULL:
-                return ENOMEM;
-            case DEVICE_CLOSED:
-                return ESHUTDOWN;
-            default:
-                return EIO;
-        }
+        return e.kind().errno(write);
     }
 
     /** A device completion, answered on the channel's loop (the only thread that writes to it). */

@@ -176,7 +176,7 @@ final class UblkQueue implements Runnable {
         int op = opFlags & 0xff;
         long offset = descriptors.getLong(at + ID_START_SECTOR) << 9;
         long length = (descriptors.getInt(at + ID_NR_SECTORS) & 0xffffffffL) << 9;
-        Completion c = new Completion(tag, op == IO_OP_READ ? (int) length : 0);
+        Completion c = new Completion(tag, op == IO_OP_READ ? (int) length : 0, false);
         inDevice[tag] = true;
         switch (op) {
             case IO_OP_READ:
@@ -202,7 +202,7 @@ final class UblkQueue implements Runnable {
                 } else {
                     data = tagBuffers[tag].retainedSlice(0, (int) length);
                 }
-                device.write(offset, data, (opFlags & IO_F_FUA) != 0, new Completion(tag, (int) length));
+                device.write(offset, data, (opFlags & IO_F_FUA) != 0, new Completion(tag, (int) length, true));
                 return;
             }
             case IO_OP_FLUSH:
@@ -224,10 +224,12 @@ final class UblkQueue implements Runnable {
     private final class Completion implements IoCallback {
         private final int tag;
         private final int bytes;
+        private final boolean write;
 
-        Completion(int tag, int bytes) {
+        Completion(int tag, int bytes, boolean write) {
             this.tag = tag;
             this.bytes = bytes;
+            this.write = write;
         }
 
         @Override
@@ -246,7 +248,7 @@ final class UblkQueue implements Runnable {
         @Override
         public void failed(BlockIoException error) {
             LOG.warn("ublk queue {} tag {}: {}", queue, tag, error.getMessage());
-            post(tag, -errno(error));
+            post(tag, -error.kind().errno(write));
         }
     }
 
@@ -275,20 +277,6 @@ final class UblkQueue implements Runnable {
         }
     }
 
-    static int errno(BlockIoException e) {
-        switch (e.kind()) {
-            case OUT_OF_RANGE:
-                return 28; // ENOSPC
-            case INVALID_REQUEST:
-                return Native.EINVAL;
-            case UNSUPPORTED:
-                return 95; // EOPNOTSUPP: the block layer's "not supported", so the kernel falls back (zeroes by writes)
-            case ACCESS_DENIED:
-                return Native.EACCES;
-            default:
-                return Native.EIO;
-        }
-    }
 
     private void post(int tag, int result) {
         done.add(new long[] {tag, result});
