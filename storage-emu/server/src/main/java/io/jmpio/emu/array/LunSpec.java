@@ -17,7 +17,8 @@ public record LunSpec(String name, long bytes, String owner, String backend, Lis
 
     public static void checkName(String name) {
         if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-            throw new IllegalArgumentException("bad LUN name '" + name
+            String shown = name == null ? "null" : name.replaceAll("[^\\x20-\\x7e]", "?");
+            throw new IllegalArgumentException("bad LUN name '" + (shown.length() > 80 ? shown.substring(0, 80) + "..." : shown)
                 + "': 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
     }

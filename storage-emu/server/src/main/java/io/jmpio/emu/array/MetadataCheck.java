@@ -12,6 +12,9 @@ import java.util.Set;
  * guessing at the array's configuration could hand hosts the wrong data.
  */
 final class MetadataCheck {
+    /** The largest ownership epoch: the link carries it as a u32. */
+    static final long MAX_EPOCH = 0xFFFF_FFFFL;
+
     /** Block sizes a LUN may have. */
     private static final Set<Integer> BLOCK_SIZES = Set.of(512, 4096);
     /** Sizes above this are refused whatever the configured limit (2^62: offsets stay far from overflow). */
@@ -53,12 +56,13 @@ final class MetadataCheck {
             } catch (IllegalArgumentException e) {
                 throw new IOException(what + ": " + e.getMessage());
             }
-            if (!ArrayConfig.PAIR.contains(r.owner()) || !ArrayConfig.PAIR.contains(r.preferredOwner())) {
+            if (!controller(r.owner()) || !controller(r.preferredOwner())) {
                 throw new IOException(what + ": owner '" + printable(r.owner()) + "' / preferred owner '"
                     + printable(r.preferredOwner()) + "' (A or B)");
             }
-            if (r.epoch() < 0) {
-                throw new IOException(what + ": negative ownership epoch " + r.epoch());
+            if (r.epoch() < 0 || r.epoch() > MAX_EPOCH) {
+                throw new IOException(what + ": ownership epoch " + r.epoch() + " outside 0.." + MAX_EPOCH
+                    + " (the link carries it as a u32)");
             }
             if (r.wwid() == null || !r.wwid().matches("[0-9a-f]{32}")) {
                 throw new IOException(what + ": wwid '" + printable(r.wwid()) + "' is not 32 hex digits");
@@ -97,11 +101,16 @@ final class MetadataCheck {
             }
             if (h.hostId() == null || !h.hostId().matches("[0-9a-f]{32}") || h.firstSeenMillis() < 0
                 || h.lastSeenMillis() < h.firstSeenMillis()
-                || h.lastController() != null && !ArrayConfig.PAIR.contains(h.lastController())) {
+                || h.lastController() != null && !controller(h.lastController())) {
                 throw new IOException(file + ": registered host '" + printable(h.nqn())
                     + "': host identifier, times or controller out of range");
             }
         }
+    }
+
+    /** "A" or "B" (null is neither: List.of's contains would throw on it). */
+    private static boolean controller(String id) {
+        return id != null && ArrayConfig.PAIR.contains(id);
     }
 
     private static String printable(String s) {

@@ -44,6 +44,7 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
                         int sense, int length, long source, long destination, ByteBuf payload) {
     /** "JMPL" read as a little-endian u32. */
     public static final int MAGIC = 0x4C504D4A;
+
     public static final int HEADER_LENGTH = 56;
     public static final int MAX_PAYLOAD = 16 << 20;
 
@@ -110,6 +111,10 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
     public LinkFrame {
         if (payload == null) {
             payload = Unpooled.EMPTY_BUFFER;
+        }
+        if (epoch < 0 || epoch > 0xFFFF_FFFFL) {
+            // the header carries a u32: a larger epoch would arrive as another one
+            throw new IllegalArgumentException("ownership epoch " + epoch + " does not fit the link's u32");
         }
     }
 
