@@ -293,8 +293,12 @@ abstract class MultipathDeviceTest {
         Thread.sleep(300);
         long a0 = iosOf("A0");
         long a1 = iosOf("A1");
-        Thread.sleep(300);
-        assertTrue(iosOf("A0") == a0 || iosOf("A1") == a1, "failover policy keeps to one path");
+        long done = w.completed.get();
+        Fixture.await("I/O under failover", 5000, () -> w.completed.get() > done + 300);
+        long moved0 = iosOf("A0") - a0;
+        long moved1 = iosOf("A1") - a1;
+        assertTrue(moved0 + moved1 > 0 && (moved0 == 0 || moved1 == 0),
+            "failover policy keeps to one path, and I/O moves on it: " + moved0 + " and " + moved1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> device.setPolicy("fastest", Map.of()));
         assertTrue(e.getMessage().contains("unknown policy 'fastest'") && e.getMessage().contains("round-robin"), e.getMessage());
         assertEquals("failover", device.policyName());
