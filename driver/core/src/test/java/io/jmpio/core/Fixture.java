@@ -24,6 +24,49 @@ public final class Fixture {
     private Fixture() {
     }
 
+    /**
+     * A linked pair on ephemeral loopback ports with short timers and one LUN ({@code lunSpec}, e.g.
+     * "lun0:64M:A", on {@code backend}), for the bridges' tests.
+     */
+    public static ArrayServer linkedArray(Path dir, String lunSpec, String backend) throws IOException, InterruptedException {
+        ArrayServer a = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50)
+            .heartbeatTimeoutMillis(300).failbackDelayMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
+            .lun(LunSpec.parse(lunSpec, "A", backend)));
+        if (!a.awaitLinked(10_000)) {
+            a.close();
+            throw new AssertionError("the controllers did not link up");
+        }
+        return a;
+    }
+
+    /** A device named lun0 on every path of {@code a}, once all four are up (short timers, two queues). */
+    public static MultipathDevice deviceOnFourPaths(ArrayServer a, String hostId, NoPathRetry noPathRetry)
+            throws IOException, InterruptedException {
+        MultipathDevice d = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(port(a, "A", 0))
+            .name("lun0").hostId(hostId).ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100)
+            .probeTimeoutMillis(500).scanIntervalMillis(500).noPathRetry(noPathRetry));
+        try {
+            await("four paths up", 15_000, () -> d.pathsUp() == 4);
+        } catch (AssertionError e) {
+            d.close();
+            throw e;
+        }
+        return d;
+    }
+
+    /** Closes each in turn (nulls skipped), every one even when an earlier one fails. */
+    public static void closeAll(AutoCloseable... things) {
+        for (AutoCloseable t : things) {
+            if (t != null) {
+                try {
+                    t.close();
+                } catch (Exception e) {
+                    System.err.println("closing " + t + ": " + e);
+                }
+            }
+        }
+    }
+
     static ArrayConfig arrayConfig(Path dir) {
         return new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50).heartbeatTimeoutMillis(300)
             .failbackDelayMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
@@ -41,7 +84,7 @@ public final class Fixture {
             .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(1000);
     }
 
-    static void await(String what, long timeoutMillis, BooleanSupplier condition) throws InterruptedException {
+    public static void await(String what, long timeoutMillis, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (!condition.getAsBoolean()) {
             if (System.currentTimeMillis() > deadline) {

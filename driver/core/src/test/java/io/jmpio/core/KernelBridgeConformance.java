@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jmpio.api.KernelBridge;
-import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
-import io.jmpio.emu.array.LunSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -63,31 +61,14 @@ public abstract class KernelBridgeConformance {
 
     @BeforeEach
     void startArrayDeviceAndBridge() throws Exception {
-        array = ArrayServer.start(new ArrayConfig().dataDir(dir.resolve("array")).basePort(0).heartbeatIntervalMillis(50)
-            .heartbeatTimeoutMillis(300).failbackDelayMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
-            .lun(LunSpec.parse("lun0:" + (SIZE >> 20) + "M:A", "A", "memory")));
-        if (!array.awaitLinked(10_000)) {
-            throw new AssertionError("the controllers did not link up");
-        }
-        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(array.controller("A")
-            .portAddresses().get(0)).name("lun0").hostId("nqn.2014-08.io.jmpio:conformance").ioQueues(2)
-            .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(500)
-            .noPathRetry(NoPathRetry.QUEUE));
-        Fixture.await("four paths", 15_000, () -> device.pathsUp() == 4);
+        array = Fixture.linkedArray(dir.resolve("array"), "lun0:" + (SIZE >> 20) + "M:A", "memory");
+        device = Fixture.deviceOnFourPaths(array, "nqn.2014-08.io.jmpio:conformance", NoPathRetry.QUEUE);
         bridge = startBridge(device, dir);
     }
 
     @AfterEach
     void stopEverything() {
-        if (bridge != null) {
-            bridge.close();
-        }
-        if (device != null) {
-            device.close();
-        }
-        if (array != null) {
-            array.close();
-        }
+        Fixture.closeAll(bridge, device, array);
     }
 
     /** {@code length} bytes whose every 512-byte sector carries its own offset, a tag and a CRC of the rest. */

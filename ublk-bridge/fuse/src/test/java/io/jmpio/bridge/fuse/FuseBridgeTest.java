@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.jmpio.api.KernelBridge;
+import io.jmpio.core.Fixture;
 import io.jmpio.core.MultipathConfig;
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.core.NoPathRetry;
@@ -73,15 +74,7 @@ class FuseBridgeTest {
         if (fs != null && mounted(fs)) {
             run(30, "umount", "-l", fs.toString());
         }
-        if (bridge != null) {
-            bridge.close();
-        }
-        if (device != null) {
-            device.close();
-        }
-        if (array != null) {
-            array.close();
-        }
+        Fixture.closeAll(bridge, device, array);
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jmpio.api.KernelBridge;
+import io.jmpio.core.Fixture;
 import io.jmpio.core.MultipathConfig;
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.emu.array.ArrayConfig;
@@ -48,15 +49,7 @@ class NbdBridgeTest {
 
     @AfterEach
     void tearDown() {
-        if (bridge != null) {
-            bridge.close();
-        }
-        if (device != null) {
-            device.close();
-        }
-        if (array != null) {
-            array.close();
-        }
+        Fixture.closeAll(bridge, device, array);
     }
 
     private void awaitPaths(int n) throws InterruptedException {

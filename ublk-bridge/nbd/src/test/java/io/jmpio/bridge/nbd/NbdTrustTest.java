@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jmpio.api.KernelBridge;
+import io.jmpio.core.Fixture;
 import io.jmpio.core.MultipathConfig;
+import io.jmpio.core.NoPathRetry;
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
@@ -43,28 +45,13 @@ class NbdTrustTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        array = ArrayServer.start(new ArrayConfig().dataDir(tmp.resolve("array")).basePort(0).heartbeatIntervalMillis(50)
-            .heartbeatTimeoutMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
-            .lun(LunSpec.parse("lun0:64M:A", "A", "memory")));
-        if (!array.awaitLinked(10_000)) {
-            throw new AssertionError("the controllers did not link up");
-        }
-        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(array.controller("A").portAddresses().get(0)).name("lun0")
-            .hostId("nbd-trust").ioQueues(2).ioTimeoutMillis(2000).checkIntervalMillis(100).probeTimeoutMillis(500)
-            .scanIntervalMillis(500));
+        array = Fixture.linkedArray(tmp.resolve("array"), "lun0:64M:A", "memory");
+        device = Fixture.deviceOnFourPaths(array, "nbd-trust", NoPathRetry.FAIL);
     }
 
     @AfterEach
     void tearDown() {
-        if (bridge != null) {
-            bridge.close();
-        }
-        if (device != null) {
-            device.close();
-        }
-        if (array != null) {
-            array.close();
-        }
+        Fixture.closeAll(bridge, device, array);
     }
 
     private Path certs() throws Exception {

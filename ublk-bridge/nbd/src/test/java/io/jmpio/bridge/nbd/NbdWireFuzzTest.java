@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.jmpio.api.KernelBridge;
-import io.jmpio.core.MultipathConfig;
+import io.jmpio.core.Fixture;
 import io.jmpio.core.MultipathDevice;
-import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
-import io.jmpio.emu.array.LunSpec;
+import io.jmpio.core.NoPathRetry;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,14 +41,8 @@ class NbdWireFuzzTest {
     @BeforeContainer
     static void start() throws Exception {
         dir = Files.createTempDirectory("jmpio-nbd-fuzz");
-        array = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50)
-            .heartbeatTimeoutMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
-            .lun(LunSpec.parse("lun0:64M:A", "A", "memory")));
-        if (!array.awaitLinked(10_000)) {
-            throw new AssertionError("the controllers did not link up");
-        }
-        device = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(array.controller("A")
-            .portAddresses().get(0)).name("lun0").hostId("nbd-fuzz").ioQueues(2).ioTimeoutMillis(2000));
+        array = Fixture.linkedArray(dir, "lun0:64M:A", "memory");
+        device = Fixture.deviceOnFourPaths(array, "nbd-fuzz", NoPathRetry.FAIL);
         bridge = NbdServer.start(device, "127.0.0.1:0", "lun0", NbdAccess.of("", null, null), NbdServer.Limits.DEFAULT);
         new java.util.Random(3).nextBytes(KNOWN);
         try (NbdBridgeTest.RawClient c = NbdBridgeTest.RawClient.connect(bridge)) {
@@ -62,15 +55,7 @@ class NbdWireFuzzTest {
 
     @AfterContainer
     static void stop() throws IOException {
-        if (bridge != null) {
-            bridge.close();
-        }
-        if (device != null) {
-            device.close();
-        }
-        if (array != null) {
-            array.close();
-        }
+        Fixture.closeAll(bridge, device, array);
         try (var s = Files.walk(dir)) {
             s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
