@@ -30,13 +30,21 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
     private QueuePair queue;
 
     /** One block command's NVMe commands still out, and the first failure among them. */
-    private static final class Parts {
+    /** One block command and the NVMe commands it became; each of them completes here (no closure per command). */
+    private final class Parts implements QueuePair.Completion {
         final IoCommand command;
         int remaining;
         Outcome failure;
+        /** A buffer of ours the commands carry (a DSM range list), released when they are done. */
+        ByteBuf owned;
 
         Parts(IoCommand command) {
             this.command = command;
+        }
+
+        @Override
+        public void completed(int status, int dw0, int dw1, ByteBuf data) {
+            done(this, status, data);
         }
     }
 
@@ -53,22 +61,26 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
     @Override
     public void send(IoCommand c) {
         Parts parts = new Parts(c);
-        List<QueuePair.Command> out = new ArrayList<>(1);
         long lba = c.offset() / ns.blockSize();
         long blocks = Integer.toUnsignedLong(c.length()) / ns.blockSize();
         ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+        // the common commands are one NVMe command each: straight to the queue pair
         switch (c.op()) {
             case READ:
-                out.add(command(Sqe.of(alloc, Sqe.IO_READ).nsid(ns.nsid()).u64(Sqe.CDW10, lba)
+                single(parts, command(Sqe.of(alloc, Sqe.IO_READ).nsid(ns.nsid()).u64(Sqe.CDW10, lba)
                     .dw(Sqe.CDW12, (int) (blocks - 1)), null, c.length(), parts));
-                break;
+                return;
             case WRITE:
-                out.add(command(Sqe.of(alloc, Sqe.IO_WRITE).nsid(ns.nsid()).u64(Sqe.CDW10, lba)
+                single(parts, command(Sqe.of(alloc, Sqe.IO_WRITE).nsid(ns.nsid()).u64(Sqe.CDW10, lba)
                     .dw(Sqe.CDW12, (int) (blocks - 1) | (c.fua() ? 1 << 30 : 0)), c.data(), 0, parts));
-                break;
+                return;
             case FLUSH:
-                out.add(command(Sqe.of(alloc, Sqe.IO_FLUSH).nsid(ns.nsid()), null, 0, parts));
-                break;
+                single(parts, command(Sqe.of(alloc, Sqe.IO_FLUSH).nsid(ns.nsid()), null, 0, parts));
+                return;
+            default:
+        }
+        List<QueuePair.Command> out = new ArrayList<>(1);
+        switch (c.op()) {
             case WRITE_ZEROES:
                 for (long at = 0; at < blocks; at += MAX_BLOCKS) {
                     long n = Math.min(MAX_BLOCKS, blocks - at);
@@ -83,6 +95,7 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
                     long n = Math.min(MAX_RANGE_BLOCKS, blocks - at);
                     list.writeIntLE(0).writeIntLE((int) n).writeLongLE(lba + at);
                 }
+                parts.owned = list;
                 QueuePair.Command dsm = command(Sqe.of(alloc, Sqe.IO_DSM).nsid(ns.nsid()).dw(Sqe.CDW10, ranges - 1)
                     .dw(Sqe.CDW11, 1 << 2), list, 0, parts);
                 out.add(dsm);
@@ -99,14 +112,13 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
         }
     }
 
+    private void single(Parts parts, QueuePair.Command command) {
+        parts.remaining = 1;
+        queue.submit(command);
+    }
+
     private QueuePair.Command command(Sqe sqe, ByteBuf dataOut, int dataIn, Parts parts) {
-        boolean ownsData = parts.command.op() == IoOp.DISCARD;
-        return new QueuePair.Command(sqe.buf(), dataOut, dataIn, (status, dw0, dw1, data) -> {
-            if (ownsData && dataOut != null && dataOut.refCnt() > 0) {
-                dataOut.release();
-            }
-            done(parts, status, data);
-        }, parts);
+        return new QueuePair.Command(sqe.buf(), dataOut, dataIn, parts, parts);
     }
 
     private void done(Parts parts, int status, ByteBuf data) {
@@ -118,6 +130,9 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
                 data.release();
             }
             return;
+        }
+        if (parts.owned != null && parts.owned.refCnt() > 0) {
+            parts.owned.release();
         }
         if (parts.failure != null) {
             if (data != null) {

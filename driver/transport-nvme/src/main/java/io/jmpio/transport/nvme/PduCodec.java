@@ -2,7 +2,7 @@ package io.jmpio.transport.nvme;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -47,43 +47,51 @@ final class PduCodec {
         return b;
     }
 
-    /** A command capsule: the 64-byte SQE, then in-capsule data when given (not released here: retained). */
-    ByteBuf capsule(ByteBufAllocator alloc, ByteBuf sqe, ByteBuf inCapsule) {
-        return pdu(alloc, Pdu.CAPSULE_CMD, 0, sqe, inCapsule);
+    /**
+     * Writes a command capsule: the 64-byte SQE ({@code sqe}: copied, not consumed, so the command keeps it), then
+     * the in-capsule data when given (a retained slice: released once written).
+     */
+    void writeCapsule(Channel ch, ByteBuf sqe, ByteBuf inCapsule) {
+        writePdu(ch, Pdu.CAPSULE_CMD, 0, sqe, inCapsule);
     }
 
-    /** One H2CData PDU answering an R2T: {@code data} (a retained slice) at {@code offset} of the command's data. */
-    ByteBuf h2cData(ByteBufAllocator alloc, int cid, int ttag, long offset, ByteBuf data, boolean last) {
-        ByteBuf h = alloc.buffer(16);
+    /** Writes one H2CData PDU answering an R2T: {@code data} (a retained slice) at {@code offset} of the command's data. */
+    void writeH2cData(Channel ch, int cid, int ttag, long offset, ByteBuf data, boolean last) {
+        ByteBuf h = ch.alloc().buffer(16);
         h.writeShortLE(cid).writeShortLE(ttag).writeIntLE((int) offset).writeIntLE(data.readableBytes()).writeIntLE(0);
-        return pdu(alloc, Pdu.H2C_DATA, last ? Pdu.FLAG_LAST : 0, h, data);
+        try {
+            writePdu(ch, Pdu.H2C_DATA, last ? Pdu.FLAG_LAST : 0, h, data);
+        } finally {
+            h.release();
+        }
     }
 
-    /** Header (common part written here, then {@code specific}, released) + header digest + data + data digest. */
-    private ByteBuf pdu(ByteBufAllocator alloc, int type, int flags, ByteBuf specific, ByteBuf data) {
+    /**
+     * Header (the common part, then {@code specific}, copied) + header digest, then the data and its digest as
+     * writes of their own: no composite buffer per PDU, the data never copied.
+     */
+    private void writePdu(Channel ch, int type, int flags, ByteBuf specific, ByteBuf data) {
         int hlen = Pdu.COMMON_LENGTH + specific.readableBytes();
         int dlen = data == null ? 0 : data.readableBytes();
         int hd = headerDigest ? 4 : 0;
         int dd = dataDigest && dlen > 0 ? 4 : 0;
         int plen = hlen + hd + dlen + dd;
-        ByteBuf head = alloc.buffer(hlen + hd);
+        ByteBuf head = ch.alloc().buffer(hlen + hd);
         head.writeByte(type).writeByte(flags | (hd != 0 ? Pdu.FLAG_HDGST : 0) | (dd != 0 ? Pdu.FLAG_DDGST : 0))
             .writeByte(hlen).writeByte(dlen > 0 ? hlen + hd : 0).writeIntLE(plen);
-        head.writeBytes(specific);
-        specific.release();
+        head.writeBytes(specific, specific.readerIndex(), specific.readableBytes());
         if (hd != 0) {
             head.writeIntLE(crc(head, 0, hlen));
         }
+        ch.write(head, ch.voidPromise());
         if (dlen == 0) {
-            return head;
+            return;
         }
-        CompositeByteBuf out = alloc.compositeBuffer(3);
-        out.addComponent(true, head);
-        out.addComponent(true, data);
+        int digest = dd != 0 ? crc(data, data.readerIndex(), dlen) : 0;
+        ch.write(data, ch.voidPromise());
         if (dd != 0) {
-            out.addComponent(true, Unpooled.buffer(4).writeIntLE(crc(data, data.readerIndex(), dlen)));
+            ch.write(ch.alloc().buffer(4).writeIntLE(digest), ch.voidPromise());
         }
-        return out;
     }
 
     /** CRC32C (as NVMe/TCP digests use it: standard inversion), of {@code len} bytes at {@code at}. */

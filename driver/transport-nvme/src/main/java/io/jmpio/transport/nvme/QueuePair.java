@@ -203,8 +203,7 @@ final class QueuePair {
             c.sqe.setIntLE(Sqe.SGL_LENGTH_OFFSET, Math.max(out, c.dataInLength));
             c.sqe.setByte(Sqe.SGL_ID_OFFSET, Sqe.SGL_TRANSPORT);
         }
-        ByteBuf sqe = c.sqe.retainedDuplicate();
-        channel.write(codec.capsule(channel.alloc(), sqe, inCapsule), channel.voidPromise());
+        codec.writeCapsule(channel, c.sqe, inCapsule);
     }
 
     /** Closes: everything waiting or in flight is handed back unanswered. */
@@ -358,11 +357,16 @@ final class QueuePair {
             throw new NvmeTransportException("C2HData for command " + cid + " at " + datao + "+" + datal + " ("
                 + p.data().readableBytes() + " bytes; " + have + " of " + c.dataInLength + " received)");
         }
+        // keep the received buffers as they are: the caller gets them without a copy (one PDU: that buffer itself;
+        // several: a composite of them)
         if (c.dataIn == null) {
-            // keep the received buffers as they are: the caller gets them without a copy
-            c.dataIn = channel.alloc().compositeBuffer(16);
+            c.dataIn = p.data().retain();
+        } else {
+            if (!(c.dataIn instanceof CompositeByteBuf)) {
+                c.dataIn = channel.alloc().compositeBuffer(16).addComponent(true, c.dataIn);
+            }
+            ((CompositeByteBuf) c.dataIn).addComponent(true, p.data().retain());
         }
-        ((CompositeByteBuf) c.dataIn).addComponent(true, p.data().retain());
         if ((p.flags() & Pdu.FLAG_SUCCESS) != 0) {
             if ((p.flags() & Pdu.FLAG_LAST) == 0) {
                 throw new NvmeTransportException("C2HData SUCCESS without LAST");
@@ -387,7 +391,7 @@ final class QueuePair {
         while (at < end) {
             int n = (int) Math.min(maxH2CData, end - at);
             ByteBuf chunk = c.dataOut.retainedSlice(c.dataOut.readerIndex() + (int) at, n);
-            channel.write(codec.h2cData(channel.alloc(), cid, ttag, at, chunk, at + n == end), channel.voidPromise());
+            codec.writeH2cData(channel, cid, ttag, at, chunk, at + n == end);
             at += n;
         }
         c.dataOutSent = (int) end;
