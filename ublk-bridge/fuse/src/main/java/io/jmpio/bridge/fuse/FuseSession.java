@@ -447,12 +447,12 @@ final class FuseSession implements KernelBridge {
 
     private void readdir(FuseResponder r, ByteBuf in, long unique) {
         long offset = in.getLongLE(IN_HEADER + RW_OFFSET);
-        int size = in.getIntLE(IN_HEADER + RW_SIZE);
+        int size = Math.max(0, in.getIntLE(IN_HEADER + RW_SIZE));
         String[] names = {".", "..", fileName};
         long[] inos = {ROOT_ID, ROOT_ID, FILE_ID};
         int[] types = {DT_DIR, DT_DIR, DT_REG};
         ByteBuf out = out(Math.min(size, 4096));
-        for (int i = (int) Math.max(0, offset); i < names.length; i++) {
+        for (int i = offset <= 0 ? 0 : (int) Math.min(offset, names.length); i < names.length; i++) {
             byte[] n = names[i].getBytes(StandardCharsets.UTF_8);
             int entry = (DIRENT_HEADER + n.length + 7) & ~7;
             if (out.writerIndex() - OUT_HEADER + entry > size) {
@@ -467,6 +467,11 @@ final class FuseSession implements KernelBridge {
     private void read(FuseResponder r, ByteBuf in, long unique) {
         long offset = in.getLongLE(IN_HEADER + RW_OFFSET);
         long size = in.getIntLE(IN_HEADER + RW_SIZE) & 0xffffffffL;
+        if (offset < 0 || size > MAX_WRITE) {
+            // the kernel never asks for these (loff_t >= 0, at most max_pages): refused, not computed with
+            r.replyError(unique, EINVAL);
+            return;
+        }
         long end = Math.min(info.sizeBytes(), offset + size);
         if (offset >= info.sizeBytes() || size == 0) {
             r.reply(unique, out(0));
@@ -486,7 +491,11 @@ final class FuseSession implements KernelBridge {
         int size = in.getIntLE(IN_HEADER + RW_SIZE);
         int openFlags = in.getIntLE(IN_HEADER + RW_OPEN_FLAGS);
         int block = info.logicalBlockSize();
-        if (offset + size > info.sizeBytes()) {
+        if (offset < 0 || size < 0 || size > MAX_WRITE) {
+            r.replyError(unique, EINVAL);
+            return;
+        }
+        if (size > 0 && (offset >= info.sizeBytes() || size > info.sizeBytes() - offset)) {
             r.replyError(unique, offset >= info.sizeBytes() ? EFBIG : ENOSPC);
             return;
         }
@@ -520,7 +529,7 @@ final class FuseSession implements KernelBridge {
             r.replyError(unique, EBADF);
             return;
         }
-        if (offset < 0 || length <= 0 || offset + length > info.sizeBytes()) {
+        if (offset < 0 || length <= 0 || offset >= info.sizeBytes() || length > info.sizeBytes() - offset) {
             r.replyError(unique, mode == 0 ? EFBIG : EINVAL);
             return;
         }
@@ -580,18 +589,24 @@ final class FuseSession implements KernelBridge {
                 }
                 return;
             }
-            if (data != null) {
-                try {
+            try {
+                if (data != null) {
                     r.replyData(unique, data, data.readerIndex() + skip, length);
-                } finally {
+                } else if (written > 0) {
+                    ByteBuf out = out(WRITE_OUT);
+                    out.writeIntLE(written).writeIntLE(0);
+                    r.reply(unique, out);
+                } else {
+                    r.reply(unique, out(0));
+                }
+            } catch (RuntimeException e) {
+                // whatever went wrong here, the kernel is answered: a request left unanswered hangs its caller
+                LOG.error("FUSE: answering request {} failed", unique, e);
+                r.replyError(unique, EIO);
+            } finally {
+                if (data != null) {
                     data.release();
                 }
-            } else if (written > 0) {
-                ByteBuf out = out(WRITE_OUT);
-                out.writeIntLE(written).writeIntLE(0);
-                r.reply(unique, out);
-            } else {
-                r.reply(unique, out(0));
             }
         }
 
