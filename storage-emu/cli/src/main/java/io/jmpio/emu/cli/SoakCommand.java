@@ -56,6 +56,9 @@ final class SoakCommand implements Callable<Integer> {
     @Option(names = "--cpu-hog", description = "Keep every core busy beside the run (spurious takeovers are counted either way)")
     boolean cpuHog;
 
+    @Option(names = "--no-faults", description = "Inject nothing: every ownership change is one nobody asked for (with --cpu-hog, the load test of failure detection)")
+    boolean noFaults;
+
     @Option(names = "--heartbeat-timeout", paramLabel = "MS", defaultValue = "500",
         description = "The array's heartbeat timeout (default: ${DEFAULT-VALUE})")
     long heartbeatTimeout;
@@ -78,8 +81,8 @@ final class SoakCommand implements Callable<Integer> {
         }
         Files.createDirectories(report);
         Path work = Files.createTempDirectory("jmpio-soak");
-        out.printf(Locale.ROOT, "jmpio soak: %.1f min, seed %d, %d workers%s; log %s%n", minutes, s, workers,
-            cpuHog ? ", every core kept busy beside it" : "", log);
+        out.printf(Locale.ROOT, "jmpio soak: %.1f min, seed %d, %d workers%s%s; log %s%n", minutes, s, workers,
+            cpuHog ? ", every core kept busy beside it" : "", noFaults ? ", no faults injected" : "", log);
         List<Thread> hogs = startHogs();
         ArrayServer array = null;
         MultipathDevice device = null;
@@ -102,7 +105,7 @@ final class SoakCommand implements Callable<Integer> {
             DemoWorkload load = new DemoWorkload(bridge.location(), workers, BLOCKS, 1);
             load.start();
             SoakReport rep = run(array, device, load, s);
-            int status = rep.write(report, out, s, minutes, cpuHog);
+            int status = rep.write(report, out, s, minutes, (cpuHog ? " --cpu-hog" : "") + (noFaults ? " --no-faults" : ""));
             out.printf("report: %s%n", report.toAbsolutePath());
             return status;
         } finally {
@@ -135,7 +138,7 @@ final class SoakCommand implements Callable<Integer> {
         while (System.nanoTime() < end) {
             long now = System.nanoTime();
             faults.expire(now);
-            if (now >= nextFault) {
+            if (now >= nextFault && !noFaults) {
                 faults.injectNext(now);
                 nextFault = now + faults.nextGapMillis() * 1_000_000L;
             }

@@ -46,7 +46,7 @@ final class SoakReport {
     }
 
     /** Writes the report files and the summary; returns the exit status (1 when anything was lost or failed). */
-    int write(Path dir, PrintStream out, long seed, double minutes, boolean cpuHog) throws IOException {
+    int write(Path dir, PrintStream out, long seed, double minutes, String flags) throws IOException {
         StringBuilder csv = new StringBuilder("second,iops,active_paths\n");
         for (Sample s : samples) {
             csv.append(String.format(Locale.ROOT, "%.1f,%d,%s%n", s.t(), s.ios(), s.active()));
@@ -69,8 +69,7 @@ final class SoakReport {
         for (Map.Entry<String, Integer> e : faults.counts.entrySet()) {
             kinds.append(kinds.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
         }
-        out.printf("seed: %d (replay: jmpio soak --minutes %s --seed %d%s)%n", seed, trim(minutes), seed,
-            cpuHog ? " --cpu-hog" : "");
+        out.printf("seed: %d (replay: jmpio soak --minutes %s --seed %d%s)%n", seed, trim(minutes), seed, flags);
         out.printf("faults injected: %d (%s)%n", total, kinds);
         out.printf("I/Os: %d, reads verified: %d, longest gap between completions: %d ms, seconds without I/O: %d%n",
             load.ios.get(), load.verifiedReads.get(), load.longestStallNanos / 1_000_000, zeroSeconds);
