@@ -46,7 +46,6 @@ class HotPathAllocationTest {
             AtomicLong failures = new AtomicLong();
             CountDownLatch warmed = new CountDownLatch(1);
             CountDownLatch finished = new CountDownLatch(slots * device.queueCount());
-            long[] before = new long[1];
             List<Loop> loops = new ArrayList<>();
             for (int q = 0; q < device.queueCount(); q++) {
                 for (int s = 0; s < slots; s++) {
@@ -58,10 +57,10 @@ class HotPathAllocationTest {
             }
             assertTrue(warmed.await(60, TimeUnit.SECONDS), "warm-up did not finish");
             long[] ids = ioThreads();
-            before[0] = allocated(ids);
+            long before = allocated(ids);
             long doneBefore = done.get();
             assertTrue(finished.await(120, TimeUnit.SECONDS), "the loop did not finish");
-            long bytes = allocated(ids) - before[0];
+            long bytes = allocated(ids) - before;
             long requests = done.get() - doneBefore;
             assertEquals(0, failures.get(), "requests failed");
             long perRequest = bytes / Math.max(1, requests);

@@ -129,8 +129,7 @@ public abstract class KernelBridgeConformance {
             assertArrayEquals(new byte[16384], t.read(8 << 20, 16384), "written zeroes");
             t.flush();
         }
-        // what was flushed is on the array's media-facing side: the owner's status says nothing is left dirty
-        // after a destage, and the data reads back through a new connection
+        // the FUA write reads back through a new connection too
         try (BlockTarget t = open(bridge)) {
             assertArrayEquals(stamped(1 << 20, 8192, 1), t.read(1 << 20, 8192));
         }

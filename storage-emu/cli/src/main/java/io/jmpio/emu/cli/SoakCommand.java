@@ -151,7 +151,7 @@ final class SoakCommand implements Callable<Integer> {
             }
             if (now >= nextSample) {
                 long ios = load.ios.get();
-                rep.sample((now - t0) / 1e9, ios - lastIos, device.activeController(), load.longestStallNanos);
+                rep.sample((now - t0) / 1e9, ios - lastIos, device.activeController());
                 lastIos = ios;
                 nextSample += 1_000_000_000L;
             }

@@ -30,7 +30,7 @@ final class SoakReport {
         this.load = load;
     }
 
-    void sample(double t, long ios, String active, long longestStallNanos) {
+    void sample(double t, long ios, String active) {
         samples.add(new Sample(t, ios, active));
     }
 

@@ -61,8 +61,7 @@ final class FuseSession implements KernelBridge {
     /** "auto": FUSE over io_uring when the kernel offers it; "off": /dev/fuse reads only. */
     private final String uringMode;
     private final int ringDepth;
-    private final List<FuseRingQueue> rings = new ArrayList<>();
-    private final List<Thread> ringThreads = new ArrayList<>();
+    private final FuseRings rings = new FuseRings();
 
     /** A request handed to the device, not yet answered: where its answer goes. */
     private record Pending(FuseResponder responder, int opcode) {
@@ -341,7 +340,8 @@ final class FuseSession implements KernelBridge {
         }
         int flags2 = (flags & INIT_EXT) != 0 ? in.getIntLE(IN_HEADER + INIT_FLAGS2) : 0;
         String why = "off".equals(uringMode) ? "io-uring=off"
-            : (flags2 & FLAGS2_OVER_IO_URING) == 0 ? uringNotOffered(major, minor) : startRings();
+            : (flags2 & FLAGS2_OVER_IO_URING) == 0 ? FuseRings.notOffered(major, minor)
+            : rings.prepare(this, device, ringDepth, MAX_WRITE, masterFd);
         boolean ring = why == null;
         int answered = Math.min(minor, ring ? URING_MINOR : KERNEL_MINOR);
         ByteBuf out = out(INIT_OUT);
@@ -350,13 +350,7 @@ final class FuseSession implements KernelBridge {
             .writeIntLE(MAX_WRITE).writeIntLE(1).writeShortLE(MAX_WRITE / 4096).writeShortLE(0)
             .writeIntLE(ring ? FLAGS2_OVER_IO_URING : 0).writeZero(28);
         r.reply(unique, out);
-        for (FuseRingQueue q : rings) {
-            if (ring) {
-                q.register();
-            } else {
-                q.abandon();
-            }
-        }
+        rings.start(ring);
         String transport = ring ? "io_uring (" + rings.size() + " queues x " + ringDepth + " entries)" : "/dev/fuse";
         details.put("transport", transport);
         if (why != null) {
@@ -366,73 +360,6 @@ final class FuseSession implements KernelBridge {
         details.put("protocol", major + "." + answered);
         details.put("maxWrite", (flags & MAX_PAGES) != 0 ? MAX_WRITE : 128 * 1024);
         initialized.countDown();
-    }
-
-    /** Why the kernel did not offer FUSE over io_uring at INIT. */
-    private static String uringNotOffered(int major, int minor) {
-        Path enable = Path.of(ENABLE_URING);
-        try {
-            if (!Files.exists(enable)) {
-                return "this kernel has no FUSE over io_uring (no " + ENABLE_URING + "; it needs 6.14+ with CONFIG_FUSE_IO_URING)";
-            }
-            if (!Files.readString(enable).trim().equals("Y")) {
-                return "FUSE over io_uring is switched off (echo 1 > " + ENABLE_URING + " turns it on)";
-            }
-        } catch (IOException e) {
-            return "cannot read " + ENABLE_URING + ": " + e.getMessage();
-        }
-        return "the kernel (FUSE " + major + "." + minor + ") did not offer io_uring at INIT";
-    }
-
-    /**
-     * Prepares one ring per possible CPU (the kernel routes a request to the queue of the CPU its caller runs on,
-     * and waits until every queue has entries): rings and buffers are made before INIT is answered, since after
-     * a flagged answer a failed setup would hang the mount. Null when all are ready, else why not.
-     */
-    private String startRings() {
-        int cpus;
-        try {
-            cpus = possibleCpus(Files.readString(Path.of("/sys/devices/system/cpu/possible")).trim());
-        } catch (IOException | IllegalArgumentException e) {
-            return "cannot count the possible CPUs: " + e.getMessage();
-        }
-        CountDownLatch prepared = new CountDownLatch(cpus);
-        for (int q = 0; q < cpus; q++) {
-            FuseRingQueue queue = new FuseRingQueue(this, q, ringDepth, MAX_WRITE, masterFd,
-                device.queueExecutor(q % Math.max(1, device.queueCount())), prepared);
-            Thread t = new Thread(queue, "jmpio-fuse-ring-" + q);
-            t.setDaemon(true);
-            rings.add(queue);
-            ringThreads.add(t);
-            t.start();
-        }
-        try {
-            if (!prepared.await(10, TimeUnit.SECONDS)) {
-                return "the io_uring queues were not ready within 10 s";
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted preparing the io_uring queues";
-        }
-        for (FuseRingQueue q : rings) {
-            if (q.failure() != null) {
-                return "io_uring " + q.failure();
-            }
-        }
-        return null;
-    }
-
-    /** The number of CPUs in a kernel CPU list such as "0-3,5,7-8" (the highest listed, plus one). */
-    static int possibleCpus(String list) {
-        int highest = -1;
-        for (String part : list.split(",")) {
-            String[] range = part.trim().split("-");
-            highest = Math.max(highest, Integer.parseInt(range[range.length - 1].trim()));
-        }
-        if (highest < 0 || highest > 8191) {
-            throw new IllegalArgumentException("unexpected CPU list '" + list + "'");
-        }
-        return highest + 1;
     }
 
     private void attr(ByteBuf out, long node) {
@@ -781,16 +708,7 @@ final class FuseSession implements KernelBridge {
             }
         }
         abortConnection();
-        for (FuseRingQueue q : rings) {
-            q.stopping();
-        }
-        for (Thread t : ringThreads) {
-            try {
-                t.join(3000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        rings.stop();
         for (Thread t : workers) {
             try {
                 t.join(2000);

@@ -147,10 +147,10 @@ class FuseBridgeTest {
                 Files.writeString(enable, before.equals("Y") ? "1" : "0");
             }
         }
-        assertEquals(2, FuseSession.possibleCpus("0-1"));
-        assertEquals(9, FuseSession.possibleCpus("0-3,5,7-8"));
-        assertEquals(1, FuseSession.possibleCpus("0"));
-        assertThrows(IllegalArgumentException.class, () -> FuseSession.possibleCpus("x"));
+        assertEquals(2, FuseRings.possibleCpus("0-1"));
+        assertEquals(9, FuseRings.possibleCpus("0-3,5,7-8"));
+        assertEquals(1, FuseRings.possibleCpus("0"));
+        assertThrows(IllegalArgumentException.class, () -> FuseRings.possibleCpus("x"));
     }
 
     private void detachWithAWriteWaiting(Map<String, String> options) throws Exception {

@@ -1,0 +1,118 @@
+package io.jmpio.bridge.fuse;
+
+import static io.jmpio.bridge.fuse.FuseLayout.ENABLE_URING;
+
+import io.jmpio.api.BlockDevice;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The FUSE over io_uring queues of one session: one per possible CPU (the kernel routes a request to the queue
+ * of the CPU its caller runs on, and serves none until every queue has entries), made before INIT is answered,
+ * then registered or abandoned with that answer, and stopped with the mount. Also says why the kernel did not
+ * offer io_uring, when it did not.
+ */
+final class FuseRings {
+    private final List<FuseRingQueue> queues = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+
+    /** Why the kernel did not offer FUSE over io_uring at INIT. */
+    static String notOffered(int major, int minor) {
+        Path enable = Path.of(ENABLE_URING);
+        try {
+            if (!Files.exists(enable)) {
+                return "this kernel has no FUSE over io_uring (no " + ENABLE_URING + "; it needs 6.14+ with CONFIG_FUSE_IO_URING)";
+            }
+            if (!Files.readString(enable).trim().equals("Y")) {
+                return "FUSE over io_uring is switched off (echo 1 > " + ENABLE_URING + " turns it on)";
+            }
+        } catch (IOException e) {
+            return "cannot read " + ENABLE_URING + ": " + e.getMessage();
+        }
+        return "the kernel (FUSE " + major + "." + minor + ") did not offer io_uring at INIT";
+    }
+
+    /**
+     * Makes the rings and their buffers, each on its own thread, before INIT is answered: after a flagged answer
+     * a failed setup would hang the mount. Null when all are ready, else why not.
+     */
+    String prepare(FuseSession session, BlockDevice device, int depth, int payloadSize, int fuseFd) {
+        int cpus;
+        try {
+            cpus = possibleCpus(Files.readString(Path.of("/sys/devices/system/cpu/possible")).trim());
+        } catch (IOException | IllegalArgumentException e) {
+            return "cannot count the possible CPUs: " + e.getMessage();
+        }
+        CountDownLatch prepared = new CountDownLatch(cpus);
+        for (int q = 0; q < cpus; q++) {
+            FuseRingQueue queue = new FuseRingQueue(session, q, depth, payloadSize, fuseFd,
+                device.queueExecutor(q % Math.max(1, device.queueCount())), prepared);
+            Thread t = new Thread(queue, "jmpio-fuse-ring-" + q);
+            t.setDaemon(true);
+            queues.add(queue);
+            threads.add(t);
+            t.start();
+        }
+        try {
+            if (!prepared.await(10, TimeUnit.SECONDS)) {
+                return "the io_uring queues were not ready within 10 s";
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted preparing the io_uring queues";
+        }
+        for (FuseRingQueue q : queues) {
+            if (q.failure() != null) {
+                return "io_uring " + q.failure();
+            }
+        }
+        return null;
+    }
+
+    /** INIT was answered: the queues register their entries ({@code used}) or free everything. */
+    void start(boolean used) {
+        for (FuseRingQueue q : queues) {
+            if (used) {
+                q.register();
+            } else {
+                q.abandon();
+            }
+        }
+    }
+
+    int size() {
+        return queues.size();
+    }
+
+    /** The mount is gone: the queues leave once the kernel has ended their parked commands. */
+    void stop() {
+        for (FuseRingQueue q : queues) {
+            q.stopping();
+        }
+        for (Thread t : threads) {
+            try {
+                t.join(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The number of CPUs in a kernel CPU list such as "0-3,5,7-8" (the highest listed, plus one). */
+    static int possibleCpus(String list) {
+        int highest = -1;
+        for (String part : list.split(",")) {
+            String[] range = part.trim().split("-");
+            highest = Math.max(highest, Integer.parseInt(range[range.length - 1].trim()));
+        }
+        if (highest < 0 || highest > 8191) {
+            throw new IllegalArgumentException("unexpected CPU list '" + list + "'");
+        }
+        return highest + 1;
+    }
+}
