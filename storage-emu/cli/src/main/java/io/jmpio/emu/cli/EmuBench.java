@@ -61,6 +61,10 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--lun-size", defaultValue = "1G")
     String lunSize;
 
+    @Option(names = "--rw", defaultValue = "randwrite,randread", split = ",",
+        description = "Workloads, in order: randwrite, randread (default: ${DEFAULT-VALUE})")
+    List<String> workloads;
+
     @Option(names = "--port", paramLabel = "HOST:PORT", description = "Measure this port of a running array instead (repeat for a second one)")
     List<String> ports;
 
@@ -87,9 +91,15 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
                 array.transportKind(), backend, LUN, targets.get(0), targets.get(1));
         }
         try (NettyTransport client = NettyTransport.create("jmpio-bench", 1)) {
-            Result[] results = new Result[targets.size() * 2];
+            for (String rw : workloads) {
+                if (!rw.equals("randwrite") && !rw.equals("randread")) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--rw: unknown workload '" + rw + "' (randwrite or randread)");
+                }
+            }
+            Result[] results = new Result[targets.size() * workloads.size()];
             int i = 0;
-            for (String rw : new String[] {"randwrite", "randread"}) {
+            for (String rw : workloads) {
                 for (int t = 0; t < targets.size(); t++) {
                     String label = targets.size() == 2 ? (t == 0 ? "optimized" : "shipped") : targets.get(t);
                     results[i] = run(client, targets.get(t), label, rw);
@@ -101,8 +111,12 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
                 }
             }
             if (targets.size() == 2) {
-                out.printf("shipped/optimized IOPS ratio: randwrite %.2f, randread %.2f%n",
-                    results[1].iops() / results[0].iops(), results[3].iops() / results[2].iops());
+                StringBuilder ratios = new StringBuilder("shipped/optimized IOPS ratio:");
+                for (int w = 0; w < workloads.size(); w++) {
+                    ratios.append(w == 0 ? " " : ", ").append(workloads.get(w))
+                        .append(String.format(" %.2f", results[2 * w + 1].iops() / results[2 * w].iops()));
+                }
+                out.println(ratios);
             }
         } finally {
             if (array != null) {

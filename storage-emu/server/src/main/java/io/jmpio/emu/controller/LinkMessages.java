@@ -156,8 +156,7 @@ final class LinkMessages implements InterControllerLink.Handler {
         f.release();
         return c.ownerIo.execute(l, f.op(), (f.flags() & LinkFrame.FLAG_FUA) != 0, f.destination(), f.length(), data,
             true).thenApply(r -> {
-                LinkFrame reply = f.reply(r.status(), r.sense(), r.position(),
-                    r.data() == null ? null : Unpooled.wrappedBuffer(r.data()));
+                LinkFrame reply = f.reply(r.status(), r.sense(), r.position(), r.data());
                 // the grant is decided as the reply leaves: a write not mirrored since then was revoked first
                 return r.mirrored() && c.grants.grant(l, r.position()) ? reply.withFlags(LinkFrame.FLAG_MIRRORED) : reply;
             });

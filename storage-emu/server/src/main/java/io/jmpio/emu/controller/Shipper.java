@@ -4,7 +4,6 @@ import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.cache.ExtentMap;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.LinkFrame;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -59,7 +58,8 @@ final class Shipper {
                 if (mirrored && op != Opcode.READ && op != Opcode.FLUSH) {
                     record(l, offset, Integer.toUnsignedLong(length), r.source(), t0);
                 }
-                return op == Opcode.READ ? IoResult.good(0, ByteBufUtil.getBytes(r.payload()))
+                // the read's data stays in the link frame it came in; the host's connection sends that slice on
+                return op == Opcode.READ ? IoResult.good(r.payload().retain())
                     : new IoResult(Status.GOOD, Sense.NONE, r.source(), null, mirrored);
             } finally {
                 r.release();

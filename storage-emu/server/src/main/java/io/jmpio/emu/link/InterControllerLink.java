@@ -11,7 +11,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -35,6 +34,7 @@ public final class InterControllerLink {
     private static final Logger LOG = LoggerFactory.getLogger(InterControllerLink.class);
     private static final AttributeKey<int[]> SLOT = AttributeKey.valueOf("jmpio.link.slot");
     private static final AttributeKey<int[]> DIALED = AttributeKey.valueOf("jmpio.link.dialed");
+    private static final AttributeKey<LinkOutbox> OUTBOX = AttributeKey.valueOf("jmpio.link.outbox");
     /** Longest a new connection may take to authenticate before it is closed. */
     static final long AUTH_TIMEOUT_MILLIS = 5000;
     /** Management messages (hello, port lists, transitions) are small; anything larger is refused. */
@@ -285,6 +285,15 @@ public final class InterControllerLink {
 
     /** An authenticated connection becomes channel {@code kind/index} (closing the one it replaces) and says hello. */
     private void takeSlot(Channel ch, int kind, int index) {
+        if (kind != LinkFrame.CHANNEL_MANAGEMENT) {
+            // data channels batch what they send; management sends each message at once (a heartbeat never waits)
+            ch.attr(OUTBOX).set(new LinkOutbox(ch, kind, f -> {
+                if (f.kind() != LinkFrame.REPLY) {
+                    fail(f.correlation(), "cannot send to controller " + peerId + ": its " + channelName(kind)
+                        + " connection closed");
+                }
+            }));
+        }
         Channel previous = slotsOf(kind).getAndSet(index, ch);
         if (previous != null && previous != ch) {
             previous.close();
@@ -335,9 +344,10 @@ public final class InterControllerLink {
                     ch.pipeline().addLast(dialer ? security.clientTls().newHandler(ch.alloc(), peer.getHostString(),
                         peer.getPort()) : security.serverTls().newHandler(ch.alloc()));
                 }
+                // no flush consolidation here: data channels batch in their LinkOutbox, management flushes at once
                 ch.pipeline().addLast(new LinkAuthenticator(security.secret(), dialer, AUTH_TIMEOUT_MILLIS,
-                    ctx -> ctx.pipeline().addAfter(ctx.name(), null, new FlushConsolidationHandler(256, true))
-                        .addLast(new LinkCodec.Decoder(), LinkCodec.Encoder.INSTANCE, new InboundHandler())));
+                    ctx -> ctx.pipeline().addLast(new LinkCodec.Decoder(), LinkCodec.Encoder.INSTANCE,
+                        new InboundHandler())));
             }
         };
     }
@@ -355,11 +365,16 @@ public final class InterControllerLink {
         long id = nextCorrelation.getAndIncrement();
         CompletableFuture<LinkFrame> f = new CompletableFuture<>();
         pending.put(id, new Pending(f, ch, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(requestTimeoutMillis)));
-        ch.writeAndFlush(message.withCorrelation(id)).addListener(w -> {
-            if (!w.isSuccess()) {
-                fail(id, "cannot send to controller " + peerId + ": " + w.cause());
-            }
-        });
+        LinkOutbox outbox = ch.attr(OUTBOX).get();
+        if (outbox != null) {
+            outbox.send(message.withCorrelation(id));
+        } else {
+            ch.writeAndFlush(message.withCorrelation(id)).addListener(w -> {
+                if (!w.isSuccess()) {
+                    fail(id, "cannot send to controller " + peerId + ": " + w.cause());
+                }
+            });
+        }
         return f;
     }
 
@@ -370,7 +385,12 @@ public final class InterControllerLink {
             message.release();
             return false;
         }
-        ch.writeAndFlush(message);
+        LinkOutbox outbox = ch.attr(OUTBOX).get();
+        if (outbox != null) {
+            outbox.send(message);
+        } else {
+            ch.writeAndFlush(message);
+        }
         return true;
     }
 
@@ -387,6 +407,16 @@ public final class InterControllerLink {
         }
         AtomicReferenceArray<Channel> slots = slotsOf(kind);
         int n = slots.length();
+        if (kind == LinkFrame.CHANNEL_SHIP && hint == 0) {
+            // a shipping channel served by the caller's own event loop: the request, its reply and the answer to
+            // the host then stay on one thread, with no hand-off in either direction
+            for (int i = 0; i < n; i++) {
+                Channel c = slots.get(i);
+                if (c != null && c.isActive() && c.isWritable() && c.eventLoop().inEventLoop()) {
+                    return c;
+                }
+            }
+        }
         // shipping spreads over its channels, except the parts of one streamed write (a hint), kept in order on one
         int start = kind == LinkFrame.CHANNEL_SHIP && hint == 0
             ? (shipRoundRobin.getAndIncrement() & Integer.MAX_VALUE) % n : Math.floorMod(hint, n);
@@ -522,7 +552,10 @@ public final class InterControllerLink {
                     }
                     if (reply != null) {
                         reply.whenComplete((r, e) -> {
-                            if (r != null && ch.isActive()) {
+                            LinkOutbox outbox = ch.attr(OUTBOX).get();
+                            if (r != null && ch.isActive() && outbox != null) {
+                                outbox.send(r.withCorrelation(f.correlation()));
+                            } else if (r != null && ch.isActive()) {
                                 ch.writeAndFlush(r.withCorrelation(f.correlation()));
                             } else if (r != null) {
                                 r.release();

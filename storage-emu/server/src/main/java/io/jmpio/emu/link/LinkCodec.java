@@ -28,23 +28,82 @@ final class LinkCodec {
                 if (in.readableBytes() < LinkFrame.HEADER_LENGTH + payloadLength) {
                     return;
                 }
-                ByteBuf payload = in.retainedSlice(base + LinkFrame.HEADER_LENGTH, (int) payloadLength);
-                out.add(LinkFrame.readHeader(in, base, payload));
+                if (in.getUnsignedByte(base + LinkFrame.KIND_OFFSET) == LinkFrame.BATCH) {
+                    unbatch(in, base, (int) payloadLength, out);
+                } else {
+                    ByteBuf payload = in.retainedSlice(base + LinkFrame.HEADER_LENGTH, (int) payloadLength);
+                    out.add(LinkFrame.readHeader(in, base, payload));
+                }
                 in.skipBytes(LinkFrame.HEADER_LENGTH + (int) payloadLength);
+            }
+        }
+
+        /**
+         * The messages of a whole BATCH frame at {@code base}, each with its payload sliced from the frame (no
+         * copy). The descriptor table is checked in full before any message is emitted: a batch that does not
+         * add up is refused as a whole.
+         */
+        private static void unbatch(ByteBuf in, int base, int payloadLength, List<Object> out) throws IOException {
+            long count = in.getUnsignedIntLE(base + LinkFrame.LENGTH_OFFSET);
+            int channel = in.getUnsignedByte(base + LinkFrame.CHANNEL_OFFSET);
+            if (count < 1 || count > LinkFrame.MAX_BATCH) {
+                throw new IOException("link: batch of " + count + " messages (1 to " + LinkFrame.MAX_BATCH + ")");
+            }
+            int table = base + LinkFrame.HEADER_LENGTH;
+            long data = count * LinkFrame.HEADER_LENGTH;
+            if (data > payloadLength) {
+                throw new IOException("link: batch of " + count + " messages in " + payloadLength + " bytes");
+            }
+            for (int i = 0; i < count; i++) {
+                int d = table + i * LinkFrame.HEADER_LENGTH;
+                if (in.getIntLE(d) != LinkFrame.MAGIC) {
+                    throw new IOException(String.format("link: batch message %d: bad magic 0x%08x", i, in.getIntLE(d)));
+                }
+                int kind = in.getUnsignedByte(d + LinkFrame.KIND_OFFSET);
+                if (kind == LinkFrame.BATCH || in.getUnsignedByte(d + LinkFrame.CHANNEL_OFFSET) != channel) {
+                    throw new IOException("link: batch message " + i + " is " + (kind == LinkFrame.BATCH
+                        ? "a batch itself" : "for another channel"));
+                }
+                data += in.getUnsignedIntLE(d + LinkFrame.PAYLOAD_LENGTH_OFFSET);
+            }
+            if (data != payloadLength) {
+                throw new IOException("link: batch messages' payloads add up to " + (data - count * LinkFrame.HEADER_LENGTH)
+                    + " bytes, the batch carries " + (payloadLength - count * LinkFrame.HEADER_LENGTH));
+            }
+            int at = table + (int) count * LinkFrame.HEADER_LENGTH;
+            for (int i = 0; i < count; i++) {
+                int d = table + i * LinkFrame.HEADER_LENGTH;
+                int n = (int) in.getUnsignedIntLE(d + LinkFrame.PAYLOAD_LENGTH_OFFSET);
+                out.add(LinkFrame.readHeader(in, d, in.retainedSlice(at, n)));
+                at += n;
             }
         }
     }
 
+    /** Messages of one data channel sent as one BATCH frame; the encoder hands their payloads on as they are. */
+    record Batch(int channel, List<LinkFrame> frames) {
+    }
+
     @ChannelHandler.Sharable
-    static final class Encoder extends MessageToMessageEncoder<LinkFrame> {
+    static final class Encoder extends MessageToMessageEncoder<Object> {
         static final Encoder INSTANCE = new Encoder();
 
         private Encoder() {
-            super(LinkFrame.class);
+            super(Object.class);
         }
 
         @Override
-        protected void encode(ChannelHandlerContext ctx, LinkFrame f, List<Object> out) {
+        public boolean acceptOutboundMessage(Object msg) {
+            return msg instanceof LinkFrame || msg instanceof Batch;
+        }
+
+        @Override
+        protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
+            if (msg instanceof Batch b) {
+                encodeBatch(ctx, b, out);
+                return;
+            }
+            LinkFrame f = (LinkFrame) msg;
             ByteBuf header = ctx.alloc().buffer(LinkFrame.HEADER_LENGTH);
             LinkFrame.writeHeader(header, f);
             out.add(header);
@@ -52,6 +111,29 @@ final class LinkCodec {
                 out.add(f.payload());
             } else {
                 f.release();
+            }
+        }
+
+        /** The frame header and the descriptor table in one buffer, then each payload as it is (gathered on write). */
+        private static void encodeBatch(ChannelHandlerContext ctx, Batch b, List<Object> out) {
+            List<LinkFrame> frames = b.frames();
+            int n = frames.size();
+            long payloads = 0;
+            for (LinkFrame f : frames) {
+                payloads += f.payload().readableBytes();
+            }
+            ByteBuf table = ctx.alloc().buffer(LinkFrame.HEADER_LENGTH * (n + 1));
+            LinkFrame.writeBatchHeader(table, b.channel(), n, LinkFrame.HEADER_LENGTH * (long) n + payloads);
+            for (LinkFrame f : frames) {
+                LinkFrame.writeHeader(table, f);
+            }
+            out.add(table);
+            for (LinkFrame f : frames) {
+                if (f.payload().isReadable()) {
+                    out.add(f.payload());
+                } else {
+                    f.release();
+                }
             }
         }
     }

@@ -36,6 +36,11 @@ import io.netty.util.ReferenceCounted;
  *  |                   payload (payload length bytes)            ...  56
  * </pre>
  *
+ * A BATCH frame (data channels) carries several messages as one scatter-gather frame: its header's length is
+ * the number of messages (1..{@link #MAX_BATCH}); its payload is their 56-byte headers, one after another (the
+ * descriptor table), then their payloads in the same order. Each descriptor names the batch's channel and is
+ * any kind but BATCH; its payload length says where its data lies in the payload area, which they fill exactly.
+ *
  * Descriptors: SHIP_IO — source = receiving port index, destination = LUN byte offset, length = I/O length;
  * its REPLY — source = the owner's storage position (cache slot) of a write. MIRROR_WRITE — source = the
  * owner's cache slot, destination = LUN byte offset, length. MIRROR_RELEASE — source = highest destaged slot.
@@ -86,6 +91,10 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
     public static final int STREAM_DATA = 2;
     public static final int STREAM_COMMIT = 3;
     public static final int STREAM_ABORT = 4;
+    /** Several messages of one data channel in one frame (see the class comment). */
+    public static final int BATCH = 9;
+    /** Most messages one BATCH frame carries. */
+    public static final int MAX_BATCH = 64;
 
     /** MANAGEMENT ops. */
     public static final int OP_PEER_INFO = 1;
@@ -157,6 +166,28 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
         out.writeLongLE(f.source);
         out.writeLongLE(f.destination);
         out.writeIntLE(f.payload.readableBytes());
+        out.writeIntLE(0);
+    }
+
+    /** The header of a BATCH frame of {@code count} messages whose table and payloads take {@code payloadLength}. */
+    static void writeBatchHeader(ByteBuf out, int channel, int count, long payloadLength) {
+        if (payloadLength > MAX_PAYLOAD) {
+            throw new IllegalArgumentException("a batch of " + payloadLength + " bytes exceeds the link's limit");
+        }
+        out.writeIntLE(MAGIC);
+        out.writeByte(channel);
+        out.writeByte(BATCH);
+        out.writeByte(0);
+        out.writeByte(0);
+        out.writeLongLE(0);
+        out.writeIntLE(0);
+        out.writeIntLE(0);
+        out.writeShortLE(0);
+        out.writeShortLE(0);
+        out.writeIntLE(count);
+        out.writeLongLE(0);
+        out.writeLongLE(0);
+        out.writeIntLE((int) payloadLength);
         out.writeIntLE(0);
     }
 

@@ -27,6 +27,8 @@ final class NvmeController {
     final int cntlid;
     final String hostNqn;
     final byte[] hostId;
+    /** The host ID as reservations name it, worked out once rather than per command. */
+    final String hostIdHex;
     final boolean discovery;
     final EventLoop loop;
     final List<Channel> queues = new CopyOnWriteArrayList<>();
@@ -50,6 +52,7 @@ final class NvmeController {
         this.cntlid = cntlid;
         this.hostNqn = hostNqn;
         this.hostId = hostId;
+        this.hostIdHex = ReservationRules.hex(hostId);
         this.discovery = discovery;
         this.katoMillis = katoMillis;
         this.loop = loop;

@@ -653,7 +653,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             respond(cid, Nvme.SC_INTERNAL_PATH, 0, 0); // injected: a path error the host retries elsewhere
             return;
         }
-        String host = ReservationRules.hex(ctrl.hostId);
+        String host = ctrl.hostIdHex;
         boolean write = op == Nvme.IO_WRITE || op == Nvme.IO_WRITE_ZEROES || op == Nvme.IO_DSM;
         if ((op == Nvme.IO_READ || write) && ReservationRules.conflicts(r.reservation(), host, write)) {
             respond(cid, ReservationRules.SC_RESERVATION_CONFLICT | Nvme.DNR, 0, 0);
@@ -682,8 +682,10 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                     return;
                 }
                 submit(cid, lun, Opcode.READ, fua, offset, (int) bytes, null, res -> {
-                    if (res.status() == Status.GOOD) {
+                    if (res.status() == Status.GOOD && res.data() != null) {
                         c2hData(cid, res.data());
+                    } else {
+                        res.releaseData();
                     }
                 });
                 return;
@@ -815,15 +817,23 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         subsystem.controller.hostIo(lun, op, fua, offset, length, data, portIndex).whenComplete((res, e) -> {
             IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
             count(op, length, r);
-            ctx.executor().execute(() -> {
+            Runnable answer = () -> {
                 if (!ctx.channel().isActive()) {
+                    r.releaseData();
                     return;
                 }
                 if (beforeResponse != null) {
                     beforeResponse.accept(r);
+                } else {
+                    r.releaseData();
                 }
                 respond(cid, status(r, op != Opcode.READ), 0, 0);
-            });
+            };
+            if (ctx.executor().inEventLoop()) {
+                answer.run();
+            } else {
+                ctx.executor().execute(answer);
+            }
         });
     }
 
@@ -984,10 +994,10 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     }
 
     /** Sends a command's data to the host: one C2HData PDU, LAST set; the CapsuleResp follows. */
-    private void c2hData(int cid, byte[] data) {
+    private void c2hData(int cid, ByteBuf data) {
         ByteBuf h = ctx.alloc().buffer(16);
-        h.writeShortLE(cid).writeShortLE(0).writeIntLE(0).writeIntLE(data.length).writeIntLE(0);
-        ctx.write(codec.pdu24(ctx.alloc(), Pdu.C2H_DATA, Pdu.FLAG_DATA_LAST, h, Unpooled.wrappedBuffer(data)));
+        h.writeShortLE(cid).writeShortLE(0).writeIntLE(0).writeIntLE(data.readableBytes()).writeIntLE(0);
+        ctx.write(codec.pdu24(ctx.alloc(), Pdu.C2H_DATA, Pdu.FLAG_DATA_LAST, h, data));
     }
 
     /** Data for the host, then the command's success. */
@@ -999,7 +1009,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             return;
         }
         byte[] out = want < data.length ? java.util.Arrays.copyOf(data, (int) want) : data;
-        c2hData(cid, out);
+        c2hData(cid, Unpooled.wrappedBuffer(out));
         respond(cid, 0, 0, 0);
     }
 
