@@ -6,6 +6,7 @@
 # is made, written across a kill, and e2fsck is clean. Prints PASS/FAIL per check; exits non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. ublk-bridge/guest/pace.sh
 W=$(mktemp -d /tmp/nvme-tier.XXXXXX)
 JM=bin/jmpio
 T0=$(date +%s)
@@ -39,13 +40,13 @@ command -v nvme > /dev/null || fail "nvme-cli is not installed on the host (Debi
 
 step "array"
 $JM emu start --base-port 0 --data-dir "$W/array" --lun lun0:256M:A --ready-file "$W/array.json" \
-  --heartbeat-interval 500 --heartbeat-timeout 4000 > "$W/array.log" 2>&1 &
-for _ in $(seq 1 900); do [ -s "$W/array.json" ] && break; sleep 0.2; done
+  --heartbeat-interval 500 --heartbeat-timeout "$(paced 4000)" > "$W/array.log" 2>&1 &
+for _ in $(seq 1 "$(paced 900)"); do [ -s "$W/array.json" ] && break; sleep 0.2; done
 [ -s "$W/array.json" ] || fail "the array did not start"
 PORT=$(json "$W/array.json" "['controllers'][0]['ports'][0]")
 NQN=$(json "$W/array.json" "['subsystemNqn']")
 ADMIN_B=$(json "$W/array.json" "['controllers'][1]['admin']")
-sleep 3   # the controllers link up and learn each other's ports
+sleep "$(paced 3)"   # the controllers link up and learn each other's ports
 
 step "discover"
 nvme discover -t tcp -a "${PORT%:*}" -s "${PORT##*:}" -q "$HOSTNQN" > "$W/discover.log" 2>&1 || fail "nvme discover"
@@ -56,7 +57,7 @@ pass "nvme discover from one port lists all four ports"
 step "connect-all"
 nvme connect-all -t tcp -a "${PORT%:*}" -s "${PORT##*:}" -q "$HOSTNQN" > "$W/connect.log" 2>&1 || fail "nvme connect-all"
 DEV=""
-for _ in $(seq 1 150); do
+for _ in $(seq 1 "$(paced 150)"); do
   for s in /sys/class/nvme-subsystem/nvme-subsys*; do
     [ "$(cat "$s/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
     for b in "$s"/nvme*n1; do [ -e "$b" ] && DEV=/dev/$(basename "$b"); done
@@ -69,7 +70,7 @@ PATHS=$(ls -d /sys/block/nvme*c*n1 2>/dev/null | wc -l)
 [ "$PATHS" = 4 ] || fail "$DEV has $PATHS paths, expected 4"
 pass "nvme connect-all: $DEV with 4 paths"
 states=""
-for _ in $(seq 1 50); do
+for _ in $(seq 1 "$(paced 50)"); do
   states=$(for p in /sys/block/nvme*c*n1; do cat "$p/ana_state"; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
   case "$states" in *"2 optimized"*"2 non-optimized"*|*"2 non-optimized"*"2 optimized"*) break ;; esac
   sleep 0.2
@@ -81,9 +82,9 @@ step "fio verify with controller A killed and restarted"
 fio --name=verify --filename="$DEV" --ioengine=libaio --direct=1 --rw=randwrite --bs=4k --iodepth=16 --size=48m \
   --verify=crc32c --verify_fatal=1 --do_verify=1 > "$W/fio.log" 2>&1 &
 FIO=$!
-sleep 8
+sleep "$(paced 8)"
 fault kill A "$ADMIN_B" > /dev/null || fail "kill A"
-sleep 10
+sleep "$(paced 10)"
 fault restart A "$ADMIN_B" > /dev/null || fail "restart A"
 wait $FIO || fail "fio verify across the kill (see fio.log)"
 grep -q "err= 0" "$W/fio.log" || fail "fio reported errors"
@@ -107,7 +108,7 @@ pass "ext4 written across a kill of A, e2fsck clean"
 step "reservations across a takeover"
 # retry CMD...: a path may be reconnecting after the kills above (the host retries every 10 s)
 retry() {
-  for i in $(seq 1 20); do
+  for i in $(seq 1 "$(paced 20)"); do
     if "$@" >> "$W/resv.log" 2>&1; then return 0; fi
     echo "(attempt $i failed; ana_state: $(cat /sys/block/nvme*c*n1/ana_state 2>/dev/null | tr '\n' ' '))" >> "$W/resv.log"
     sleep 2
@@ -115,7 +116,7 @@ retry() {
   return 1
 }
 fault restart A "$ADMIN_B" > /dev/null || fail "restart A"
-sleep 12   # A is back and the LUN failed back to it
+sleep "$(paced 12)"   # A is back and the LUN failed back to it
 retry nvme resv-register "$DEV" --nrkey=0xa --rrega=0 --cptpl=3 || fail "resv-register"
 retry nvme resv-acquire "$DEV" --crkey=0xa --rtype=1 --racqa=0 || fail "resv-acquire"
 nvme resv-report "$DEV" --eds -o json > "$W/report1.json" 2>>"$W/resv.log" || fail "resv-report"
@@ -125,8 +126,8 @@ r = json.load(open(sys.argv[1]))
 assert r["rtype"] == 1 and r["regctl"] == 1, r
 PY
 fault kill A "$ADMIN_B" > /dev/null || fail "kill A"
-sleep 6
-for _ in $(seq 1 10); do
+sleep "$(paced 6)"
+for _ in $(seq 1 "$(paced 10)"); do
   nvme resv-report "$DEV" --eds -o json > "$W/report2.json" 2>>"$W/resv.log" && break
   sleep 2
 done

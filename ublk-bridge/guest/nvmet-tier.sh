@@ -8,6 +8,7 @@
 # written and checked by e2fsck, all through jmpio's ublk device. Prints PASS/FAIL per check.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. ublk-bridge/guest/pace.sh
 W=$(mktemp -d /tmp/nvmet-tier.XXXXXX)
 JM=bin/jmpio
 export JMPIO_RUN_DIR=$W/run
@@ -37,7 +38,7 @@ path_ios() { # path_ios ID
 }
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   local secs=$1 what=$2; shift 2
-  for _ in $(seq 1 $((secs * 5))); do "$@" && return 0; sleep 0.2; done
+  for _ in $(seq 1 "$(paced $((secs * 5)))"); do "$@" && return 0; sleep 0.2; done
   fail "timed out after $secs s waiting for: $what"
 }
 cleanup() {
@@ -85,10 +86,10 @@ pass "nvmet up: port 1 optimized, port 2 non-optimized, referral 1 -> 2"
 
 step "attach through port 1"
 $JM attach --transport nvme-tcp --portal 127.0.0.1:4420 --host-id "$HOSTNQN" --bridge ublk --bridge-option queues=2 \
-  --probe-timeout 5000 --io-timeout 15000 --connect-timeout 15000 --check-interval 1000 --scan-interval 5000 --metrics-listen "$METRICS" \
+  --probe-timeout "$(paced 5000)" --io-timeout "$(paced 15000)" --connect-timeout "$(paced 15000)" --check-interval 1000 --scan-interval 5000 --metrics-listen "$METRICS" \
   --ready-file "$W/attach.json" --control "$W/ctl.sock" > "$W/attach.log" 2>&1 &
 APID=$!
-for _ in $(seq 1 900); do [ -s "$W/attach.json" ] && break; kill -0 $APID 2>/dev/null || fail "attach ended"; sleep 0.2; done
+for _ in $(seq 1 "$(paced 900)"); do [ -s "$W/attach.json" ] && break; kill -0 $APID 2>/dev/null || fail "attach ended"; sleep 0.2; done
 [ -s "$W/attach.json" ] || fail "attach did not become ready"
 DEV=$(json "$W/attach.json" "['device']")
 [ -b "$DEV" ] || fail "$DEV is not a block device"

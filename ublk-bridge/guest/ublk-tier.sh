@@ -6,6 +6,7 @@
 # Prints PASS/FAIL per check; exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. ublk-bridge/guest/pace.sh
 W=$(mktemp -d /tmp/ublk-tier.XXXXXX)
 JM=bin/jmpio
 export JMPIO_RUN_DIR=$W/run
@@ -21,7 +22,7 @@ pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; for f in "$W"/*.log; do echo "--- $f"; tail -30 "$f"; done; exit 1; }
 # wait_file FILE [PID]: until FILE has content; fails early when PID (the writer) has exited.
 wait_file() {
-  for _ in $(seq 1 900); do
+  for _ in $(seq 1 "$(paced 900)"); do
     [ -s "$1" ] && return 0
     if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then fail "process $2 ended before writing $1"; fi
     sleep 0.2
@@ -41,18 +42,18 @@ trap cleanup EXIT
 step "array"
 # Everything runs 10x slower under TCG: timers are stretched so slowness is not taken for failure.
 $JM emu start --base-port 0 --data-dir "$W/array" --lun lun0:256M:A --ready-file "$W/array.json" \
-  --heartbeat-interval 500 --heartbeat-timeout 4000 > "$W/array.log" 2>&1 &
+  --heartbeat-interval 500 --heartbeat-timeout "$(paced 4000)" > "$W/array.log" 2>&1 &
 wait_file "$W/array.json" $!
 # the multipath device reaches the array over NVMe/TCP: every path from the discovery log of A's first port
 PORTAL=$(json "$W/array.json" "['controllers'][0]['ports'][0]")
 ADMIN_A=$(json "$W/array.json" "['controllers'][0]['admin']")
-sleep 3   # the controllers link up and learn each other's NVMe/TCP ports (the discovery log lists all four)
+sleep "$(paced 3)"   # the controllers link up and learn each other's NVMe/TCP ports (the discovery log lists all four)
 
 attach() { # attach NAME [extra args]
   local name=$1; shift
   rm -f "$W/$name.json"
   $JM attach --transport nvme-tcp --portal "$PORTAL" --host-id nqn.2014-08.io.jmpio:guest --name lun0 --bridge ublk --bridge-option queues=2 \
-    --probe-timeout 5000 --io-timeout 15000 --connect-timeout 15000 --check-interval 1000 --scan-interval 5000 \
+    --probe-timeout "$(paced 5000)" --io-timeout "$(paced 15000)" --connect-timeout "$(paced 15000)" --check-interval 1000 --scan-interval 5000 \
     --ready-file "$W/$name.json" --control "$W/ctl.sock" "$@" > "$W/$name.log" 2>&1 &
   echo $! > "$W/$name.pid"
   wait_file "$W/$name.json" "$(cat "$W/$name.pid")"
@@ -119,7 +120,7 @@ pass "recovered /dev/ublkb$DEVID, file system clean"
 
 step "detach"
 $JM detach --control "$W/ctl.sock" > "$W/detach2.log" 2>&1 || fail "detach"
-for _ in $(seq 1 100); do kill -0 "$(cat "$W/attach2.pid")" 2>/dev/null || break; sleep 0.2; done
+for _ in $(seq 1 "$(paced 100)"); do kill -0 "$(cat "$W/attach2.pid")" 2>/dev/null || break; sleep 0.2; done
 [ -e "$DEV" ] && fail "$DEV still there after detach"
 ls /sys/class/ublk-char 2>/dev/null | grep -q . && fail "ublk char devices left: $(ls /sys/class/ublk-char)"
 pass "detach left no device"

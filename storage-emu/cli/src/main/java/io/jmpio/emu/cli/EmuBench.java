@@ -58,6 +58,9 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--backend", defaultValue = "memory", description = "LUN backend of the in-process array: file, memory, null (default: ${DEFAULT-VALUE})")
     String backend;
 
+    @Option(names = "--event-loops", description = "Event loop threads per controller of the in-process array (default: the array's)")
+    Integer eventLoops;
+
     @Option(names = "--lun-size", defaultValue = "1G")
     String lunSize;
 
@@ -81,8 +84,12 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
         List<String> targets = ports;
         if (targets == null || targets.isEmpty()) {
             dir = Files.createTempDirectory("jmpio-bench");
-            array = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).portsPerController(1)
-                .autoTransferThreshold(0).lun(LunSpec.parse(LUN + ":" + lunSize + ":A", "A", backend)));
+            ArrayConfig cfg = new ArrayConfig().dataDir(dir).basePort(0).portsPerController(1)
+                .autoTransferThreshold(0).lun(LunSpec.parse(LUN + ":" + lunSize + ":A", "A", backend));
+            if (eventLoops != null) {
+                cfg.eventLoopThreads(eventLoops);
+            }
+            array = ArrayServer.start(cfg);
             if (!array.awaitLinked(30_000)) {
                 throw new IOException("the in-process controllers did not link up within 30 s");
             }

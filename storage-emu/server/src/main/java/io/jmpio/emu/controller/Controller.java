@@ -10,6 +10,8 @@ import io.jmpio.emu.cache.BlockCache;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.InterControllerLink;
 import io.jmpio.emu.link.LinkSecurity;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.security.SecretFile;
 import io.jmpio.emu.store.BackingStore;
@@ -670,6 +672,12 @@ public final class Controller {
         frontEnds.add(f);
     }
 
+    /** The record of LUN {@code id} as of this controller's last metadata read, or null (looked up per command). */
+    public LunRecord lunRecord(int id) {
+        Lun l = luns.get(id);
+        return l == null ? null : l.record;
+    }
+
     /** The LUNs this controller serves now (records as of its last metadata read). */
     public List<LunRecord> lunRecords() {
         List<LunRecord> out = new ArrayList<>();
@@ -690,7 +698,7 @@ public final class Controller {
      * One block request from a host on any protocol: checked as every request is ({@link IoCheck}), then
      * served by the owner path here or shipped to the owner. A paused controller holds it until it resumes.
      */
-    public CompletableFuture<IoResult> hostIo(int lunId, int op, boolean fua, long offset, int length, byte[] data,
+    public CompletableFuture<IoResult> hostIo(int lunId, int op, boolean fua, long offset, int length, ByteBuf data,
                                               int portIndex) {
         State s = state;
         if (s == State.PAUSED) {
@@ -699,14 +707,32 @@ public final class Controller {
                 .whenComplete((r, e) -> later.complete(r != null ? r : IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR))));
             return later;
         }
-        if (s != State.RUNNING) {
-            return CompletableFuture.completedFuture(IoResult.error(Status.UNAVAILABLE, Sense.NONE));
-        }
         Lun l = luns.get(lunId);
-        if (l == null) {
-            return CompletableFuture.completedFuture(IoResult.error(Status.INVALID_FIELD, Sense.UNKNOWN_LUN));
+        if (s != State.RUNNING || l == null) {
+            release(data);
+            return CompletableFuture.completedFuture(s != State.RUNNING ? IoResult.error(Status.UNAVAILABLE, Sense.NONE)
+                : IoResult.error(Status.INVALID_FIELD, Sense.UNKNOWN_LUN));
         }
-        return serve(l, op, fua, offset, length, data == null ? 0 : data.length, data, portIndex);
+        return serve(l, op, fua, offset, length, data == null ? 0 : data.readableBytes(), data, portIndex);
+    }
+
+    private static void release(ByteBuf data) {
+        if (data != null) {
+            data.release();
+        }
+    }
+
+    /** A write's data as the cache keeps it: the buffer's own array when it is exactly that, else a copy. */
+    private static byte[] bytes(ByteBuf data) {
+        try {
+            if (data.hasArray() && data.arrayOffset() + data.readerIndex() == 0
+                && data.readableBytes() == data.array().length) {
+                return data.array();
+            }
+            return io.netty.buffer.ByteBufUtil.getBytes(data);
+        } finally {
+            data.release();
+        }
     }
 
     /**
@@ -777,7 +803,7 @@ public final class Controller {
 
         @Override
         public CompletableFuture<IoResult> commit() {
-            return hostIo(lunId, Opcode.WRITE, fua, offset, data.length, data, portIndex);
+            return hostIo(lunId, Opcode.WRITE, fua, offset, data.length, Unpooled.wrappedBuffer(data), portIndex);
         }
 
         @Override
@@ -790,25 +816,29 @@ public final class Controller {
      * state), then the controller's memory budget, and the owner path here or shipping to the owner.
      */
     CompletableFuture<IoResult> serve(Lun l, int op, boolean fua, long offset, int length, long payloadLength,
-                                      byte[] data, int portIndex) {
+                                      ByteBuf data, int portIndex) {
         int check = IoCheck.check(op, offset, Integer.toUnsignedLong(length), payloadLength, l.record);
         if (check != 0) {
+            release(data);
             l.stats.errors.increment();
             return CompletableFuture.completedFuture(IoResult.error(IoCheck.status(check), IoCheck.sense(check)));
         }
         AluaState st = access.state(l, id, true);
         if (!st.servesIo()) {
+            release(data);
             return CompletableFuture.completedFuture(IoResult.error(st.ioStatus(), st == AluaState.TRANSITIONING
                 ? Sense.OWNERSHIP_MOVING : st == AluaState.STANDBY ? Sense.LINK_DOWN : Sense.NONE));
         }
         long cost = Math.max(MIN_REQUEST_COST, op == Opcode.READ || op == Opcode.WRITE ? Integer.toUnsignedLong(length) : 0);
         if (inflightBytes.addAndGet(cost) > CONTROLLER_INFLIGHT_BYTES) {
             inflightBytes.addAndGet(-cost);
+            release(data);
             return CompletableFuture.completedFuture(IoResult.error(Status.BUSY, Sense.NONE));
         }
         CompletableFuture<IoResult> result;
         try {
-            result = l.owned() ? ownerIo.execute(l, op, fua, offset, length, data, false)
+            // the owner keeps the data in its cache (an array); shipping sends the host's buffer on as it came
+            result = l.owned() ? ownerIo.execute(l, op, fua, offset, length, data == null ? null : bytes(data), false)
                 : shipper.ship(l, op, fua, offset, length, data, portIndex);
         } catch (RuntimeException e) {
             inflightBytes.addAndGet(-cost);

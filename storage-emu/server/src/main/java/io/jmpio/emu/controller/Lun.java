@@ -26,6 +26,8 @@ final class Lun {
     final AtomicInteger inflight = new AtomicInteger();
     final AtomicBoolean moving = new AtomicBoolean();
     final LunStats stats = new LunStats();
+    /** A LUN's backend never changes (its store is opened once), so neither does this: asked on every read. */
+    private final boolean fileBacked;
     /** Owner: cache room promised to streamed writes whose data is still on its way. */
     final java.util.concurrent.atomic.AtomicLong reservedBytes = new java.util.concurrent.atomic.AtomicLong();
     volatile boolean transitioning;
@@ -42,6 +44,7 @@ final class Lun {
 
     Lun(String controllerId, LunRecord record, BackingStore store) {
         this.controllerId = controllerId;
+        this.fileBacked = BackingStores.FILE.equals(record.backend());
         this.record = record;
         this.store = store;
     }
@@ -51,7 +54,7 @@ final class Lun {
     }
 
     boolean fileBacked() {
-        return BackingStores.FILE.equals(record.backend());
+        return fileBacked;
     }
 
     String name() {

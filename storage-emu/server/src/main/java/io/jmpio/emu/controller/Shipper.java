@@ -4,7 +4,7 @@ import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.cache.ExtentMap;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.LinkFrame;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -26,7 +26,8 @@ final class Shipper {
         this.c = controller;
     }
 
-    CompletableFuture<IoResult> ship(Lun l, int op, boolean fua, long offset, int length, byte[] data, int port) {
+    /** Ships one request; {@code data} (a write's) becomes the link message's payload, no copy made. */
+    CompletableFuture<IoResult> ship(Lun l, int op, boolean fua, long offset, int length, ByteBuf data, int port) {
         if (op == Opcode.READ) {
             byte[] local = readFromMirror(l, offset, length);
             if (local != null) {
@@ -36,7 +37,7 @@ final class Shipper {
         }
         long t0 = c.clock.nanos();
         LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_IO, op, l.id(), l.record.epoch(),
-            length, port, offset, data == null ? null : Unpooled.wrappedBuffer(data)).withFlags(fua ? LinkFrame.FLAG_FUA : 0);
+            length, port, offset, data).withFlags(fua ? LinkFrame.FLAG_FUA : 0);
         return c.link.request(m, 0).handle((r, err) -> {
             if (r == null) {
                 return IoResult.error(Status.NOT_OWNER, Sense.LINK_DOWN);

@@ -29,6 +29,8 @@ final class StatusReport {
         linkInfo.put("latencyMs", c.link.latencyMillis());
         linkInfo.put("channels", Map.of("management", 1, "ship", c.link.dataChannels(), "mirror", c.link.dataChannels()));
         linkInfo.put("connectedChannels", c.link.connectedChannels());
+        linkInfo.put("dataMessagesSent", c.link.dataMessagesSent());
+        linkInfo.put("dataFramesSent", c.link.dataFramesSent());
         m.put("link", linkInfo);
         List<Object> sessions = new ArrayList<>();
         List<Object> ports = new ArrayList<>();

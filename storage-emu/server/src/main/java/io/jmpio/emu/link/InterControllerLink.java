@@ -84,6 +84,9 @@ public final class InterControllerLink {
     private final AtomicReferenceArray<Channel> management = new AtomicReferenceArray<>(1);
     private final AtomicReferenceArray<Channel> ship;
     private final AtomicReferenceArray<Channel> mirror;
+    /** Messages and frames sent on data channels: their ratio is the mean batch. */
+    private final java.util.concurrent.atomic.LongAdder dataMessages = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder dataFrames = new java.util.concurrent.atomic.LongAdder();
     private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
     private volatile java.util.concurrent.ScheduledFuture<?> sweeper;
     private final AtomicLong nextCorrelation = new AtomicLong(1);
@@ -226,6 +229,16 @@ public final class InterControllerLink {
         return n;
     }
 
+    /** Messages sent on the data channels so far. */
+    public long dataMessagesSent() {
+        return dataMessages.sum();
+    }
+
+    /** Frames those messages left in (a batch is one frame). */
+    public long dataFramesSent() {
+        return dataFrames.sum();
+    }
+
     public int dataChannels() {
         return dataChannels;
     }
@@ -292,7 +305,7 @@ public final class InterControllerLink {
                     fail(f.correlation(), "cannot send to controller " + peerId + ": its " + channelName(kind)
                         + " connection closed");
                 }
-            }));
+            }, dataMessages, dataFrames));
         }
         Channel previous = slotsOf(kind).getAndSet(index, ch);
         if (previous != null && previous != ch) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
@@ -23,14 +24,18 @@ final class LinkOutbox implements Runnable {
     private final Channel channel;
     private final int kind;
     private final Consumer<LinkFrame> unsent;
+    private final LongAdder messages;
+    private final LongAdder frames;
     private final Queue<LinkFrame> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
     /** {@code unsent} is told of every message that could not be written (its connection failed or closed). */
-    LinkOutbox(Channel channel, int kind, Consumer<LinkFrame> unsent) {
+    LinkOutbox(Channel channel, int kind, Consumer<LinkFrame> unsent, LongAdder messages, LongAdder frames) {
         this.channel = channel;
         this.kind = kind;
         this.unsent = unsent;
+        this.messages = messages;
+        this.frames = frames;
     }
 
     void send(LinkFrame f) {
@@ -70,6 +75,8 @@ final class LinkOutbox implements Runnable {
             }
             return;
         }
+        messages.add(batch.size());
+        frames.increment();
         Object msg = batch.size() == 1 ? batch.get(0) : new LinkCodec.Batch(kind, batch);
         channel.write(msg).addListener((ChannelFutureListener) w -> {
             if (!w.isSuccess()) {

@@ -340,12 +340,11 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
 
     /** LUN of an NSID, if this host may see it. */
     LunRecord namespace(String hostNqn, int nsid) {
-        for (LunRecord r : controller.lunRecords()) {
-            if (r.id() + 1 == nsid && nsid <= IdentifyData.MAX_NAMESPACES && r.allows(hostNqn)) {
-                return r;
-            }
+        if (nsid < 1 || nsid > IdentifyData.MAX_NAMESPACES) {
+            return null;
         }
-        return null;
+        LunRecord r = controller.lunRecord(nsid - 1);
+        return r != null && r.allows(hostNqn) ? r : null;
     }
 
     /** NSIDs this host may see, ascending. */

@@ -80,9 +80,18 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         }
     }
 
-    /** What to run once a data-out command's data is all here. */
+    /** What to run once a data-out command's data is all here; it owns (sends on or releases) the buffer. */
     private interface Command {
-        void run(byte[] data);
+        void run(ByteBuf data);
+    }
+
+    /** A command's (small) data as an array; the buffer is released. */
+    private static byte[] bytes(ByteBuf data) {
+        try {
+            return ByteBufUtil.getBytes(data);
+        } finally {
+            data.release();
+        }
     }
 
     QueueHandler(NvmeSubsystem subsystem, PduCodec codec, int portIndex) {
@@ -716,7 +725,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                     respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
                     return;
                 }
-                dataOut(sqe, inCapsule, (int) length, data -> dsm(cid, lun, r, data, ranges, deallocate));
+                dataOut(sqe, inCapsule, (int) length, data -> dsm(cid, lun, r, bytes(data), ranges, deallocate));
                 return;
             }
             case Nvme.IO_RESV_REGISTER:
@@ -731,7 +740,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                     return;
                 }
                 dataOut(sqe, inCapsule, (int) given, data -> {
-                    ByteBuffer d = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+                    ByteBuffer d = ByteBuffer.wrap(bytes(data)).order(ByteOrder.LITTLE_ENDIAN);
                     long k0 = d.getLong(0);
                     long k1 = needed == 16 ? d.getLong(8) : 0;
                     boolean iekey = (cdw10 & 1 << 3) != 0;
@@ -812,7 +821,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     }
 
     /** Runs one block request through the array controller; answers its status (after {@code onGood}'s data). */
-    private void submit(int cid, int lun, int op, boolean fua, long offset, int length, byte[] data,
+    private void submit(int cid, int lun, int op, boolean fua, long offset, int length, ByteBuf data,
                         java.util.function.Consumer<IoResult> beforeResponse) {
         subsystem.controller.hostIo(lun, op, fua, offset, length, data, portIndex).whenComplete((res, e) -> {
             IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
@@ -877,7 +886,8 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                 respond(cid, Nvme.SC_SGL_INVALID_OFFSET | Nvme.DNR, 0, 0);
                 return;
             }
-            command.run(ByteBufUtil.getBytes(inCapsule));
+            // a write's data goes on as the slice of the capsule it came in (shipped: onto the link uncopied)
+            command.run(inCapsule.retainedSlice());
             return;
         }
         if (sgl != Sqe.SGL_TRANSPORT_DATA_BLOCK || inCapsule.isReadable() || sqe.sglLength() != length) {
@@ -976,9 +986,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             receiving.remove(ttag);
             pendingData -= d.length;
             if (d.data != null) {
-                byte[] data = ByteBufUtil.getBytes(d.data);
-                d.data.release();
-                d.command.run(data);
+                d.command.run(d.data);
                 return;
             }
             d.write.commit().whenComplete((res, e) -> {
