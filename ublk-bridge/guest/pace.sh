@@ -11,7 +11,7 @@ for i in range(2000000): x += i'
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 ))
 }
-PACE_REF_MS=${PACE_REF_MS:-3000}
+PACE_REF_MS=${PACE_REF_MS:-4800}
 if [ -n "${JMPIO_GUEST_PACE:-}" ]; then
   PACE=$JMPIO_GUEST_PACE
   echo "=== guest pace: x$PACE (JMPIO_GUEST_PACE)"

@@ -42,6 +42,11 @@ final class UblkQueue implements Runnable {
     private final ConcurrentLinkedQueue<long[]> done = new ConcurrentLinkedQueue<>();
     private final boolean[] aborted;
     private final boolean[] inDevice;
+    /**
+     * Tags answered with EIO while the device still held their request (the bridge is going away): the
+     * device's late answer is dropped. Read by the device's completion threads, so atomic.
+     */
+    private final java.util.concurrent.atomic.AtomicIntegerArray abandoned;
     private volatile boolean stopping;
     private volatile String failure;
     private int abortedCount;
@@ -65,6 +70,7 @@ final class UblkQueue implements Runnable {
         this.fetched = fetched;
         this.aborted = new boolean[depth];
         this.inDevice = new boolean[depth];
+        this.abandoned = new java.util.concurrent.atomic.AtomicIntegerArray(depth);
     }
 
     /** Why the queue could not start, or null. */
@@ -128,6 +134,9 @@ final class UblkQueue implements Runnable {
             ring.submitAndWait(1, stopping ? 100_000_000L : -1);
             ring.reap(this::completion);
             drainDone();
+            if (stopping) {
+                answerHeld();
+            }
             if (stopping && abortedCount < depth && !anyInDevice()) {
                 // After STOP_DEV every outstanding fetch is answered with -ENODEV; give the kernel a moment.
                 stopWaits++;
@@ -136,6 +145,26 @@ final class UblkQueue implements Runnable {
                     return;
                 }
             }
+        }
+    }
+
+    /**
+     * Stopping: every request the device still holds (waiting for a path, say) is answered now with EIO, so
+     * the process that issued it gets an error instead of waiting for a device that is being deleted.
+     */
+    private void answerHeld() {
+        int n = 0;
+        for (int tag = 0; tag < depth; tag++) {
+            if (inDevice[tag] && abandoned.get(tag) == 0) {
+                abandoned.set(tag, 1);
+                inDevice[tag] = false;
+                commit(tag, -Native.EIO);
+                n++;
+            }
+        }
+        if (n > 0) {
+            LOG.info("ublk queue {}: {} request(s) still in the device answered with EIO: the device is going away",
+                queue, n);
         }
     }
 
@@ -176,6 +205,11 @@ final class UblkQueue implements Runnable {
         int op = opFlags & 0xff;
         long offset = descriptors.getLong(at + ID_START_SECTOR) << 9;
         long length = (descriptors.getInt(at + ID_NR_SECTORS) & 0xffffffffL) << 9;
+        if (stopping) {
+            // a request that arrives while the device is being deleted is not started
+            commit(tag, -Native.EIO);
+            return;
+        }
         Completion c = new Completion(tag, op == IO_OP_READ ? (int) length : 0, false);
         inDevice[tag] = true;
         switch (op) {
@@ -235,7 +269,9 @@ final class UblkQueue implements Runnable {
         @Override
         public void completed(ByteBuf data) {
             int result = bytes;
-            if (data != null) {
+            if (data != null && abandoned.get(tag) != 0) {
+                data.release(); // answered already: the tag's buffer is no longer this request's
+            } else if (data != null) {
                 try {
                     result = deliver(tag, data);
                 } finally {
@@ -290,6 +326,9 @@ final class UblkQueue implements Runnable {
         long[] d;
         while ((d = done.poll()) != null) {
             int tag = (int) d[0];
+            if (abandoned.get(tag) != 0) {
+                continue; // answered with EIO when the device began to go away
+            }
             inDevice[tag] = false;
             commit(tag, (int) d[1]);
         }
