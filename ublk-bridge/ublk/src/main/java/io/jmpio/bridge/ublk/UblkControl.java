@@ -122,7 +122,19 @@ final class UblkControl implements AutoCloseable {
         check("STOP_DEV", devId, command(CMD_STOP_DEV, devId, 0, 0, 0, true));
     }
 
+    /**
+     * Deletes the device. DEL_DEV_ASYNC (ublk_drv 6.9+, ioctl-encoded only) returns once the device is gone
+     * from view, without waiting for the last process that has it open to close it: a detach must not hang on
+     * someone else's open file. Older kernels refuse it, and get DEL_DEV, which waits.
+     */
     void delete(int devId) throws IOException {
+        if (!legacyOpcodes) {
+            int r = command(CMD_DEL_DEV_ASYNC, devId, 0, 0, 0, false);
+            if (r != -Native.EINVAL && r != -Native.ENOTSUP) {
+                check("DEL_DEV_ASYNC", devId, r);
+                return;
+            }
+        }
         check("DEL_DEV", devId, command(CMD_DEL_DEV, devId, 0, 0, 0, true));
     }
 

@@ -120,6 +120,8 @@ final class UblkLayout {
     static final int CMD_START_USER_RECOVERY = 0xc0207510;
     static final int CMD_END_USER_RECOVERY = 0xc0207511;
     static final int CMD_GET_FEATURES = 0x80207513;
+    /** _IOR('u', 0x14, struct ublksrv_ctrl_cmd): delete without waiting for openers (6.9+; no legacy number). */
+    static final int CMD_DEL_DEV_ASYNC = 0x80207514;
 
     // I/O commands (_IOWR('u', nr, struct ublksrv_io_cmd)); legacy: the low byte.
     static final int IO_FETCH_REQ = 0xc0107520;

@@ -30,6 +30,7 @@ class UblkLayoutTest {
         assertEquals(ioc(READ_WRITE, 0x10, 32), CMD_START_USER_RECOVERY);
         assertEquals(ioc(READ_WRITE, 0x11, 32), CMD_END_USER_RECOVERY);
         assertEquals(ioc(READ, 0x13, 32), CMD_GET_FEATURES);
+        assertEquals(ioc(READ, 0x14, 32), CMD_DEL_DEV_ASYNC);
         assertEquals(0x04, CMD_ADD_DEV & 0xff, "legacy number is the low byte");
     }
 
