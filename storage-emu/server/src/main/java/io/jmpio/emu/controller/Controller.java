@@ -150,6 +150,13 @@ public final class Controller {
     private final StatusReport status;
 
     volatile State state = State.STOPPED;
+    /**
+     * Set the moment this controller is killed or paused: from then on it writes nothing more to the shared
+     * drives, not even the rest of a destage under way (each extent checks it), so a peer that takes over never
+     * has its newer data overwritten by this controller's older copy. Cleared by start and by resume (after
+     * the metadata is read again, which fences a controller whose LUNs were taken meanwhile).
+     */
+    volatile boolean diskFenced;
     volatile long incarnation;
     private Mailbox mailbox;
     PeerMonitor monitor;
@@ -271,6 +278,7 @@ public final class Controller {
             throw new IllegalStateException("controller " + id + " is already " + state.name().toLowerCase(Locale.ROOT));
         }
         incarnation = ThreadLocalRandom.current().nextLong();
+        diskFenced = false;
         nvram.open(metadata, dataDir);
         luns.clear();
         reloadMetadata();
@@ -352,6 +360,8 @@ public final class Controller {
         if (state == State.KILLED || state == State.STOPPED) {
             return;
         }
+        diskFenced = true;
+        awaitDiskIdle();
         state = State.KILLED;
         stopServing();
         LOG.warn("controller {} killed", id);
@@ -437,8 +447,29 @@ public final class Controller {
             throw new IllegalStateException("controller " + id + " is " + state.name().toLowerCase(Locale.ROOT)
                 + ", not running");
         }
+        diskFenced = true;
+        awaitDiskIdle();
         state = State.PAUSED;
         LOG.warn("controller {} paused", id);
+    }
+
+    /**
+     * Waits until no disk write of this controller is under way (each holds its LUN's disk lock), so none lands
+     * after the heartbeats stop and the peer may take over. Bounded: a drive that hangs does not hang the fault.
+     */
+    private void awaitDiskIdle() {
+        for (Lun l : luns.values()) {
+            try {
+                if (l.diskLock.tryLock(5, TimeUnit.SECONDS)) {
+                    l.diskLock.unlock();
+                } else {
+                    LOG.warn("controller {}: a disk write of {} is still under way", id, l.name());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Ends a pause. The metadata is read again first: a peer that took over meanwhile fences this controller. */
@@ -448,6 +479,7 @@ public final class Controller {
                 + ", not paused");
         }
         reloadMetadata();
+        diskFenced = false;
         monitor.restartObservation(clock.nanos());
         lastTickNanos = clock.nanos();
         peerState = PeerState.PARTITIONED;

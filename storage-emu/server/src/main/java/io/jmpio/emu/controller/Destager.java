@@ -51,6 +51,10 @@ final class Destager {
             IOException first = null;
             int failures = 0;
             for (Extent e : dirty) {
+                if (c.diskFenced) {
+                    // killed or paused mid-destage: the rest stays cached and journaled (and in the peer's mirror)
+                    throw new OwnerIo.FencedException(l.name());
+                }
                 try {
                     OwnerIo.writeToStore(l.store, e);
                     written.add(e);

@@ -22,6 +22,11 @@ final class Lun {
      * whose slot is the owner's cache slot), pruned when the owner releases the slots at destage.
      */
     final ExtentMap shippedPositions = new ExtentMap(true);
+    /**
+     * Non-owner: the highest slot the owner revoked. A shipped write's reply that arrives after the revocation
+     * (replies and revocations travel on different channels) names a slot at or below it: not recorded.
+     */
+    volatile long positionsRevokedUpTo = Long.MIN_VALUE;
     final ReentrantLock diskLock = new ReentrantLock();
     final AtomicInteger inflight = new AtomicInteger();
     final AtomicBoolean moving = new AtomicBoolean();

@@ -194,6 +194,11 @@ final class OwnerIo {
      * Checked under the disk lock right before every owner's disk write.
      */
     boolean fenced(Lun l) {
+        if (c.diskFenced) {
+            LOG.warn("controller {}: not writing {} to disk: the controller is {}", c.id, l.name(),
+                c.state.name().toLowerCase(java.util.Locale.ROOT));
+            return true;
+        }
         if (!l.owned() || c.timersStalled(c.clock.nanos())) {
             LOG.warn("controller {}: not writing {} to disk: {}", c.id, l.name(),
                 l.owned() ? "timers stalled, ownership not re-read yet" : "not the owner any more");

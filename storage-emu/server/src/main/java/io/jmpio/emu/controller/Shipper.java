@@ -164,8 +164,16 @@ final class Shipper {
     }
 
     private void record(Lun l, long offset, long length, long slot, long shippedAtNanos) {
-        l.positionShippedAt.put(slot, shippedAtNanos);
-        l.shippedPositions.put(Extent.zeroes(offset, length, slot));
+        synchronized (l.shippedPositions) {
+            if (slot <= l.positionsRevokedUpTo) {
+                // the owner revoked this slot before its reply got here: a newer write of the range may not be
+                // in the mirror, so the position must not be believed
+                l.stats.positionsRevoked.increment();
+                return;
+            }
+            l.positionShippedAt.put(slot, shippedAtNanos);
+            l.shippedPositions.put(Extent.zeroes(offset, length, slot));
+        }
     }
 
     /**
@@ -234,15 +242,24 @@ final class Shipper {
         l.positionShippedAt.headMap(slot, true).clear();
     }
 
-    /** The owner acknowledges a write its mirror lacks (slot {@code slot}): no older position is read any more. */
+    /**
+     * The owner acknowledges a write its mirror lacks (slot {@code slot}): no position at or below it is read any
+     * more, neither those held nor those whose replies are still on their way.
+     */
     void revoked(Lun l, long slot) {
-        released(l, slot);
+        synchronized (l.shippedPositions) {
+            l.positionsRevokedUpTo = Math.max(l.positionsRevokedUpTo, slot);
+            released(l, slot);
+        }
         l.stats.positionsRevoked.increment();
     }
 
+    /** Ownership or the peer changed: every position goes (the revocation mark stays: slots only grow). */
     void forget(Lun l) {
-        l.shippedPositions.clear();
-        l.positionShippedAt.clear();
+        synchronized (l.shippedPositions) {
+            l.shippedPositions.clear();
+            l.positionShippedAt.clear();
+        }
     }
 
     /**
