@@ -152,6 +152,10 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
     }
 
     static void writeHeader(ByteBuf out, LinkFrame f) {
+        writeHeader(out, f, f.payload.readableBytes());
+    }
+
+    private static void writeHeader(ByteBuf out, LinkFrame f, long payloadLength) {
         out.writeIntLE(MAGIC);
         out.writeByte(f.channel);
         out.writeByte(f.kind);
@@ -165,7 +169,7 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
         out.writeIntLE(f.length);
         out.writeLongLE(f.source);
         out.writeLongLE(f.destination);
-        out.writeIntLE(f.payload.readableBytes());
+        out.writeIntLE((int) payloadLength);
         out.writeIntLE(0);
     }
 
@@ -174,21 +178,7 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
         if (payloadLength > MAX_PAYLOAD) {
             throw new IllegalArgumentException("a batch of " + payloadLength + " bytes exceeds the link's limit");
         }
-        out.writeIntLE(MAGIC);
-        out.writeByte(channel);
-        out.writeByte(BATCH);
-        out.writeByte(0);
-        out.writeByte(0);
-        out.writeLongLE(0);
-        out.writeIntLE(0);
-        out.writeIntLE(0);
-        out.writeShortLE(0);
-        out.writeShortLE(0);
-        out.writeIntLE(count);
-        out.writeLongLE(0);
-        out.writeLongLE(0);
-        out.writeIntLE((int) payloadLength);
-        out.writeIntLE(0);
+        writeHeader(out, message(channel, BATCH, 0, 0, 0, count, 0, 0, null), payloadLength);
     }
 
     static LinkFrame readHeader(ByteBuf in, int base, ByteBuf payload) {

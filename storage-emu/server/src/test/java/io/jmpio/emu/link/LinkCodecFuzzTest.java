@@ -87,20 +87,12 @@ class LinkCodecFuzzTest {
     @Property
     void batchesComeOutAsTheirMessagesWhateverTheCuts(@ForAll("batchPayloads") List<byte[]> payloads,
                                                       @ForAll("cuts") List<Integer> cuts) {
-        EmbeddedChannel enc = new EmbeddedChannel(LinkCodec.Encoder.INSTANCE);
         List<LinkFrame> frames = new java.util.ArrayList<>();
         for (int i = 0; i < payloads.size(); i++) {
             frames.add(LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_IO, 0x11, i, 7, payloads.get(i).length,
                 i, 4096L * i, Unpooled.wrappedBuffer(payloads.get(i))).withCorrelation(1000 + i));
         }
-        enc.writeOutbound(new LinkCodec.Batch(LinkFrame.CHANNEL_SHIP, frames));
-        ByteBuf wire = Unpooled.buffer();
-        ByteBuf part;
-        while ((part = enc.readOutbound()) != null) {
-            wire.writeBytes(part);
-            part.release();
-        }
-        List<Object> out = decode(ByteBufUtil.getBytes(wire), cuts);
+        List<Object> out = decode(encoded(new LinkCodec.Batch(LinkFrame.CHANNEL_SHIP, frames)), cuts);
         assertEquals(payloads.size(), out.size());
         for (int i = 0; i < out.size(); i++) {
             LinkFrame g = (LinkFrame) out.get(i);
@@ -119,20 +111,12 @@ class LinkCodecFuzzTest {
     void damagedBatchesEndInMessagesOrAnIoException(@ForAll("batchPayloads") List<byte[]> payloads,
                                                     @ForAll("cuts") List<Integer> cuts, @ForAll @IntRange(max = 400) int at,
                                                     @ForAll byte value) {
-        EmbeddedChannel enc = new EmbeddedChannel(LinkCodec.Encoder.INSTANCE);
         List<LinkFrame> frames = new java.util.ArrayList<>();
         for (byte[] p : payloads) {
             frames.add(LinkFrame.message(LinkFrame.CHANNEL_MIRROR, LinkFrame.MIRROR_WRITE, 0, 1, 1, p.length, 0, 0,
                 Unpooled.wrappedBuffer(p)));
         }
-        enc.writeOutbound(new LinkCodec.Batch(LinkFrame.CHANNEL_MIRROR, frames));
-        ByteBuf wire = Unpooled.buffer();
-        ByteBuf part;
-        while ((part = enc.readOutbound()) != null) {
-            wire.writeBytes(part);
-            part.release();
-        }
-        byte[] b = ByteBufUtil.getBytes(wire);
+        byte[] b = encoded(new LinkCodec.Batch(LinkFrame.CHANNEL_MIRROR, frames));
         b[Math.min(at, b.length - 1)] = value;
         for (Object o : decode(b, cuts)) {
             LinkFrame g = (LinkFrame) o;
@@ -166,6 +150,20 @@ class LinkCodecFuzzTest {
         } finally {
             close(ch);
         }
+    }
+
+    /** The bytes the link's encoder writes for {@code msg} (a frame or a batch), as one array. */
+    private static byte[] encoded(Object msg) {
+        EmbeddedChannel enc = new EmbeddedChannel(LinkCodec.Encoder.INSTANCE);
+        enc.writeOutbound(msg);
+        ByteBuf wire = Unpooled.buffer();
+        ByteBuf part;
+        while ((part = enc.readOutbound()) != null) {
+            wire.writeBytes(part);
+            part.release();
+        }
+        enc.finishAndReleaseAll();
+        return ByteBufUtil.getBytes(wire);
     }
 
     /** The frames decoded before the stream ended or was refused (only an IOException may refuse it). */
