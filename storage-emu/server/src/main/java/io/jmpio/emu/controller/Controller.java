@@ -434,9 +434,22 @@ public final class Controller {
     }
 
     private void shutdownExecutors() {
-        for (ExecutorService e : new ExecutorService[] {timer, ops, destageTimer, disk}) {
+        ExecutorService[] all = {timer, ops, destageTimer, disk};
+        for (ExecutorService e : all) {
             if (e != null) {
                 e.shutdownNow();
+            }
+        }
+        // a task under way (a metadata write, a resync) finishes before the controller counts as stopped, so
+        // nothing of it lands in the data directory afterwards; bounded, so a stuck task cannot hang a stop
+        for (ExecutorService e : all) {
+            try {
+                if (e != null && !e.awaitTermination(5, TimeUnit.SECONDS)) {
+                    LOG.warn("controller {}: a background task did not end within 5 s of the stop", id);
+                }
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }
