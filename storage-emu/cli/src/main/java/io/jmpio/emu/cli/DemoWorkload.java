@@ -20,6 +20,9 @@ final class DemoWorkload {
     private final long blocks;
     private final AtomicLongArray ackedSeq;
     private final AtomicLong seq = new AtomicLong();
+    /** When each recent write was acknowledged (nanos, by sequence number modulo its size), to date a stale read. */
+    private final AtomicLongArray ackedAtBySeq = new AtomicLongArray(1 << 20);
+    final long startNanos = System.nanoTime();
     final AtomicLong ios = new AtomicLong();
     final AtomicLong verifiedReads = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
@@ -83,13 +86,14 @@ final class DemoWorkload {
                         long s = seq.incrementAndGet();
                         target.write(block * BlockPattern.BLOCK, BlockPattern.content(block, s));
                         ackedSeq.set((int) block, s);
+                        ackedAtBySeq.set((int) (s & (ackedAtBySeq.length() - 1)), System.nanoTime());
                     } else {
                         long expected = ackedSeq.get((int) block);
                         target.read(block * BlockPattern.BLOCK, buf);
                         String bad = BlockPattern.mismatch(block, expected, buf);
                         if (bad != null) {
                             mismatches.incrementAndGet();
-                            note(bad);
+                            note(dated(bad, expected, buf));
                         } else {
                             verifiedReads.incrementAndGet();
                         }
@@ -105,6 +109,25 @@ final class DemoWorkload {
         }
     }
 
+    /** A mismatch with the times (seconds since the start) of the read and of the writes it involves. */
+    private String dated(String bad, long expected, byte[] got) {
+        long gotSeq = 0;
+        for (int k = 7; k >= 0; k--) {
+            gotSeq = gotSeq << 8 | (got[8 + k] & 0xff);
+        }
+        return String.format(java.util.Locale.ROOT, "%s at %.3f s (expected write acknowledged at %s, the one read at %s)",
+            bad, (System.nanoTime() - startNanos) / 1e9, ackedAt(expected), ackedAt(gotSeq));
+    }
+
+    private String ackedAt(long s) {
+        long current = seq.get();
+        if (s <= 0 || s > current || current - s >= ackedAtBySeq.length()) {
+            return "?";
+        }
+        long at = ackedAtBySeq.get((int) (s & (ackedAtBySeq.length() - 1)));
+        return at == 0 ? "?" : String.format(java.util.Locale.ROOT, "%.3f s", (at - startNanos) / 1e9);
+    }
+
     private void completed(long t0) {
         long now = System.nanoTime();
         phaseLatency[phase].recordValue(Math.max(0, now - t0));
@@ -118,7 +141,7 @@ final class DemoWorkload {
 
     private void note(String what) {
         synchronized (problems) {
-            if (problems.size() < 20) {
+            if (problems.size() < 40) {
                 problems.add(what);
             }
         }

@@ -79,10 +79,15 @@ final class SoakCommand implements Callable<Integer> {
         if (System.getProperty("org.slf4j.simpleLogger.logFile") == null) {
             System.setProperty("org.slf4j.simpleLogger.logFile", log.toString());
         }
+        // a finding is read against the fault timeline: every log line carries its time of day, and the first
+        // line of the output says when the run began
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
         Files.createDirectories(report);
         Path work = Files.createTempDirectory("jmpio-soak");
-        out.printf(Locale.ROOT, "jmpio soak: %.1f min, seed %d, %d workers%s%s; log %s%n", minutes, s, workers,
-            cpuHog ? ", every core kept busy beside it" : "", noFaults ? ", no faults injected" : "", log);
+        out.printf(Locale.ROOT, "jmpio soak: %.1f min, seed %d, %d workers%s%s; log %s; began %s%n", minutes, s,
+            workers, cpuHog ? ", every core kept busy beside it" : "", noFaults ? ", no faults injected" : "", log,
+            java.time.LocalTime.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
         List<Thread> hogs = startHogs();
         ArrayServer array = null;
         MultipathDevice device = null;
@@ -127,8 +132,8 @@ final class SoakCommand implements Callable<Integer> {
     }
 
     private SoakReport run(ArrayServer array, MultipathDevice device, DemoWorkload load, long seed) throws Exception {
-        long t0 = System.nanoTime();
-        long end = t0 + (long) (minutes * 60e9);
+        long t0 = load.startNanos; // the timeline and the workload's findings share one origin
+        long end = System.nanoTime() + (long) (minutes * 60e9);
         SoakFaults faults = new SoakFaults(array, device, seed, t0);
         SoakReport rep = new SoakReport(faults, load);
         long nextFault = t0 + 2_000_000_000L;

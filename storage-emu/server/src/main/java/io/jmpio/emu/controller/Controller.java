@@ -158,7 +158,8 @@ public final class Controller {
      */
     volatile boolean diskFenced;
     volatile long incarnation;
-    private Mailbox mailbox;
+    Mailbox mailbox;
+    final DestagedMark destagedMark;
     PeerMonitor monitor;
     OwnershipBalancer balancer;
     volatile PeerState peerState = PeerState.PARTITIONED;
@@ -187,6 +188,7 @@ public final class Controller {
         this.links = new LinkMessages(this);
         this.ownerIo = new OwnerIo(this);
         this.destager = new Destager(this);
+        this.destagedMark = new DestagedMark(this);
         this.shipper = new Shipper(this);
         this.grants = new MirrorGrants(this, TimeUnit.MILLISECONDS.toNanos(cfg.heartbeatTimeoutMillis()));
         this.access = new AccessTable(this);
@@ -279,11 +281,22 @@ public final class Controller {
         }
         incarnation = ThreadLocalRandom.current().nextLong();
         diskFenced = false;
+        mailbox = new Mailbox(dataDir, id, peerId);
+        boolean peerRunning;
+        try {
+            peerRunning = !peerNotRunning();
+            if (peerRunning && nvram.lastStopLostCache() && peerRanBeforeOwnStop()) {
+                awaitPeerTakeover();
+            }
+        } catch (IOException | RuntimeException e) {
+            mailbox.close();
+            throw e;
+        }
         nvram.open(metadata, dataDir);
+        nvram.markInUse();
         luns.clear();
         reloadMetadata();
-        mailbox = new Mailbox(dataDir, id, peerId);
-        if (peerNotRunning()) {
+        if (!peerRunning) {
             // the peer is not running either: the whole array was down, which is a power loss to its hosts
             admin.powerLost();
             reloadMetadata();
@@ -319,6 +332,67 @@ public final class Controller {
         access.recompute();
         LOG.info("controller {} started: ports {}, link {}, {} LUN(s)", id, portAddresses(),
             link.boundAddress().getPort(), luns.size());
+    }
+
+    /**
+     * Whether the peer's current run began before this controller last beat: then the peer was there when this
+     * controller stopped, and mirrored what it cached. A peer started later holds no mirror of it (the whole array
+     * was down), and the journal replay is what restores the cache.
+     */
+    private boolean peerRanBeforeOwnStop() {
+        long peerStarted = mailbox.peerStartedWallMillis();
+        long ownLast = mailbox.previousBeatWallMillis();
+        return peerStarted > 0 && ownLast > 0 && peerStarted < ownLast;
+    }
+
+    /**
+     * This controller stopped without emptying its write cache (killed) and its peer runs: the acknowledged
+     * writes it cached are now only in the peer's mirror, which the peer replays when it takes the LUNs over.
+     * Until it has, this controller stays silent — no heartbeat on the link or in its mailbox, no journal
+     * replay, no port — so the peer finds it dead even if it missed the stop (its own timers stalled, or the
+     * restart was quicker than its timeout), and the two never write one LUN's drives at once.
+     */
+    private void awaitPeerTakeover() throws IOException {
+        long limitMillis = Math.max(10_000, 20 * cfg.heartbeatTimeoutMillis());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMillis);
+        long counter = mailbox.peerCounter();
+        long counterSince = System.nanoTime();
+        LOG.info("controller {}: stopped last time with writes cached; waiting for {} to take over its LUNs", id, peerId);
+        while (true) {
+            List<String> owned = new ArrayList<>();
+            for (LunRecord r : metadata.load().luns()) {
+                if (id.equals(r.owner())) {
+                    owned.add(r.name());
+                }
+            }
+            if (owned.isEmpty()) {
+                LOG.info("controller {}: {} has taken over; starting", id, peerId);
+                return;
+            }
+            long now = System.nanoTime();
+            long peerNow = mailbox.peerCounter();
+            if (peerNow != counter) {
+                counter = peerNow;
+                counterSince = now;
+            } else if (now - counterSince > TimeUnit.MILLISECONDS.toNanos(2 * cfg.heartbeatTimeoutMillis())) {
+                // the peer stopped too: the whole array is down, which is a power loss to its hosts
+                LOG.warn("controller {}: {} stopped while this controller waited for its takeover of {}; starting",
+                    id, peerId, owned);
+                return;
+            }
+            if (now > deadline) {
+                throw new IOException("controller " + id + ": peer " + peerId + " runs but did not take over " + owned
+                    + " within " + limitMillis + " ms; the writes this controller had cached are only in "
+                    + peerId + "'s mirror, so it does not start serving them (start it again once " + peerId
+                    + " has taken over, or stop " + peerId + ")");
+            }
+            try {
+                Thread.sleep(Math.max(5, cfg.heartbeatIntervalMillis() / 2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while controller " + id + " waited for " + peerId + "'s takeover");
+            }
+        }
     }
 
     /**
@@ -376,6 +450,7 @@ public final class Controller {
         for (HostFrontEnd f : frontEnds) {
             quietly("closing " + f.addresses(), f::close);
         }
+        boolean emptied = true;
         for (Lun l : luns.values()) {
             if (l.owned()) {
                 try {
@@ -384,8 +459,12 @@ public final class Controller {
                 } catch (IOException | RuntimeException e) {
                     LOG.error("controller {}: destage of {} at shutdown failed; the journal keeps it", id, l.name(), e);
                     nvram.keepDirty();
+                    emptied = false;
                 }
             }
+        }
+        if (emptied) {
+            nvram.markEmptied();
         }
         stopServing();
     }

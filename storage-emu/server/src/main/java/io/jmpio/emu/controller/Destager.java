@@ -102,6 +102,7 @@ final class Destager {
         }
         long upTo = rolled.upToSlot();
         boolean keepOld = false;
+        boolean allDestaged = true;
         for (Lun l : c.luns.values()) {
             if (!l.owned()) {
                 continue;
@@ -119,15 +120,25 @@ final class Destager {
                 }
             } catch (OwnerIo.FencedException e) {
                 keepOld = true;
+                allDestaged = false;
             } catch (DestageException e) {
                 if (l.failingSinceNanos == 0) {
                     l.failingSinceNanos = c.clock.nanos();
                     LOG.error("controller {}: {}: {}; retrying every cycle", c.id, l.name(), e.getMessage());
                 }
                 keepOld |= !c.nvram.rejournal(l);
+                allDestaged = false;
             } catch (Throwable t) {
                 LOG.error("controller {}: destage of {} failed; will retry", c.id, l.name(), t);
                 keepOld |= !c.nvram.rejournal(l);
+                allDestaged = false;
+            }
+        }
+        if (allDestaged) {
+            try {
+                c.destagedMark.destaged(upTo);
+            } catch (Throwable t) {
+                LOG.warn("controller {}: cannot raise the destaged mark: {}", c.id, t.toString());
             }
         }
         try {

@@ -8,6 +8,7 @@ import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.store.BackingStore;
 import io.jmpio.emu.store.BackingStores;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -42,6 +43,32 @@ final class Nvram {
             replay(metadata, dataDir);
             journal = new CacheJournal(dir);
             dirty = false;
+        }
+    }
+
+    /** Present from start until a stop that emptied the cache: its presence at start means the last stop lost it. */
+    private Path inUseMarker() {
+        return dir.resolve("in-use");
+    }
+
+    /** Whether the last run ended without emptying its cache (killed, crashed): what it cached is gone from memory. */
+    boolean lastStopLostCache() {
+        return Files.exists(inUseMarker());
+    }
+
+    /** From now on a stop that does not empty the cache is seen at the next start. */
+    void markInUse() throws IOException {
+        Files.createDirectories(dir);
+        Files.write(inUseMarker(), new byte[0]);
+    }
+
+    /** Everything cached reached the drives (a graceful stop). */
+    void markEmptied() {
+        try {
+            Files.deleteIfExists(inUseMarker());
+        } catch (IOException e) {
+            LOG.warn("controller {}: cannot remove {}: {}; the next start treats this stop as a crash", id,
+                inUseMarker(), e.getMessage());
         }
     }
 

@@ -35,13 +35,18 @@ final class OwnerIo {
 
     CompletableFuture<IoResult> execute(Lun l, int op, boolean fua, long offset, int length, byte[] data,
                                         boolean shipped) {
+        // counted before the checks, so that a move (which marks the LUN transitioning, then waits for this count
+        // to reach zero) either sees this request or this request sees the move: a write admitted after the
+        // move's destage would be dropped with the cache when ownership changes
+        l.inflight.incrementAndGet();
         if (l.transitioning || c.timersStalled(c.clock.nanos())) {
+            l.inflight.decrementAndGet();
             return CompletableFuture.completedFuture(IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING));
         }
         if (!l.owned()) {
+            l.inflight.decrementAndGet();
             return CompletableFuture.completedFuture(IoResult.error(Status.NOT_OWNER, Sense.NONE));
         }
-        l.inflight.incrementAndGet();
         if (shipped) {
             l.stats.shippedIn.increment();
             c.balancer.recordShipped(l.id());
@@ -135,6 +140,7 @@ final class OwnerIo {
             return unmirrored(l, e);
         }
         l.stats.mirrorWrites.increment();
+        c.destagedMark.sendingToMirror(e.slot());
         ByteBuf payload = e.isZeroes() ? null : Unpooled.wrappedBuffer(e.data(), e.dataOffset(), (int) e.length());
         LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_MIRROR, LinkFrame.MIRROR_WRITE,
             e.isZeroes() ? LinkFrame.MIRROR_ZEROES : LinkFrame.MIRROR_DATA, l.id(), epoch,
@@ -158,7 +164,23 @@ final class OwnerIo {
 
     private CompletableFuture<IoResult> unmirrored(Lun l, Extent e) {
         CompletableFuture<Void> revoked = c.grants.revokeThrough(l, e.slot());
-        return writeThrough(l, e).thenCombine(revoked, (r, x) -> r);
+        return writeThrough(l, e).thenCompose(r -> r.status() != Status.GOOD ? CompletableFuture.completedFuture(r)
+            : c.destagedMark.beforeUnmirroredAck().handle((x, err) -> {
+                if (err == null) {
+                    return r;
+                }
+                // the mirror may still hold an older copy of this range that a takeover would replay
+                Throwable cause = err;
+                while (cause.getCause() != null && !(cause instanceof IOException)) {
+                    cause = cause.getCause();
+                }
+                if (cause instanceof FencedException) {
+                    return IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
+                }
+                LOG.error("controller {}: cannot destage ahead of an unmirrored write to {}: {}", c.id, l.name(),
+                    cause.toString());
+                return IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
+            })).thenCombine(revoked, (r, x) -> r);
     }
 
     /** Writes the still-current parts of a cached extent to disk, fsyncs, and drops them from the cache. */

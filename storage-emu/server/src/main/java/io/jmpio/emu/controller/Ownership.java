@@ -65,7 +65,15 @@ final class Ownership {
                 l.diskLock.lock();
                 try {
                     int missing = c.shipper.missingFromMirror(l);
-                    List<Extent> mirrored = l.mirror.snapshot();
+                    // what the peer had destaged is on the drives, perhaps overwritten there since by writes
+                    // the mirror never saw (written through while the link was down): only the rest is replayed
+                    long destaged = c.mailbox.peerDestagedUpTo();
+                    List<Extent> mirrored = new java.util.ArrayList<>();
+                    for (Extent e : l.mirror.snapshot()) {
+                        if (e.slot() > destaged) {
+                            mirrored.add(e);
+                        }
+                    }
                     for (Extent e : mirrored) {
                         OwnerIo.writeToStore(l.store, e);
                     }
