@@ -79,15 +79,14 @@ final class SoakCommand implements Callable<Integer> {
         if (System.getProperty("org.slf4j.simpleLogger.logFile") == null) {
             System.setProperty("org.slf4j.simpleLogger.logFile", log.toString());
         }
-        // a finding is read against the fault timeline: every log line carries its time of day, and the first
-        // line of the output says when the run began
+        // a finding is read against the fault timeline: every log line carries its time of day, and the output
+        // says when the timeline's second 0 was
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
         Files.createDirectories(report);
         Path work = Files.createTempDirectory("jmpio-soak");
-        out.printf(Locale.ROOT, "jmpio soak: %.1f min, seed %d, %d workers%s%s; log %s; began %s%n", minutes, s,
-            workers, cpuHog ? ", every core kept busy beside it" : "", noFaults ? ", no faults injected" : "", log,
-            java.time.LocalTime.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        out.printf(Locale.ROOT, "jmpio soak: %.1f min, seed %d, %d workers%s%s; log %s%n", minutes, s, workers,
+            cpuHog ? ", every core kept busy beside it" : "", noFaults ? ", no faults injected" : "", log);
         List<Thread> hogs = startHogs();
         ArrayServer array = null;
         MultipathDevice device = null;
@@ -108,6 +107,8 @@ final class SoakCommand implements Callable<Integer> {
             waitFor(() -> d.pathsUp() == 4, 30_000);
             bridge = Bridges.from(PluginPath.loader(List.of())).provider("nbd").start(device, Map.of("listen", "127.0.0.1:0"));
             DemoWorkload load = new DemoWorkload(bridge.location(), workers, BLOCKS, 1);
+            out.printf("second 0 of the timeline (the log's times are of day): %s%n",
+                java.time.LocalTime.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
             load.start();
             SoakReport rep = run(array, device, load, s);
             int status = rep.write(report, out, s, minutes, (cpuHog ? " --cpu-hog" : "") + (noFaults ? " --no-faults" : ""));

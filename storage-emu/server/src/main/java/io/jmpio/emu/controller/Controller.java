@@ -357,7 +357,7 @@ public final class Controller {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMillis);
         long counter = mailbox.peerCounter();
         long counterSince = System.nanoTime();
-        LOG.info("controller {}: stopped last time with writes cached; waiting for {} to take over its LUNs", id, peerId);
+        boolean waited = false;
         while (true) {
             List<String> owned = new ArrayList<>();
             for (LunRecord r : metadata.load().luns()) {
@@ -366,8 +366,15 @@ public final class Controller {
                 }
             }
             if (owned.isEmpty()) {
-                LOG.info("controller {}: {} has taken over; starting", id, peerId);
+                if (waited) {
+                    LOG.info("controller {}: {} has taken over; starting", id, peerId);
+                }
                 return;
+            }
+            if (!waited) {
+                waited = true;
+                LOG.info("controller {}: stopped last time with writes cached; waiting for {} to take over {}", id,
+                    peerId, owned);
             }
             long now = System.nanoTime();
             long peerNow = mailbox.peerCounter();
@@ -697,11 +704,13 @@ public final class Controller {
             case ALIVE:
                 peerAliveSinceNanos = now;
                 failedBackSinceAlive = false;
+                ops.execute(this::reloadAfterSilence);
                 ops.execute(ownership::resync);
                 break;
             case PARTITIONED:
                 peerSynced = false;
                 forgetPositions();
+                ops.execute(this::reloadAfterSilence);
                 break;
             case DEAD:
                 peerSynced = false;
@@ -715,6 +724,21 @@ public final class Controller {
 
     void resync() {
         ownership.resync();
+    }
+
+    /**
+     * The peer's word did not reach us for a while (or just stopped coming): it may have committed an ownership
+     * change whose notice was lost with the link — a move to this controller, say, that would otherwise leave
+     * the LUN with no owner serving it until the next notice. The metadata says what holds.
+     */
+    private void reloadAfterSilence() {
+        try {
+            if (state == State.RUNNING) {
+                reloadMetadata();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("controller {}: cannot re-read the metadata after the peer's state changed: {}", id, e.toString());
+        }
     }
 
     /** Re-reads the metadata: opens new LUNs, closes deleted ones, fences LUNs taken from this controller. */
