@@ -35,6 +35,8 @@ final class UblkQueue implements Runnable {
     private final int depth;
     private final int cdevFd;
     private final BlockDevice device;
+    /** The device's size when the queue started (ublk devices are not resized): every request is checked against it. */
+    private final long deviceBytes;
     private final boolean userCopy;
     private final boolean ioctlEncode;
     private final int maxIoBytes;
@@ -64,6 +66,7 @@ final class UblkQueue implements Runnable {
         this.depth = depth;
         this.cdevFd = cdevFd;
         this.device = device;
+        this.deviceBytes = device.info().sizeBytes();
         this.userCopy = userCopy;
         this.ioctlEncode = ioctlEncode;
         this.maxIoBytes = maxIoBytes;
@@ -202,14 +205,21 @@ final class UblkQueue implements Runnable {
     private void handle(int tag) {
         long at = (long) tag * IO_DESC_SIZE;
         int opFlags = descriptors.getInt(at + ID_OP_FLAGS);
-        int op = opFlags & 0xff;
-        long offset = descriptors.getLong(at + ID_START_SECTOR) << 9;
-        long length = (descriptors.getInt(at + ID_NR_SECTORS) & 0xffffffffL) << 9;
         if (stopping) {
             // a request that arrives while the device is being deleted is not started
             commit(tag, -Native.EIO);
             return;
         }
+        UblkRequest r = UblkRequest.decode(opFlags, descriptors.getLong(at + ID_START_SECTOR),
+            descriptors.getInt(at + ID_NR_SECTORS), deviceBytes, maxIoBytes);
+        if (r.errno() != 0) {
+            LOG.warn("ublk queue {} tag {}: refused: {}", queue, tag, r.why());
+            commit(tag, -r.errno());
+            return;
+        }
+        int op = r.op();
+        long offset = r.offset();
+        long length = r.length();
         Completion c = new Completion(tag, op == IO_OP_READ ? (int) length : 0, false);
         inDevice[tag] = true;
         switch (op) {
@@ -236,7 +246,7 @@ final class UblkQueue implements Runnable {
                 } else {
                     data = tagBuffers[tag].retainedSlice(0, (int) length);
                 }
-                device.write(offset, data, (opFlags & IO_F_FUA) != 0, new Completion(tag, (int) length, true));
+                device.write(offset, data, r.fua(), new Completion(tag, (int) length, true));
                 return;
             }
             case IO_OP_FLUSH:
