@@ -1060,7 +1060,9 @@ public final class Controller {
                 try {
                     metadata.update(m -> m.withHostSeen(nqn, hostIdHex, System.currentTimeMillis(), id));
                 } catch (IOException | RuntimeException e) {
-                    LOG.warn("controller {}: cannot record host {} in the metadata: {}", id, nqn, e.getMessage());
+                    if (state == State.RUNNING) {
+                        LOG.warn("controller {}: cannot record host {} in the metadata: {}", id, nqn, e.toString());
+                    } // else the stop interrupted the write (atomic: the old metadata stays); recorded next time
                 }
             });
         } catch (RuntimeException stopping) {

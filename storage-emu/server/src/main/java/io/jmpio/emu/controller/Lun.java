@@ -29,6 +29,12 @@ final class Lun {
     volatile long positionsRevokedUpTo = Long.MIN_VALUE;
     final ReentrantLock diskLock = new ReentrantLock();
     final AtomicInteger inflight = new AtomicInteger();
+    /**
+     * With {@code -Djmpio.debug.inflight=true}: every request in flight and what it is, so a move whose drain
+     * times out can say which requests never finished (diagnostics; off by default: it costs a map entry each).
+     */
+    final java.util.Map<java.util.concurrent.CompletableFuture<?>, String> inflightDebug =
+        Boolean.getBoolean("jmpio.debug.inflight") ? new java.util.concurrent.ConcurrentHashMap<>() : null;
     final AtomicBoolean moving = new AtomicBoolean();
     final LunStats stats = new LunStats();
     /** A LUN's backend never changes (its store is opened once), so neither does this: asked on every read. */

@@ -108,6 +108,12 @@ final class OwnerIo {
             l.inflight.decrementAndGet();
             throw e;
         }
+        if (l.inflightDebug != null) {
+            CompletableFuture<IoResult> tracked = f;
+            l.inflightDebug.put(tracked, Opcode.name(op) + " " + offset + "+" + length + (shipped ? " shipped" : "")
+                + " since " + c.clock.nanos());
+            f = f.whenComplete((r, e) -> l.inflightDebug.remove(tracked));
+        }
         return f.whenComplete((r, e) -> l.inflight.decrementAndGet());
     }
 

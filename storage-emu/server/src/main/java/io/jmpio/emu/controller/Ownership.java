@@ -155,6 +155,7 @@ final class Ownership {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (l.inflight.get() > 0) {
                 if (System.nanoTime() > deadline) {
+                    logUndrained(l);
                     throw new IOException(l.inflight.get() + " request(s) on " + l.name() + " did not drain");
                 }
                 Thread.onSpinWait();
@@ -189,6 +190,32 @@ final class Ownership {
             }
             c.access.recompute();
         }
+    }
+
+    /** What a move that could not drain saw: the requests still in flight (when tracked) and the controller's threads. */
+    private void logUndrained(Lun l) {
+        MirrorGrants.State g = l.grants;
+        StringBuilder b = new StringBuilder();
+        synchronized (g) {
+            b.append("grants: granted up to ").append(g.grantedUpTo).append(", revoked up to ").append(g.revokedUpTo)
+                .append(", revocation ").append(g.revoking.isDone() ? "done" : "pending");
+        }
+        b.append("; peer ").append(c.peerState).append(c.peerSynced ? " synced" : " unsynced").append("; now ")
+            .append(c.clock.nanos());
+        if (l.inflightDebug != null) {
+            l.inflightDebug.values().stream().limit(20).forEach(v -> b.append("\n  in flight: ").append(v));
+        }
+        for (var e : Thread.getAllStackTraces().entrySet()) {
+            String name = e.getKey().getName();
+            if (name.startsWith("jmpio-" + c.id + "-") || name.startsWith("jmpio-emu")) {
+                b.append("\n  thread ").append(name).append(" ").append(e.getKey().getState());
+                StackTraceElement[] st = e.getValue();
+                for (int i = 0; i < Math.min(8, st.length); i++) {
+                    b.append("\n    at ").append(st[i]);
+                }
+            }
+        }
+        LOG.warn("controller {}: {} request(s) on {} did not drain; {}", c.id, l.inflight.get(), l.name(), b);
     }
 
     /** One management request to the peer, answered GOOD within the link's patience, or an exception. */
