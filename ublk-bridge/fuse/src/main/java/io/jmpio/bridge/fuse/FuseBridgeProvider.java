@@ -35,7 +35,8 @@ public final class FuseBridgeProvider implements KernelBridgeProvider {
             new PolicyOption("threads", "", "threads reading /dev/fuse, each on its own cloned fd (default: cores, 2..8)"),
             new PolicyOption("io-uring", "auto", "FUSE over io_uring: auto (when the kernel offers it: 6.14+, "
                 + "/sys/module/fuse/parameters/enable_uring on) or off (/dev/fuse reads only)"),
-            new PolicyOption("ring-depth", "8", "io_uring entries per queue (one queue per possible CPU; 1 MiB each)"),
+            new PolicyOption("ring-depth", "", "io_uring entries per queue (one queue per possible CPU; 1 MiB each; "
+                + "default: 128 / queues, within 8..32)"),
             new PolicyOption("shutdown-grace-ms", "5000", "how long detach waits for the device before answering EIO"));
     }
 
@@ -81,7 +82,8 @@ public final class FuseBridgeProvider implements KernelBridgeProvider {
         if (!uring.equals("auto") && !uring.equals("off")) {
             throw new IllegalArgumentException("bridge option io-uring must be auto or off, got '" + uring + "'");
         }
-        int depth = positive(options.getOrDefault("ring-depth", "8"), "ring-depth");
+        String d = options.getOrDefault("ring-depth", "");
+        int depth = d.isEmpty() ? 0 : positive(d, "ring-depth"); // 0: sized by the queue count at INIT
         if (depth > 256) {
             throw new IllegalArgumentException("bridge option ring-depth must be at most 256, got " + depth);
         }

@@ -351,7 +351,8 @@ final class FuseSession implements KernelBridge {
             .writeIntLE(ring ? FLAGS2_OVER_IO_URING : 0).writeZero(28);
         r.reply(unique, out);
         rings.start(ring);
-        String transport = ring ? "io_uring (" + rings.size() + " queues x " + ringDepth + " entries)" : "/dev/fuse";
+        String transport = ring ? "io_uring (" + rings.size() + " queues x " + rings.entriesPerQueue() + " entries)"
+            : "/dev/fuse";
         details.put("transport", transport);
         if (why != null) {
             details.put("transportReason", why);
