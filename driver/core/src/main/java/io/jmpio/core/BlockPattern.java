@@ -43,7 +43,7 @@ public final class BlockPattern {
             return null;
         }
         long gotBlock = get(got, 0);
-        long gotSeq = get(got, 8);
+        long gotSeq = sequence(got);
         int stored = (got[BLOCK - 4] & 0xff) | (got[BLOCK - 3] & 0xff) << 8 | (got[BLOCK - 2] & 0xff) << 16 | (got[BLOCK - 1] & 0xff) << 24;
         if (stored != crc(got)) {
             return "block " + block + ": checksum wrong (torn or corrupt), expected write #" + seq;
@@ -52,6 +52,11 @@ public final class BlockPattern {
             return "block " + block + ": holds block " + gotBlock + "'s data (misplaced write)";
         }
         return "block " + block + ": holds write #" + gotSeq + ", expected #" + seq + (gotSeq < seq ? " (a lost write)" : "");
+    }
+
+    /** The sequence number a block's content carries (whatever else it holds). */
+    public static long sequence(byte[] block) {
+        return get(block, 8);
     }
 
     private static int crc(byte[] b) {

@@ -111,10 +111,7 @@ final class DemoWorkload {
 
     /** A mismatch with the times (seconds since the start) of the read and of the writes it involves. */
     private String dated(String bad, long expected, byte[] got) {
-        long gotSeq = 0;
-        for (int k = 7; k >= 0; k--) {
-            gotSeq = gotSeq << 8 | (got[8 + k] & 0xff);
-        }
+        long gotSeq = BlockPattern.sequence(got);
         return String.format(java.util.Locale.ROOT, "%s at %.3f s (expected write acknowledged at %s, the one read at %s)",
             bad, (System.nanoTime() - startNanos) / 1e9, ackedAt(expected), ackedAt(gotSeq));
     }
