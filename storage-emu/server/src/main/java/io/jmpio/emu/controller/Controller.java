@@ -284,10 +284,7 @@ public final class Controller {
         mailbox = new Mailbox(dataDir, id, peerId);
         boolean peerRunning;
         try {
-            peerRunning = !peerNotRunning();
-            if (peerRunning && nvram.lastStopLostCache() && peerRanBeforeOwnStop()) {
-                awaitPeerTakeover();
-            }
+            peerRunning = new PeerAtStart(this).joinPeer();
         } catch (IOException | RuntimeException e) {
             mailbox.close();
             throw e;
@@ -332,99 +329,6 @@ public final class Controller {
         access.recompute();
         LOG.info("controller {} started: ports {}, link {}, {} LUN(s)", id, portAddresses(),
             link.boundAddress().getPort(), luns.size());
-    }
-
-    /**
-     * Whether the peer's current run began before this controller last beat: then the peer was there when this
-     * controller stopped, and mirrored what it cached. A peer started later holds no mirror of it (the whole array
-     * was down), and the journal replay is what restores the cache.
-     */
-    private boolean peerRanBeforeOwnStop() {
-        long peerStarted = mailbox.peerStartedWallMillis();
-        long ownLast = mailbox.previousBeatWallMillis();
-        return peerStarted > 0 && ownLast > 0 && peerStarted < ownLast;
-    }
-
-    /**
-     * This controller stopped without emptying its write cache (killed) and its peer runs: the acknowledged
-     * writes it cached are now only in the peer's mirror, which the peer replays when it takes the LUNs over.
-     * Until it has, this controller stays silent — no heartbeat on the link or in its mailbox, no journal
-     * replay, no port — so the peer finds it dead even if it missed the stop (its own timers stalled, or the
-     * restart was quicker than its timeout), and the two never write one LUN's drives at once.
-     */
-    private void awaitPeerTakeover() throws IOException {
-        long limitMillis = Math.max(10_000, 20 * cfg.heartbeatTimeoutMillis());
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMillis);
-        long counter = mailbox.peerCounter();
-        long counterSince = System.nanoTime();
-        boolean waited = false;
-        while (true) {
-            List<String> owned = new ArrayList<>();
-            for (LunRecord r : metadata.load().luns()) {
-                if (id.equals(r.owner())) {
-                    owned.add(r.name());
-                }
-            }
-            if (owned.isEmpty()) {
-                if (waited) {
-                    LOG.info("controller {}: {} has taken over; starting", id, peerId);
-                }
-                return;
-            }
-            if (!waited) {
-                waited = true;
-                LOG.info("controller {}: stopped last time with writes cached; waiting for {} to take over {}", id,
-                    peerId, owned);
-            }
-            long now = System.nanoTime();
-            long peerNow = mailbox.peerCounter();
-            if (peerNow != counter) {
-                counter = peerNow;
-                counterSince = now;
-            } else if (now - counterSince > TimeUnit.MILLISECONDS.toNanos(2 * cfg.heartbeatTimeoutMillis())) {
-                // the peer stopped too: the whole array is down, which is a power loss to its hosts
-                LOG.warn("controller {}: {} stopped while this controller waited for its takeover of {}; starting",
-                    id, peerId, owned);
-                return;
-            }
-            if (now > deadline) {
-                throw new IOException("controller " + id + ": peer " + peerId + " runs but did not take over " + owned
-                    + " within " + limitMillis + " ms; the writes this controller had cached are only in "
-                    + peerId + "'s mirror, so it does not start serving them (start it again once " + peerId
-                    + " has taken over, or stop " + peerId + ")");
-            }
-            try {
-                Thread.sleep(Math.max(5, cfg.heartbeatIntervalMillis() / 2));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while controller " + id + " waited for " + peerId + "'s takeover");
-            }
-        }
-    }
-
-    /**
-     * Whether the peer is down as this controller starts: its mailbox is stale, or (written lately: it may
-     * just have stopped) does not advance within a heartbeat timeout.
-     */
-    private boolean peerNotRunning() throws IOException {
-        long wall = mailbox.peerWallMillis();
-        if (wall < 0 || System.currentTimeMillis() - wall > Math.max(4 * cfg.heartbeatTimeoutMillis(), 2000)) {
-            return true;
-        }
-        long counter = mailbox.peerCounter();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(cfg.heartbeatTimeoutMillis());
-        while (System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(Math.max(5, cfg.heartbeatIntervalMillis() / 4));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while starting controller " + id);
-            }
-            if (mailbox.peerCounter() != counter) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static ThreadFactory daemon(String name) {
