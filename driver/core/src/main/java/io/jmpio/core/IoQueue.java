@@ -28,6 +28,8 @@ final class IoQueue {
     final QueueHost host;
     final EventLoop loop;
     final int index;
+    /** Requests made on this queue's thread come from here and come back when done. */
+    final Request.Pool requests;
     private QueueConnection[] connections = new QueueConnection[8];
     private final ArrayDeque<Request> parked = new ArrayDeque<>();
     private final LinkedHashSet<Request> backingOff = new LinkedHashSet<>();
@@ -37,6 +39,7 @@ final class IoQueue {
         this.host = host;
         this.loop = loop;
         this.index = index;
+        this.requests = new Request.Pool(loop);
     }
 
     void submit(Request r) {

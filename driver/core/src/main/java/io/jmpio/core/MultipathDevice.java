@@ -419,7 +419,11 @@ public final class MultipathDevice implements BlockDevice {
     }
 
     private void submit(IoOp op, long offset, long length, ByteBuf data, boolean fua, IoCallback callback) {
-        Request r = new Request(op, offset, (int) Math.min(length, Integer.MAX_VALUE), data, fua, callback, ticker.nanos());
+        IoQueue q = currentQueue.get();
+        int len = (int) Math.min(length, Integer.MAX_VALUE);
+        // on a queue's own thread, a pooled request (given back on this thread when done); else a new one
+        Request r = q != null ? q.requests.take(op, offset, len, data, fua, callback, ticker.nanos())
+            : new Request(op, offset, len, data, fua, callback, ticker.nanos());
         if (closed) {
             r.fail(IoErrorKind.DEVICE_CLOSED, "device " + name() + " is detached");
             return;
@@ -429,7 +433,6 @@ public final class MultipathDevice implements BlockDevice {
             r.fail(kindOfProblem(problem), problem);
             return;
         }
-        IoQueue q = currentQueue.get();
         if (q == null) {
             q = queues[(int) Math.floorMod(Thread.currentThread().getId(), (long) queues.length)];
         }

@@ -5,6 +5,8 @@ import io.jmpio.api.IoCallback;
 import io.jmpio.api.IoErrorKind;
 import io.jmpio.api.IoOp;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayDeque;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,17 +15,24 @@ import org.slf4j.LoggerFactory;
  * One application request on its way through the device: what it asks, and where it is (which path, which
  * attempt). Lives on one I/O queue's thread from submission to completion. A write keeps its data until
  * it completes, so a re-issue sends the same bytes to the same offset.
+ *
+ * <p>A request made on a queue's own thread (the bridges submit there) comes from that queue's {@link Pool} and
+ * goes back to it once its callback has returned, so the hot path allocates no request. Nothing keeps a request
+ * past its completion: a connection forgets it before it completes, and a late retry timer finds it gone from
+ * the queue's backing-off set.
  */
 final class Request implements io.jmpio.transport.IoCommand {
     private static final Logger LOG = LoggerFactory.getLogger(Request.class);
 
-    final IoOp op;
-    final long offset;
-    final int length;
-    final ByteBuf data;
-    final boolean fua;
-    final IoCallback callback;
-    final long startNanos;
+    IoOp op;
+    long offset;
+    int length;
+    ByteBuf data;
+    boolean fua;
+    IoCallback callback;
+    long startNanos;
+    /** The pool this request goes back to when done, or null (made off a queue's thread). */
+    private final Pool home;
 
     int attempts;
     /** The path that just failed this request; the next attempt avoids it when another is usable. */
@@ -35,6 +44,16 @@ final class Request implements io.jmpio.transport.IoCommand {
     private boolean done;
 
     Request(IoOp op, long offset, int length, ByteBuf data, boolean fua, IoCallback callback, long startNanos) {
+        this(null);
+        set(op, offset, length, data, fua, callback, startNanos);
+    }
+
+    private Request(Pool home) {
+        this.home = home;
+    }
+
+    private Request set(IoOp op, long offset, int length, ByteBuf data, boolean fua, IoCallback callback,
+                        long startNanos) {
         this.op = op;
         this.offset = offset;
         this.length = length;
@@ -42,6 +61,42 @@ final class Request implements io.jmpio.transport.IoCommand {
         this.fua = fua;
         this.callback = callback;
         this.startNanos = startNanos;
+        this.attempts = 0;
+        this.avoid = null;
+        this.path = null;
+        this.sentNanos = 0;
+        this.parkedSinceNanos = 0;
+        this.parkDeadlineNanos = 0;
+        this.done = false;
+        return this;
+    }
+
+    /** One I/O queue's spare requests; used only on that queue's thread. */
+    static final class Pool {
+        /** Spares kept at most: beyond a deep queue's worth, a burst's requests are left to the collector. */
+        private static final int MAX_SPARE = 1024;
+        private final ArrayDeque<Request> spare = new ArrayDeque<>();
+        private final EventExecutor thread;
+
+        Pool(EventExecutor thread) {
+            this.thread = thread;
+        }
+
+        Request take(IoOp op, long offset, int length, ByteBuf data, boolean fua, IoCallback callback, long startNanos) {
+            Request r = spare.poll();
+            return (r == null ? new Request(this) : r).set(op, offset, length, data, fua, callback, startNanos);
+        }
+
+        private void giveBack(Request r) {
+            // a request completed on another thread (device close from outside) is left to the collector
+            if (spare.size() < MAX_SPARE && thread.inEventLoop()) {
+                r.data = null;
+                r.callback = null;
+                r.avoid = null;
+                r.path = null;
+                spare.push(r);
+            }
+        }
     }
 
     @Override public IoOp op() { return op; }
@@ -66,6 +121,7 @@ final class Request implements io.jmpio.transport.IoCommand {
         } catch (RuntimeException e) {
             LOG.warn("completion callback of {} threw", this, e);
         }
+        recycle();
     }
 
     void fail(IoErrorKind kind, String message) {
@@ -78,6 +134,14 @@ final class Request implements io.jmpio.transport.IoCommand {
             callback.failed(new BlockIoException(kind, message));
         } catch (RuntimeException e) {
             LOG.warn("failure callback of {} threw", this, e);
+        }
+        recycle();
+    }
+
+    /** Done and its callback returned: back to its queue's pool, when made from one. */
+    private void recycle() {
+        if (home != null) {
+            home.giveBack(this);
         }
     }
 

@@ -8,6 +8,7 @@ import io.jmpio.transport.QueueChannel;
 import io.jmpio.transport.QueueListener;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -29,17 +30,27 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
     private final String address;
     private QueuePair queue;
 
-    /** One block command's NVMe commands still out, and the first failure among them. */
-    /** One block command and the NVMe commands it became; each of them completes here (no closure per command). */
+    /** Parts done with, for the next block command (this channel's thread only; no allocation per command). */
+    private final ArrayDeque<Parts> spare = new ArrayDeque<>();
+
+    /**
+     * One block command and the NVMe commands it became; each of them completes here (no closure per command).
+     * The common block commands (read, write, flush) are one NVMe command: {@link #single}, reused with the parts.
+     */
     private final class Parts implements QueuePair.Completion {
-        final IoCommand command;
+        final QueuePair.Command single = QueuePair.Command.reusable(this, this);
+        IoCommand command;
         int remaining;
         Outcome failure;
         /** A buffer of ours the commands carry (a DSM range list), released when they are done. */
         ByteBuf owned;
 
-        Parts(IoCommand command) {
-            this.command = command;
+        Parts of(IoCommand c) {
+            command = c;
+            remaining = 0;
+            failure = null;
+            owned = null;
+            return this;
         }
 
         @Override
@@ -60,22 +71,27 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
 
     @Override
     public void send(IoCommand c) {
-        Parts parts = new Parts(c);
+        Parts spared = spare.poll();
+        Parts parts = (spared == null ? new Parts() : spared).of(c);
         long lba = c.offset() / ns.blockSize();
         long blocks = Integer.toUnsignedLong(c.length()) / ns.blockSize();
         ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
-        // the common commands are one NVMe command each: straight to the queue pair
+        // the common commands are one NVMe command each, the parts' own: straight to the queue pair
+        ByteBuf sqe = parts.single.sqe;
         switch (c.op()) {
             case READ:
-                single(parts, command(Sqe.of(alloc, Sqe.IO_READ).nsid(ns.nsid()).u64(Sqe.CDW10, lba)
-                    .dw(Sqe.CDW12, (int) (blocks - 1)), null, c.length(), parts));
+                Sqe.clear(sqe, Sqe.IO_READ).setIntLE(Sqe.NSID_OFFSET, ns.nsid());
+                sqe.setLongLE(Sqe.CDW10, lba).setIntLE(Sqe.CDW12, (int) (blocks - 1));
+                single(parts, parts.single.reset(null, c.length()));
                 return;
             case WRITE:
-                single(parts, command(Sqe.of(alloc, Sqe.IO_WRITE).nsid(ns.nsid()).u64(Sqe.CDW10, lba)
-                    .dw(Sqe.CDW12, (int) (blocks - 1) | (c.fua() ? 1 << 30 : 0)), c.data(), 0, parts));
+                Sqe.clear(sqe, Sqe.IO_WRITE).setIntLE(Sqe.NSID_OFFSET, ns.nsid());
+                sqe.setLongLE(Sqe.CDW10, lba).setIntLE(Sqe.CDW12, (int) (blocks - 1) | (c.fua() ? 1 << 30 : 0));
+                single(parts, parts.single.reset(c.data(), 0));
                 return;
             case FLUSH:
-                single(parts, command(Sqe.of(alloc, Sqe.IO_FLUSH).nsid(ns.nsid()), null, 0, parts));
+                Sqe.clear(sqe, Sqe.IO_FLUSH).setIntLE(Sqe.NSID_OFFSET, ns.nsid());
+                single(parts, parts.single.reset(null, 0));
                 return;
             default:
         }
@@ -102,6 +118,7 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
                 break;
             }
             default:
+                spare.push(parts.of(null));
                 listener.completed(this, c, Outcome.failed(IoErrorKind.INVALID_REQUEST, c.op() + " is not a block command"),
                     null);
                 return;
@@ -142,6 +159,9 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
         } else {
             listener.completed(this, parts.command, Outcome.DONE, data);
         }
+        // every command of these parts has completed, and the queue pair holds none of them: use them again
+        parts.command = null;
+        spare.push(parts);
     }
 
     /** What an NVMe status means for the core (see docs/driver.md: which statuses fail over). */

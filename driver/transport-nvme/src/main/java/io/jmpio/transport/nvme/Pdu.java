@@ -1,10 +1,13 @@
 package io.jmpio.transport.nvme;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 /**
  * One NVMe/TCP PDU as received: its type and flags, its header (the whole fixed header, common part
- * included, digest stripped) and its data (empty when none). Both buffers are released by {@link #release}.
+ * included, digest stripped) and its data (empty when none), released by {@link #release}. The decoder owns
+ * one and fills it again for every PDU (a receive allocates nothing of its own): the handler after the decoder
+ * reads it before {@code channelRead} returns and keeps only the data, retained.
  *
  * <pre>
  * Common header (8 B), every PDU:
@@ -15,7 +18,7 @@ import io.netty.buffer.ByteBuf;
  * C2HTermReq (24):                      8 fes u16 | 10 fei u32 | then the offending header
  * </pre>
  */
-record Pdu(int type, int flags, ByteBuf header, ByteBuf data) {
+final class Pdu {
     static final int IC_REQ = 0x00;
     static final int IC_RESP = 0x01;
     static final int H2C_TERM_REQ = 0x02;
@@ -91,8 +94,48 @@ record Pdu(int type, int flags, ByteBuf header, ByteBuf data) {
         }
     }
 
+    private final ByteBuf header = Unpooled.buffer(IC_LENGTH, IC_LENGTH);
+    private int type;
+    private int flags;
+    private ByteBuf data = Unpooled.EMPTY_BUFFER;
+
+    /** This PDU becomes the one whose {@code hlen}-byte header is at {@code at} of {@code from}; it owns {@code data}. */
+    Pdu fill(int type, int flags, ByteBuf from, int at, int hlen, ByteBuf data) {
+        this.type = type;
+        this.flags = flags;
+        // 8 bytes at a time (every header a host receives is 24 or 128 bytes): no view object per PDU
+        header.clear();
+        int i = 0;
+        for (; i + 8 <= hlen; i += 8) {
+            header.writeLong(from.getLong(at + i));
+        }
+        for (; i < hlen; i++) {
+            header.writeByte(from.getByte(at + i));
+        }
+        this.data = data;
+        return this;
+    }
+
+    int type() {
+        return type;
+    }
+
+    int flags() {
+        return flags;
+    }
+
+    ByteBuf header() {
+        return header;
+    }
+
+    ByteBuf data() {
+        return data;
+    }
+
+    /** Releases the data (the header is the decoder's, used again). */
     void release() {
-        header.release();
-        data.release();
+        ByteBuf d = data;
+        data = Unpooled.EMPTY_BUFFER;
+        d.release();
     }
 }

@@ -79,7 +79,7 @@ final class PduCodec {
         ByteBuf head = ch.alloc().buffer(hlen + hd);
         head.writeByte(type).writeByte(flags | (hd != 0 ? Pdu.FLAG_HDGST : 0) | (dd != 0 ? Pdu.FLAG_DDGST : 0))
             .writeByte(hlen).writeByte(dlen > 0 ? hlen + hd : 0).writeIntLE(plen);
-        head.writeBytes(specific, specific.readerIndex(), specific.readableBytes());
+        copyInto(head, specific);
         if (hd != 0) {
             head.writeIntLE(crc(head, 0, hlen));
         }
@@ -91,6 +91,21 @@ final class PduCodec {
         ch.write(data, ch.voidPromise());
         if (dd != 0) {
             ch.write(ch.alloc().buffer(4).writeIntLE(digest), ch.voidPromise());
+        }
+    }
+
+    /**
+     * Appends {@code from}'s readable bytes to {@code to}, 8 at a time: a header is at most 64 bytes, and a
+     * buffer-to-buffer copy between heap and pooled direct memory would make a view object or two each time.
+     */
+    static void copyInto(ByteBuf to, ByteBuf from) {
+        int at = from.readerIndex();
+        int end = from.writerIndex();
+        for (; at + 8 <= end; at += 8) {
+            to.writeLong(from.getLong(at));
+        }
+        for (; at < end; at++) {
+            to.writeByte(from.getByte(at));
         }
     }
 
@@ -107,11 +122,17 @@ final class PduCodec {
         return (int) c.getValue();
     }
 
-    /** Frames the controller's PDUs; a malformed one ends the connection with a {@link NvmeTransportException}. */
+    /**
+     * Frames the controller's PDUs; a malformed one ends the connection with a {@link NvmeTransportException}.
+     * One PDU per {@code decode} call, so each reaches the next handler before the next is framed into the same
+     * {@link Pdu} (the next handler must consume it in {@code channelRead}).
+     */
     final class Decoder extends ByteToMessageDecoder {
+        private final Pdu pdu = new Pdu();
+
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-            while (in.readableBytes() >= Pdu.COMMON_LENGTH) {
+            if (in.readableBytes() >= Pdu.COMMON_LENGTH) {
                 int at = in.readerIndex();
                 int type = in.getUnsignedByte(at + Pdu.TYPE_OFFSET);
                 int flags = in.getUnsignedByte(at + Pdu.FLAGS_OFFSET);
@@ -153,19 +174,17 @@ final class PduCodec {
                 if (dataLen < 0) {
                     throw new NvmeTransportException(Pdu.name(type) + " too short for its data digest");
                 }
-                ByteBuf header = in.retainedSlice(at, hlen);
-                ByteBuf data = dataLen == 0 ? Unpooled.EMPTY_BUFFER : in.retainedSlice(at + dataStart, dataLen);
                 boolean digestBad = dd != 0 && in.getIntLE(at + dataStart + dataLen) != crc(in, at + dataStart, dataLen);
-                in.skipBytes((int) plen);
                 if (digestBad) {
-                    int cid = header.getUnsignedShortLE(Pdu.DATA_CCCID_OFFSET);
-                    header.release();
-                    data.release();
+                    int cid = in.getUnsignedShortLE(at + Pdu.DATA_CCCID_OFFSET);
+                    in.skipBytes((int) plen);
                     // a data digest error fails the command (retried elsewhere), not the connection
                     out.add(new DigestError(cid));
-                    continue;
+                    return;
                 }
-                out.add(new Pdu(type, flags, header, data));
+                ByteBuf data = dataLen == 0 ? Unpooled.EMPTY_BUFFER : in.retainedSlice(at + dataStart, dataLen);
+                out.add(pdu.fill(type, flags, in, at, hlen, data));
+                in.skipBytes((int) plen);
             }
         }
     }

@@ -3,6 +3,7 @@ package io.jmpio.transport.nvme;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -11,11 +12,11 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.DecoderException;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -39,27 +40,54 @@ final class QueuePair {
         void completed(int status, int dw0, int dw1, ByteBuf data);
     }
 
-    /** One command in the queue: its SQE (CID written when sent), its data out and data-in length. */
+    /**
+     * One command in the queue: its SQE (CID written when sent), its data out and data-in length. A reusable
+     * command owns its SQE buffer (the codec copies the SQE into the PDU it writes) and is {@link #reset} for its
+     * next use once its completion has run; any other command's SQE is released when it is done.
+     */
     static final class Command {
         final ByteBuf sqe;
-        final ByteBuf dataOut;
-        final int dataInLength;
+        ByteBuf dataOut;
+        int dataInLength;
         final Completion completion;
         final Object attachment;
+        private final boolean reusable;
         int cid = -1;
         ByteBuf dataIn;
         int dataOutSent;
 
         Command(ByteBuf sqe, ByteBuf dataOut, int dataInLength, Completion completion, Object attachment) {
+            this(sqe, dataOut, dataInLength, completion, attachment, false);
+        }
+
+        private Command(ByteBuf sqe, ByteBuf dataOut, int dataInLength, Completion completion, Object attachment,
+                        boolean reusable) {
             this.sqe = sqe;
             this.dataOut = dataOut;
             this.dataInLength = dataInLength;
             this.completion = completion;
             this.attachment = attachment;
+            this.reusable = reusable;
+        }
+
+        /** A command used again and again by one owner, with an SQE buffer of its own (heap, never released). */
+        static Command reusable(Completion completion, Object attachment) {
+            return new Command(Unpooled.buffer(Sqe.LENGTH, Sqe.LENGTH).writeZero(Sqe.LENGTH), null, 0, completion,
+                attachment, true);
+        }
+
+        /** Ready for its next use: the SQE is the caller's to fill ({@link Sqe#clear}); data as given. */
+        Command reset(ByteBuf dataOut, int dataInLength) {
+            this.dataOut = dataOut;
+            this.dataInLength = dataInLength;
+            this.cid = -1;
+            this.dataIn = null;
+            this.dataOutSent = 0;
+            return this;
         }
 
         void releaseBuffers() {
-            if (sqe.refCnt() > 0) {
+            if (!reusable && sqe.refCnt() > 0) {
                 sqe.release();
             }
             if (dataIn != null) {
@@ -92,6 +120,12 @@ final class QueuePair {
     private int inCapsuleLimit;
     private int cntlid = -1;
     private ScheduledFuture<?> setupTimer;
+    /** A flush is queued on the event loop: the commands sent until it runs go out in one write. */
+    private boolean flushQueued;
+    private final Runnable flushNow = () -> {
+        flushQueued = false;
+        channel.flush();
+    };
 
     QueuePair(int qid, int sqsize, int kato, int cntlid, String subnqn, String hostnqn, byte[] hostId,
               boolean headerDigest, boolean dataDigest, int inCapsuleLimit, Listener listener) {
@@ -120,7 +154,7 @@ final class QueuePair {
             .handler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new FlushConsolidationHandler(64, true), codec.new Decoder(), new Handler());
+                    ch.pipeline().addLast(codec.new Decoder(), new Handler());
                 }
             });
         ChannelFuture f = b.connect(address);
@@ -182,7 +216,24 @@ final class QueuePair {
             wrote = true;
         }
         if (wrote) {
-            channel.flush();
+            flushSoon();
+        }
+    }
+
+    /**
+     * Flushes once the event loop has finished what it is doing (the completions it is reading, the requests a
+     * bridge is submitting), so the commands of one round go out in one system call, and the flush costs no
+     * allocation (a task queued with {@code execute}, not a scheduled future).
+     */
+    private void flushSoon() {
+        if (!flushQueued) {
+            flushQueued = true;
+            try {
+                channel.eventLoop().execute(flushNow);
+            } catch (RejectedExecutionException shuttingDown) {
+                flushQueued = false;
+                channel.flush();
+            }
         }
     }
 
@@ -395,7 +446,7 @@ final class QueuePair {
             at += n;
         }
         c.dataOutSent = (int) end;
-        channel.flush();
+        flushSoon();
     }
 
     private final class Handler extends ChannelInboundHandlerAdapter {

@@ -64,10 +64,15 @@ final class Sqe {
     private final ByteBuf b;
 
     private Sqe(ByteBufAllocator alloc, int opcode) {
-        b = alloc.buffer(LENGTH, LENGTH);
-        b.writeZero(LENGTH);
+        b = clear(alloc.buffer(LENGTH, LENGTH).writerIndex(LENGTH), opcode);
+    }
+
+    /** {@code b}'s 64 bytes become an SQE of {@code opcode} (SGLs for data), every other field zero. */
+    static ByteBuf clear(ByteBuf b, int opcode) {
+        b.setZero(0, LENGTH);
         b.setByte(0, opcode);
         b.setByte(1, 0x40);
+        return b;
     }
 
     static Sqe of(ByteBufAllocator alloc, int opcode) {
