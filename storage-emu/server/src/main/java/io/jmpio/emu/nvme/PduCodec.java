@@ -152,19 +152,9 @@ final class PduCodec extends ByteToMessageDecoder {
 
     /** A PDU with a 24-byte header (CapsuleResp, R2T, C2HData) and optional data, digested as negotiated. */
     ByteBuf pdu24(ByteBufAllocator alloc, int type, int flags, ByteBuf header16, ByteBuf data) {
-        int hd = headerDigest ? 4 : 0;
         boolean hasData = data != null && data.isReadable();
         int dd = hasData && dataDigest ? 4 : 0;
-        int dataLength = hasData ? data.readableBytes() : 0;
-        int plen = 24 + hd + dataLength + dd;
-        ByteBuf h = alloc.buffer(24 + hd);
-        int f = flags | (hd != 0 ? Pdu.FLAG_HDGST : 0) | (dd != 0 ? Pdu.FLAG_DDGST : 0);
-        h.writeByte(type).writeByte(f).writeByte(24).writeByte(hasData ? 24 + hd : 0).writeIntLE(plen);
-        h.writeBytes(header16, header16.readerIndex(), 16);
-        header16.release();
-        if (hd != 0) {
-            h.writeIntLE(crc(h, 0, 24));
-        }
+        ByteBuf h = header24(alloc, type, flags, header16, hasData ? data.readableBytes() : 0, dd != 0);
         if (!hasData) {
             if (data != null) {
                 data.release();
@@ -173,14 +163,42 @@ final class PduCodec extends ByteToMessageDecoder {
         }
         CompositeByteBuf c = alloc.compositeBuffer(3);
         c.addComponent(true, h);
+        c.addComponent(true, data);
         if (dd != 0) {
-            int digest = crc(data, data.readerIndex(), dataLength);
-            c.addComponent(true, data);
-            c.addComponent(true, alloc.buffer(4).writeIntLE(digest));
-        } else {
-            c.addComponent(true, data);
+            c.addComponent(true, alloc.buffer(4).writeIntLE(crc(data, data.readerIndex(), data.readableBytes())));
         }
         return c;
+    }
+
+    /**
+     * Writes (without flushing) a 24-byte-header PDU that carries {@code data}: the header, the data and its
+     * digest as writes of their own, so the data is neither copied nor wrapped in a composite buffer.
+     */
+    void write24(ChannelHandlerContext ctx, int type, int flags, ByteBuf header16, ByteBuf data) {
+        int dd = dataDigest && data.isReadable() ? 4 : 0;
+        int digest = dd != 0 ? crc(data, data.readerIndex(), data.readableBytes()) : 0;
+        ctx.write(header24(ctx.alloc(), type, flags, header16, data.readableBytes(), dd != 0), ctx.voidPromise());
+        ctx.write(data, ctx.voidPromise());
+        if (dd != 0) {
+            ctx.write(ctx.alloc().buffer(4).writeIntLE(digest), ctx.voidPromise());
+        }
+    }
+
+    /** The 24-byte header (plus its digest) of a PDU whose data is {@code dataLength} bytes; releases {@code header16}. */
+    private ByteBuf header24(ByteBufAllocator alloc, int type, int flags, ByteBuf header16, int dataLength,
+                             boolean dataDigested) {
+        int hd = headerDigest ? 4 : 0;
+        int dd = dataDigested ? 4 : 0;
+        int plen = 24 + hd + dataLength + dd;
+        ByteBuf h = alloc.buffer(24 + hd);
+        int f = flags | (hd != 0 ? Pdu.FLAG_HDGST : 0) | (dd != 0 ? Pdu.FLAG_DDGST : 0);
+        h.writeByte(type).writeByte(f).writeByte(24).writeByte(dataLength > 0 ? 24 + hd : 0).writeIntLE(plen);
+        h.writeBytes(header16, header16.readerIndex(), 16);
+        header16.release();
+        if (hd != 0) {
+            h.writeIntLE(crc(h, 0, 24));
+        }
+        return h;
     }
 
     /** C2HTermReq: FES, FEI and up to 128 bytes of the offending header; never digested. */

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,12 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private final PduCodec codec;
     private final int portIndex;
     private ChannelHandlerContext ctx;
+    /** A flush is queued on the event loop (see {@link #flushSoon}). */
+    private boolean flushQueued;
+    private final Runnable flushNow = () -> {
+        flushQueued = false;
+        ctx.flush();
+    };
     private boolean icDone;
     private NvmeController ctrl;
     private int qid = -1;
@@ -911,7 +918,8 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         receiving.put(ttag, d);
         ByteBuf h = ctx.alloc().buffer(16);
         h.writeShortLE(d.cid).writeShortLE(ttag).writeIntLE(0).writeIntLE(d.length).writeIntLE(0);
-        ctx.writeAndFlush(codec.pdu24(ctx.alloc(), Pdu.R2T, 0, h, null));
+        ctx.write(codec.pdu24(ctx.alloc(), Pdu.R2T, 0, h, null));
+        flushSoon();
     }
 
     /**
@@ -1005,7 +1013,11 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private void c2hData(int cid, ByteBuf data) {
         ByteBuf h = ctx.alloc().buffer(16);
         h.writeShortLE(cid).writeShortLE(0).writeIntLE(0).writeIntLE(data.readableBytes()).writeIntLE(0);
-        ctx.write(codec.pdu24(ctx.alloc(), Pdu.C2H_DATA, Pdu.FLAG_DATA_LAST, h, data));
+        if (data.isReadable()) {
+            codec.write24(ctx, Pdu.C2H_DATA, Pdu.FLAG_DATA_LAST, h, data);
+        } else {
+            ctx.write(codec.pdu24(ctx.alloc(), Pdu.C2H_DATA, Pdu.FLAG_DATA_LAST, h, data));
+        }
     }
 
     /** Data for the host, then the command's success. */
@@ -1032,6 +1044,27 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         ByteBuf cqe = ctx.alloc().buffer(16);
         cqe.writeIntLE(dw0).writeIntLE(dw1).writeShortLE(sqhd).writeShortLE(qid < 0 ? 0 : qid).writeShortLE(cid)
             .writeShortLE(Nvme.cqeStatus(status));
-        ctx.writeAndFlush(codec.pdu24(ctx.alloc(), Pdu.CAPSULE_RESP, 0, cqe, null));
+        ctx.write(codec.pdu24(ctx.alloc(), Pdu.CAPSULE_RESP, 0, cqe, null));
+        flushSoon();
+    }
+
+    /**
+     * Flushes once the event loop has finished its round (the commands it is reading, the completions handed to
+     * it), so the answers of one round go to the host in one system call instead of one each.
+     */
+    private void flushSoon() {
+        if (!ctx.executor().inEventLoop()) {
+            ctx.flush();
+            return;
+        }
+        if (!flushQueued) {
+            flushQueued = true;
+            try {
+                ctx.executor().execute(flushNow);
+            } catch (RejectedExecutionException shuttingDown) {
+                flushQueued = false;
+                ctx.flush();
+            }
+        }
     }
 }
