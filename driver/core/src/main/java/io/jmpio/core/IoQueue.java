@@ -182,8 +182,8 @@ final class IoQueue {
                 c.close("read answered with " + got + " bytes for " + r.length + " asked", true);
                 return;
             }
-            path.stats.record(r.length, latency, r.op != IoOp.READ);
-            host.stats().record(r.length, now - r.startNanos, r.op != IoOp.READ);
+            path.stats.record(index, r.length, latency, r.op != IoOp.READ);
+            host.stats().record(index, r.length, now - r.startNanos, r.op != IoOp.READ);
             notifyPolicy(path, r, latency, false);
             if (r.op != IoOp.READ && data != null) {
                 data.release();

@@ -65,7 +65,7 @@ public final class MultipathDevice implements BlockDevice {
     volatile BalancingPolicy policy;
     volatile String policyName;
     volatile Map<String, String> policyOptions;
-    final PathStats stats = new PathStats();
+    final PathStats stats;
     final AtomicInteger parkedCount = new AtomicInteger();
     volatile boolean closed;
     private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
@@ -127,6 +127,7 @@ public final class MultipathDevice implements BlockDevice {
             e.execute(() -> currentQueue.set(q));
         }
         this.queues = qs.toArray(new IoQueue[0]);
+        this.stats = new PathStats(queues.length);
     }
 
     /**

@@ -6,7 +6,6 @@ import io.jmpio.transport.PathSession;
 import io.jmpio.transport.PortInfo;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One port of the target as this host sees it: where it is, its access state (from the target), its
@@ -21,9 +20,7 @@ final class Path implements PathView {
     final String address;
     final String controller;
     final int portId;
-    final PathStats stats = new PathStats();
-    final AtomicInteger inFlight = new AtomicInteger();
-    final AtomicLong inFlightBytes = new AtomicLong();
+    final PathStats stats;
     final AtomicBoolean probing = new AtomicBoolean();
 
     /** The group the path is in: its controller's port group, or (NVMe) the group of its access state. */
@@ -54,8 +51,15 @@ final class Path implements PathView {
     /** The path's control session (probes, states, notices; I/O queues join it). Touched only by probe tasks. */
     volatile PathSession session;
 
+    /** A path of a device with one I/O queue (tests). */
     Path(int index, PortInfo port) {
+        this(index, port, 1);
+    }
+
+    /** A path of a device with {@code queues} I/O queues: each records its statistics in a shard of its own. */
+    Path(int index, PortInfo port, int queues) {
         this.index = index;
+        this.stats = new PathStats(queues);
         this.id = port.id();
         this.address = port.address();
         this.controller = port.controller();
@@ -72,8 +76,8 @@ final class Path implements PathView {
     @Override public String id() { return id; }
     @Override public String address() { return address; }
     @Override public String controller() { return controller; }
-    @Override public int inFlight() { return inFlight.get(); }
-    @Override public long inFlightBytes() { return inFlightBytes.get(); }
+    @Override public int inFlight() { return (int) stats.inFlight.sum(); }
+    @Override public long inFlightBytes() { return stats.inFlightBytes.sum(); }
 
     @Override
     public String toString() {

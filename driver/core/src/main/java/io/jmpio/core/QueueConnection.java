@@ -71,8 +71,7 @@ final class QueueConnection implements QueueListener {
         r.path = path;
         r.sentNanos = queue.host.ticker().nanos();
         pending.put(r, Boolean.TRUE);
-        path.inFlight.incrementAndGet();
-        path.inFlightBytes.addAndGet(r.length);
+        path.stats.sent(queue.index, r.length);
         channel.send(r);
     }
 
@@ -118,8 +117,7 @@ final class QueueConnection implements QueueListener {
         }
         for (Request r : all) {
             if (r.path == path && r.sentNanos != 0) {
-                path.inFlight.decrementAndGet();
-                path.inFlightBytes.addAndGet(-r.length);
+                path.stats.answered(queue.index, r.length);
             }
             r.fail(kind, message);
         }
@@ -148,8 +146,7 @@ final class QueueConnection implements QueueListener {
             }
             return;
         }
-        path.inFlight.decrementAndGet();
-        path.inFlightBytes.addAndGet(-r.length);
+        path.stats.answered(queue.index, r.length);
         queue.complete(this, r, outcome, data);
     }
 
@@ -171,8 +168,7 @@ final class QueueConnection implements QueueListener {
         waiting.clear();
         for (Request r : orphans) {
             if (r.path == path && r.sentNanos != 0) {
-                path.inFlight.decrementAndGet();
-                path.inFlightBytes.addAndGet(-r.length);
+                path.stats.answered(queue.index, r.length);
             }
             r.avoid = path;
             r.path = null;

@@ -42,7 +42,7 @@ final class StateRefresh {
             for (PortInfo port : ports) {
                 Path p = pathAt(port.address());
                 if (p == null) {
-                    p = new Path(d.paths.size(), port);
+                    p = new Path(d.paths.size(), port, d.queueCount());
                     d.paths.add(p);
                     if (byScan) {
                         d.event("discovered path " + p.id + " (" + p.address + ") by scan");

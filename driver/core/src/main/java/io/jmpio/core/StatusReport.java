@@ -105,7 +105,7 @@ final class StatusReport {
         pm.put("reason", p.reason);
         pm.put("marginal", p.marginal);
         pm.put("inUse", t.contains(p));
-        pm.put("inFlight", p.inFlight.get());
+        pm.put("inFlight", p.inFlight());
         pm.putAll(statsOf(p.stats, p.stats.pathErrors.sum(), p.stats.retries.sum()));
         return pm;
     }
@@ -151,7 +151,7 @@ final class StatusReport {
         }
         sb.append("# HELP jmpio_path_in_flight Requests outstanding on the path.\n# TYPE jmpio_path_in_flight gauge\n");
         for (Path p : d.paths) {
-            sb.append("jmpio_path_in_flight{").append(pathLabels(p)).append("} ").append(p.inFlight.get()).append('\n');
+            sb.append("jmpio_path_in_flight{").append(pathLabels(p)).append("} ").append(p.inFlight()).append('\n');
         }
         sb.append("# HELP jmpio_path_up 1 when the path is up (checked and not offline).\n# TYPE jmpio_path_up gauge\n");
         for (Path p : d.paths) {
