@@ -5,9 +5,9 @@ import io.jmpio.api.IoCallback;
 import io.jmpio.api.IoErrorKind;
 import io.jmpio.api.IoOp;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayDeque;
-import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
  * it completes, so a re-issue sends the same bytes to the same offset.
  *
  * <p>A request made on a queue's own thread (the bridges submit there) comes from that queue's {@link Pool} and
- * goes back to it once its callback has returned, so the hot path allocates no request. Nothing keeps a request
- * past its completion: a connection forgets it before it completes, and a late retry timer finds it gone from
- * the queue's backing-off set.
+ * goes back to it once its callback has returned, so the hot path allocates no request. Nothing acts on a request
+ * past its completion: a connection forgets it before it completes, and a retry timer dispatches only what is
+ * still in the queue's backing-off set (at worst, a reused request backing off again is retried sooner).
  */
 final class Request implements io.jmpio.transport.IoCommand {
     private static final Logger LOG = LoggerFactory.getLogger(Request.class);

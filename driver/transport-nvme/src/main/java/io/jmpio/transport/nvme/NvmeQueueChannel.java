@@ -30,6 +30,8 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
     private final String address;
     private QueuePair queue;
 
+    /** Spare parts kept at most: a queue's depth and then some; a burst beyond it is left to the collector. */
+    private static final int MAX_SPARE = 1024;
     /** Parts done with, for the next block command (this channel's thread only; no allocation per command). */
     private final ArrayDeque<Parts> spare = new ArrayDeque<>();
 
@@ -161,7 +163,9 @@ final class NvmeQueueChannel implements QueueChannel, QueuePair.Listener {
         }
         // every command of these parts has completed, and the queue pair holds none of them: use them again
         parts.command = null;
-        spare.push(parts);
+        if (spare.size() < MAX_SPARE) {
+            spare.push(parts);
+        }
     }
 
     /** What an NVMe status means for the core (see docs/driver.md: which statuses fail over). */
