@@ -103,15 +103,7 @@ final class Pdu {
     Pdu fill(int type, int flags, ByteBuf from, int at, int hlen, ByteBuf data) {
         this.type = type;
         this.flags = flags;
-        // 8 bytes at a time (every header a host receives is 24 or 128 bytes): no view object per PDU
-        header.clear();
-        int i = 0;
-        for (; i + 8 <= hlen; i += 8) {
-            header.writeLong(from.getLong(at + i));
-        }
-        for (; i < hlen; i++) {
-            header.writeByte(from.getByte(at + i));
-        }
+        PduCodec.copyInto(header.clear(), from, at, hlen); // no view object per PDU
         this.data = data;
         return this;
     }

@@ -79,7 +79,7 @@ final class PduCodec {
         ByteBuf head = ch.alloc().buffer(hlen + hd);
         head.writeByte(type).writeByte(flags | (hd != 0 ? Pdu.FLAG_HDGST : 0) | (dd != 0 ? Pdu.FLAG_DDGST : 0))
             .writeByte(hlen).writeByte(dlen > 0 ? hlen + hd : 0).writeIntLE(plen);
-        copyInto(head, specific);
+        copyInto(head, specific, specific.readerIndex(), specific.readableBytes());
         if (hd != 0) {
             head.writeIntLE(crc(head, 0, hlen));
         }
@@ -95,12 +95,12 @@ final class PduCodec {
     }
 
     /**
-     * Appends {@code from}'s readable bytes to {@code to}, 8 at a time: a header is at most 64 bytes, and a
-     * buffer-to-buffer copy between heap and pooled direct memory would make a view object or two each time.
+     * Appends {@code length} bytes at {@code at} of {@code from} to {@code to}, 8 at a time: headers are at most
+     * 128 bytes, and a buffer-to-buffer copy between heap and pooled direct memory would make a view object or two
+     * each time.
      */
-    static void copyInto(ByteBuf to, ByteBuf from) {
-        int at = from.readerIndex();
-        int end = from.writerIndex();
+    static void copyInto(ByteBuf to, ByteBuf from, int at, int length) {
+        int end = at + length;
         for (; at + 8 <= end; at += 8) {
             to.writeLong(from.getLong(at));
         }

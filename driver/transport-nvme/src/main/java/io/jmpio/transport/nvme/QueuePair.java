@@ -1,5 +1,6 @@
 package io.jmpio.transport.nvme;
 
+import io.jmpio.netty.RoundFlush;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -16,7 +17,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -120,12 +120,8 @@ final class QueuePair {
     private int inCapsuleLimit;
     private int cntlid = -1;
     private ScheduledFuture<?> setupTimer;
-    /** A flush is queued on the event loop: the commands sent until it runs go out in one write. */
-    private boolean flushQueued;
-    private final Runnable flushNow = () -> {
-        flushQueued = false;
-        channel.flush();
-    };
+    /** Commands sent during one event-loop round go out in one write. */
+    private RoundFlush roundFlush;
 
     QueuePair(int qid, int sqsize, int kato, int cntlid, String subnqn, String hostnqn, byte[] hostId,
               boolean headerDigest, boolean dataDigest, int inCapsuleLimit, Listener listener) {
@@ -159,6 +155,7 @@ final class QueuePair {
             });
         ChannelFuture f = b.connect(address);
         channel = f.channel();
+        roundFlush = new RoundFlush(channel);
         setupTimer = loop.schedule(() -> close("no ICResp and Connect answer within " + timeoutMillis + " ms", true),
             timeoutMillis, TimeUnit.MILLISECONDS);
         f.addListener(x -> {
@@ -216,24 +213,7 @@ final class QueuePair {
             wrote = true;
         }
         if (wrote) {
-            flushSoon();
-        }
-    }
-
-    /**
-     * Flushes once the event loop has finished what it is doing (the completions it is reading, the requests a
-     * bridge is submitting), so the commands of one round go out in one system call, and the flush costs no
-     * allocation (a task queued with {@code execute}, not a scheduled future).
-     */
-    private void flushSoon() {
-        if (!flushQueued) {
-            flushQueued = true;
-            try {
-                channel.eventLoop().execute(flushNow);
-            } catch (RejectedExecutionException shuttingDown) {
-                flushQueued = false;
-                channel.flush();
-            }
+            roundFlush.request();
         }
     }
 
@@ -446,7 +426,7 @@ final class QueuePair {
             at += n;
         }
         c.dataOutSent = (int) end;
-        flushSoon();
+        roundFlush.request();
     }
 
     private final class Handler extends ChannelInboundHandlerAdapter {

@@ -4,6 +4,7 @@ import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.controller.HostWrite;
 import io.jmpio.emu.controller.IoResult;
 import io.jmpio.netty.ConnectionGuard;
+import io.jmpio.netty.RoundFlush;
 import io.jmpio.emu.controller.Opcode;
 import io.jmpio.emu.controller.Status;
 import io.netty.buffer.ByteBuf;
@@ -20,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,12 +41,8 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private final PduCodec codec;
     private final int portIndex;
     private ChannelHandlerContext ctx;
-    /** A flush is queued on the event loop (see {@link #flushSoon}). */
-    private boolean flushQueued;
-    private final Runnable flushNow = () -> {
-        flushQueued = false;
-        ctx.flush();
-    };
+    /** The answers of one event-loop round go to the host in one write. */
+    private RoundFlush roundFlush;
     private boolean icDone;
     private NvmeController ctrl;
     private int qid = -1;
@@ -111,6 +107,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.roundFlush = new RoundFlush(ctx.channel());
     }
 
     @Override
@@ -919,7 +916,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         ByteBuf h = ctx.alloc().buffer(16);
         h.writeShortLE(d.cid).writeShortLE(ttag).writeIntLE(0).writeIntLE(d.length).writeIntLE(0);
         ctx.write(codec.pdu24(ctx.alloc(), Pdu.R2T, 0, h, null));
-        flushSoon();
+        roundFlush.request();
     }
 
     /**
@@ -1045,26 +1042,6 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         cqe.writeIntLE(dw0).writeIntLE(dw1).writeShortLE(sqhd).writeShortLE(qid < 0 ? 0 : qid).writeShortLE(cid)
             .writeShortLE(Nvme.cqeStatus(status));
         ctx.write(codec.pdu24(ctx.alloc(), Pdu.CAPSULE_RESP, 0, cqe, null));
-        flushSoon();
-    }
-
-    /**
-     * Flushes once the event loop has finished its round (the commands it is reading, the completions handed to
-     * it), so the answers of one round go to the host in one system call instead of one each.
-     */
-    private void flushSoon() {
-        if (!ctx.executor().inEventLoop()) {
-            ctx.flush();
-            return;
-        }
-        if (!flushQueued) {
-            flushQueued = true;
-            try {
-                ctx.executor().execute(flushNow);
-            } catch (RejectedExecutionException shuttingDown) {
-                flushQueued = false;
-                ctx.flush();
-            }
-        }
+        roundFlush.request();
     }
 }
