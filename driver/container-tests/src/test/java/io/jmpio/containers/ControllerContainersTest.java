@@ -52,6 +52,7 @@ class ControllerContainersTest {
     @TempDir
     Path data;
     private int basePort;
+    private String testName;
     private GenericContainer<?> a;
     private GenericContainer<?> b;
     private MultipathDevice device;
@@ -77,7 +78,8 @@ class ControllerContainersTest {
     }
 
     @BeforeEach
-    void start() throws Exception {
+    void start(org.junit.jupiter.api.TestInfo info) throws Exception {
+        testName = info.getTestMethod().map(java.lang.reflect.Method::getName).orElse("test");
         basePort = freePortBlock();
         a = controller("A", basePort + 11);
         a.start();
@@ -103,7 +105,20 @@ class ControllerContainersTest {
                 Integer.toString(basePort), "--data-dir", "/data", "--lun", "lun0:64M:A", "--backend", "file",
                 "--heartbeat-interval", "100", "--heartbeat-timeout", "500", "--failback-delay", "500")
             .waitingFor(Wait.forLogMessage(".*jmpio emulator serving.*", 1).withStartupTimeout(Duration.ofSeconds(90)))
-            .withLogConsumer(f -> LOG.info("[{}] {}", id, f.getUtf8StringWithoutLineEnding()));
+            .withLogConsumer(f -> containerLog(id, f.getUtf8StringWithoutLineEnding()));
+    }
+
+    /** Every controller line goes to target/container-logs/ (the build logs only WARN): the story of a failure. */
+    private void containerLog(String id, String line) {
+        LOG.info("[{}] {}", id, line);
+        try {
+            Path dir = Path.of("target/container-logs");
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve(testName + "-" + id + ".log"), java.time.LocalTime.now() + " " + line + "\n",
+                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            LOG.warn("cannot keep controller {}'s log line: {}", id, e.toString());
+        }
     }
 
     @AfterEach

@@ -105,7 +105,8 @@ public final class VerifiedWorkload implements AutoCloseable {
             mismatches.incrementAndGet();
             synchronized (problems) {
                 if (problems.size() < 20) {
-                    problems.add("block " + block + " does not hold write #" + expectedSeq);
+                    problems.add(expectedSeq == 0 ? "block " + block + " does not hold zeroes (never written), holds write #"
+                        + BlockPattern.sequence(got) : BlockPattern.mismatch(block, expectedSeq, got));
                 }
             }
         }

@@ -168,8 +168,11 @@ public final class Controller {
     volatile PeerInfo peerInfo;
     volatile boolean failedBackSinceAlive;
     volatile String adminAddress = "";
-    /** When this controller's own timer last ran: a gap longer than the peer's timeout means a freeze. */
-    private volatile long lastTickNanos;
+    /**
+     * When this controller's own timer last ran: a gap longer than the peer's timeout means a freeze. Tests set
+     * it back to freeze the controller at an exact point of its work.
+     */
+    volatile long lastTickNanos;
     ScheduledExecutorService timer;
     ScheduledExecutorService ops;
     private ScheduledExecutorService destageTimer;

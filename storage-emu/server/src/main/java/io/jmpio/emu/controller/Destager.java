@@ -51,8 +51,10 @@ final class Destager {
             IOException first = null;
             int failures = 0;
             for (Extent e : dirty) {
-                if (c.diskFenced) {
-                    // killed or paused mid-destage: the rest stays cached and journaled (and in the peer's mirror)
+                if (c.ownerIo.fenced(l)) {
+                    // killed, paused or frozen (docker pause, SIGSTOP) mid-destage, or the LUN was taken meanwhile:
+                    // the rest stays cached and journaled (and in the peer's mirror). A frozen process resumes here
+                    // with the snapshot it took before, and the peer may have written newer data to these blocks.
                     throw new OwnerIo.FencedException(l.name());
                 }
                 try {

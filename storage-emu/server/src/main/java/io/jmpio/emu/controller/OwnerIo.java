@@ -200,6 +200,10 @@ final class OwnerIo {
                 }
                 for (Extent part : l.cache.overlapping(e.offset(), e.length())) {
                     if (part.slot() == e.slot()) {
+                        if (fenced(l)) {
+                            // frozen between two parts: the next may land over what the peer wrote since
+                            return IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
+                        }
                         writeToStore(l.store, part);
                     }
                 }
