@@ -23,6 +23,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,10 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--event-loops", description = "Event loop threads per controller of the in-process array (default: the array's)")
     Integer eventLoops;
 
+    @Option(names = "--non-owner-reads", defaultValue = "local", description = "In-process array: local (the non-owner answers"
+        + " reads under the owner's read lease) or ship (every read shipped to the owner) (default: ${DEFAULT-VALUE})")
+    String nonOwnerReads;
+
     @Option(names = "--lun-size", defaultValue = "1G")
     String lunSize;
 
@@ -72,6 +77,18 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
     List<String> ports;
 
     private static final String LUN = "lun0";
+
+    /** B's counts for the LUN: reads it shipped, reads it answered itself under a lease (measurement included). */
+    private static long[] nonOwnerReads(ArrayServer array) {
+        for (Object o : (List<?>) array.controller("B").localStatus().get("luns")) {
+            Map<?, ?> lun = (Map<?, ?>) o;
+            if (LUN.equals(lun.get("name")) && lun.get("stats") instanceof Map<?, ?> stats) {
+                return new long[] {((Number) stats.get("shippedOut")).longValue(),
+                    ((Number) stats.get("localReads")).longValue()};
+            }
+        }
+        return new long[2];
+    }
 
     record Result(String label, String rw, double iops, double p50Micros, double p99Micros, long errors) {
     }
@@ -85,7 +102,7 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
         if (targets == null || targets.isEmpty()) {
             dir = Files.createTempDirectory("jmpio-bench");
             ArrayConfig cfg = new ArrayConfig().dataDir(dir).basePort(0).portsPerController(1)
-                .autoTransferThreshold(0).lun(LunSpec.parse(LUN + ":" + lunSize + ":A", "A", backend));
+                .autoTransferThreshold(0).nonOwnerReads(nonOwnerReads).lun(LunSpec.parse(LUN + ":" + lunSize + ":A", "A", backend));
             if (eventLoops != null) {
                 cfg.eventLoopThreads(eventLoops);
             }
@@ -109,10 +126,16 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
             for (String rw : workloads) {
                 for (int t = 0; t < targets.size(); t++) {
                     String label = targets.size() == 2 ? (t == 0 ? "optimized" : "shipped") : targets.get(t);
+                    long[] before = array == null ? null : nonOwnerReads(array);
                     results[i] = run(client, targets.get(t), label, rw);
+                    long[] after = array == null ? null : nonOwnerReads(array);
                     out.printf("%-10s %-9s %s  QD%d %dB: %9.0f IOPS  p50 %7.1f us  p99 %7.1f us  errors %d%n",
                         results[i].label(), rw, targets.get(t), queueDepth, blockSize, results[i].iops(),
                         results[i].p50Micros(), results[i].p99Micros(), results[i].errors());
+                    if (after != null && t == 1 && rw.equals("randread")) {
+                        out.printf("           reads at the non-owner: %d shipped, %d answered there under the owner's read"
+                            + " lease%n", after[0] - before[0], after[1] - before[1]);
+                    }
                     out.flush();
                     i++;
                 }

@@ -105,6 +105,11 @@ final class EmuCommand implements Runnable {
         @Option(names = "--failback-delay", paramLabel = "MS", defaultValue = "5000")
         long failbackDelay;
 
+        @Option(names = "--non-owner-reads", paramLabel = "MODE", defaultValue = "local", description = "local: the"
+            + " non-owner answers reads from the shared media and its mirror under the owner's read lease; ship: every"
+            + " read goes to the owner (default: ${DEFAULT-VALUE})")
+        String nonOwnerReads;
+
         @Option(names = "--auto-transfer-threshold", paramLabel = "FRACTION", defaultValue = "0.75", description = "Share of a LUN's I/O arriving at the non-owner that moves ownership; 0 = off (default: ${DEFAULT-VALUE})")
         double autoTransferThreshold;
 
@@ -158,7 +163,7 @@ final class EmuCommand implements Runnable {
                 .linkSecretFile(linkSecretFile).adminTokenFile(adminTokenFile).linkTls(linkTlsCert, linkTlsKey, linkTlsCa)
                 .basePort(basePort).portsPerController(ports).linkChannels(linkChannels)
                 .heartbeatIntervalMillis(heartbeatInterval).heartbeatTimeoutMillis(heartbeatTimeout)
-                .failback(failback).failbackDelayMillis(failbackDelay)
+                .failback(failback).failbackDelayMillis(failbackDelay).nonOwnerReads(nonOwnerReads)
                 .autoTransferThreshold(autoTransferThreshold).autoTransferWindowMillis(autoTransferWindow)
                 .autoTransferMinIos(autoTransferMinIos)
                 .writeCacheBytes(LunSpec.parseSize(writeCache)).readCacheBytes(LunSpec.parseSize(readCache));

@@ -29,6 +29,7 @@ public final class ArrayConfig {
     private long heartbeatIntervalMillis = 100;
     private long heartbeatTimeoutMillis = 500;
     private String failback = "auto";
+    private String nonOwnerReads = "local";
     private long failbackDelayMillis = 5000;
     private double autoTransferThreshold = 0.75;
     private long autoTransferWindowMillis = 10_000;
@@ -118,6 +119,16 @@ public final class ArrayConfig {
             throw new IllegalArgumentException("failback must be auto or manual, got '" + v + "'");
         }
         failback = v;
+        return this;
+    }
+    /** "local": the non-owner answers reads itself under the owner's read lease; "ship": every read is shipped. */
+    public String nonOwnerReads() { return nonOwnerReads; }
+    public boolean nonOwnerReadsLocal() { return "local".equals(nonOwnerReads); }
+    public ArrayConfig nonOwnerReads(String v) {
+        if (!"local".equals(v) && !"ship".equals(v)) {
+            throw new IllegalArgumentException("non-owner reads must be local or ship, got '" + v + "'");
+        }
+        nonOwnerReads = v;
         return this;
     }
     public long failbackDelayMillis() { return failbackDelayMillis; }

@@ -73,6 +73,7 @@ public final class ArrayServer implements AutoCloseable {
                 Controller peer = s.controllers.get(ArrayConfig.peerOf(c.id()));
                 if (peer != null) {
                     c.setPeerLinkAddress(peer.linkAddress());
+                    c.setPeerInProcess();
                 } else if (cfg.peerLinkAddress() != null) {
                     c.setPeerLinkAddress(io.jmpio.netty.HostPort.parse(cfg.peerLinkAddress()));
                 } else {

@@ -142,6 +142,7 @@ public final class Controller {
     final OwnerIo ownerIo;
     final Destager destager;
     final Shipper shipper;
+    final LocalReads localReads;
     final MirrorGrants grants;
     final WriteStreams streams;
     final AccessTable access;
@@ -164,6 +165,8 @@ public final class Controller {
     OwnershipBalancer balancer;
     volatile PeerState peerState = PeerState.PARTITIONED;
     volatile boolean peerSynced;
+    /** The peer runs in this process (so memory LUNs are the same memory on both; see {@link LocalReads}). */
+    volatile boolean peerInProcess;
     volatile long peerAliveSinceNanos;
     volatile PeerInfo peerInfo;
     volatile boolean failedBackSinceAlive;
@@ -193,6 +196,7 @@ public final class Controller {
         this.destager = new Destager(this);
         this.destagedMark = new DestagedMark(this);
         this.shipper = new Shipper(this);
+        this.localReads = new LocalReads(this);
         this.grants = new MirrorGrants(this, TimeUnit.MILLISECONDS.toNanos(cfg.heartbeatTimeoutMillis()));
         this.access = new AccessTable(this);
         this.streams = new WriteStreams(this);
@@ -256,6 +260,11 @@ public final class Controller {
 
     public void setPeerLinkAddress(InetSocketAddress address) {
         link.setPeerAddress(address);
+    }
+
+    /** The peer controller runs in this process: a memory LUN is the same memory on both. */
+    public void setPeerInProcess() {
+        peerInProcess = true;
     }
 
     /** The peer's front-end ports that are up, as it told us over the link; empty if unknown. */
@@ -562,6 +571,7 @@ public final class Controller {
             streams.expire(now);
             mailbox.beat();
             link.heartbeat();
+            localReads.report();
             link.maintain();
             monitor.mailbox(mailbox.peerCounter(), now);
             PeerState next = monitor.evaluate(now);
@@ -665,7 +675,9 @@ public final class Controller {
                         r.backend(), e.getMessage());
                     continue;
                 }
-                luns.put(r.id(), new Lun(id, r, store));
+                Lun opened = new Lun(id, r, store);
+                grants.openedAt(opened, clock.nanos());
+                luns.put(r.id(), opened);
                 continue;
             }
             LunRecord old = l.record;
@@ -680,6 +692,7 @@ public final class Controller {
             }
             if (!Objects.equals(old.owner(), r.owner())) {
                 shipper.forget(l);
+                grants.forbidReadLeases(l);
             }
             l.transitioning = false;
             l.record = r;

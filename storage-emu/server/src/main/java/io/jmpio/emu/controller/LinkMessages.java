@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
  */
 final class LinkMessages implements InterControllerLink.Handler {
     private static final Logger LOG = LoggerFactory.getLogger(LinkMessages.class);
+    /** More reads than one tick of the fastest controller could answer: a report above it is not believed. */
+    static final long MAX_LOCAL_READS_PER_REPORT = 1L << 32;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Controller c;
@@ -157,6 +159,10 @@ final class LinkMessages implements InterControllerLink.Handler {
         return c.ownerIo.execute(l, f.op(), (f.flags() & LinkFrame.FLAG_FUA) != 0, f.destination(), f.length(), data,
             true).thenApply(r -> {
                 LinkFrame reply = f.reply(r.status(), r.sense(), r.position(), r.data());
+                if (f.op() == Opcode.READ) {
+                    long lease = r.status() == Status.GOOD ? c.grants.grantReadLease(l) : -1;
+                    return lease < 0 ? reply : reply.withReadLease(lease);
+                }
                 // the grant is decided as the reply leaves: a write not mirrored since then was revoked first
                 return r.mirrored() && c.grants.grant(l, r.position()) ? reply.withFlags(LinkFrame.FLAG_MIRRORED) : reply;
             });
@@ -217,6 +223,7 @@ final class LinkMessages implements InterControllerLink.Handler {
                 if (l == null || !c.peerId.equals(l.record.owner())) {
                     return notOwnersMessage(f, l);
                 }
+                c.localReads.mirrorReset(l, f.source(), f.destination());
                 l.mirror.clear();
                 c.shipper.released(l, f.source());
                 return done(f.reply(Status.GOOD, Sense.NONE, 0, null));
@@ -224,8 +231,18 @@ final class LinkMessages implements InterControllerLink.Handler {
                 if (l == null || !c.peerId.equals(l.record.owner())) {
                     return notOwnersMessage(f, l);
                 }
+                c.localReads.revoked(l, f.destination());
                 c.shipper.revoked(l, f.source());
                 return done(f.reply(Status.GOOD, Sense.NONE, 0, null));
+            case LinkFrame.OP_LOCAL_READS:
+                if (l == null || !l.owned() || f.source() < 0 || f.source() > MAX_LOCAL_READS_PER_REPORT) {
+                    LOG.warn("controller {}: ignored a report of {} local reads of LUN {} from {} ({})", c.id, f.source(),
+                        f.lun(), c.peerId, l == null ? "no such LUN" : !l.owned() ? "not its owner here"
+                            : "not a count one tick can hold");
+                    return null;
+                }
+                c.balancer.recordShipped(l.id(), f.source());
+                return null;
             case LinkFrame.OP_METADATA_CHANGED:
                 return CompletableFuture.supplyAsync(() -> {
                     try {

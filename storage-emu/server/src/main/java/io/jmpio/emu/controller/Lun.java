@@ -52,6 +52,8 @@ final class Lun {
         new java.util.concurrent.ConcurrentSkipListMap<>();
     /** Owner: which of its cache slots the peer was told it may read from its mirror (see {@link MirrorGrants}). */
     final MirrorGrants.State grants = new MirrorGrants.State();
+    /** Non-owner: the read lease the owner granted (see {@link LocalReads}). */
+    final LocalReads.Lease lease = new LocalReads.Lease();
 
     Lun(String controllerId, LunRecord record, BackingStore store) {
         this.controllerId = controllerId;

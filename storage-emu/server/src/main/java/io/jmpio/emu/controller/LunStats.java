@@ -17,6 +17,8 @@ final class LunStats {
     final LongAdder shippedOut = new LongAdder();
     final LongAdder shippedOutBytes = new LongAdder();
     final LongAdder shippedIn = new LongAdder();
+    /** Non-owner: reads answered here under the owner's read lease (media and mirror), not shipped. */
+    final LongAdder localReads = new LongAdder();
     final LongAdder mirrorWrites = new LongAdder();
     final LongAdder writeThroughs = new LongAdder();
     final LongAdder destagedBytes = new LongAdder();
@@ -38,6 +40,7 @@ final class LunStats {
         m.put("shippedOut", shippedOut.sum());
         m.put("shippedOutBytes", shippedOutBytes.sum());
         m.put("shippedIn", shippedIn.sum());
+        m.put("localReads", localReads.sum());
         m.put("mirrorWrites", mirrorWrites.sum());
         m.put("writeThroughs", writeThroughs.sum());
         m.put("destagedBytes", destagedBytes.sum());

@@ -13,6 +13,11 @@ import org.slf4j.LoggerFactory;
  * reaches the mirror too: before the owner acknowledges a write it could not mirror (peer unsynchronised,
  * mirror refused), it revokes what it granted — the peer drops those positions — or, when the peer cannot be
  * told, waits until the leases of everything granted have run out.
+ *
+ * <p>The same holds for read leases: a shipped read's reply may lease the peer the whole LUN's reads (see
+ * {@link LocalReads}) while every write since the peer's mirror was last emptied (resync) was mirrored. The first
+ * write that is not ends them: leases are revoked with the unmirrored write's slot, and none is granted again
+ * until the next resync has emptied the peer's mirror (it may hold an older copy of what went to disk unmirrored).
  */
 final class MirrorGrants {
     private static final Logger LOG = LoggerFactory.getLogger(MirrorGrants.class);
@@ -23,6 +28,13 @@ final class MirrorGrants {
         long revokedUpTo = Long.MIN_VALUE;
         long lastGrantNanos;
         CompletableFuture<Void> revoking = CompletableFuture.completedFuture(null);
+        /** Grows with every revocation: the peer refuses leases of an older generation arriving late. */
+        long leaseGeneration;
+        /** Every write is mirrored since the peer's mirror was emptied (set by resync, cleared by a revocation). */
+        boolean leasesAllowed;
+        /** A read lease was granted since the last revocation, the last one at {@code lastLeaseNanos}. */
+        boolean leaseGranted;
+        long lastLeaseNanos;
     }
 
     private final Controller c;
@@ -51,20 +63,83 @@ final class MirrorGrants {
     }
 
     /**
+     * The generation of a read lease the reply to a shipped read may carry, or -1 when none may be granted (a write
+     * was not mirrored since the last resync, the peer is not in sync, or the LUN is changing hands).
+     */
+    long grantReadLease(Lun l) {
+        if (!c.cfg.nonOwnerReadsLocal() || !c.peerSynced || c.peerState != PeerMonitor.PeerState.ALIVE
+            || l.transitioning || !l.owned()) {
+            return -1;
+        }
+        State g = l.grants;
+        synchronized (g) {
+            if (!g.leasesAllowed) {
+                return -1;
+            }
+            g.leaseGranted = true;
+            g.lastLeaseNanos = c.clock.nanos();
+            return g.leaseGeneration;
+        }
+    }
+
+    /**
+     * A LUN opened at start: what an earlier run of this controller granted is unknown, so a lease is taken to be
+     * outstanding for one lease from now (the first unmirrored write revokes it, or waits it out).
+     */
+    void openedAt(Lun l, long nowNanos) {
+        synchronized (l.grants) {
+            l.grants.leaseGranted = true;
+            l.grants.lastLeaseNanos = nowNanos;
+        }
+    }
+
+    /**
+     * Resync begins: the peer's mirror is about to be emptied while this LUN's cache still holds writes not on the
+     * media, so every lease ends now. Returns the generation the reset carries: the peer refuses any older lease.
+     */
+    long beginResync(Lun l) {
+        synchronized (l.grants) {
+            l.grants.leasesAllowed = false;
+            l.grants.leaseGranted = false;
+            return ++l.grants.leaseGeneration;
+        }
+    }
+
+    /** Resync emptied the peer's mirror and destaged this LUN: from now on every write is mirrored. */
+    void allowReadLeases(Lun l) {
+        synchronized (l.grants) {
+            l.grants.leasesAllowed = true;
+        }
+    }
+
+    /**
+     * Ownership changed: no lease until the next resync. A lease granted under the old ownership names the old
+     * epoch, which the peer checks.
+     */
+    void forbidReadLeases(Lun l) {
+        synchronized (l.grants) {
+            l.grants.leasesAllowed = false;
+        }
+    }
+
+    /**
      * Completes when the peer no longer reads any position at or below {@code slot} (the slot of a write that
      * is not in its mirror) from its mirror; the write is acknowledged after that.
      */
     CompletableFuture<Void> revokeThrough(Lun l, long slot) {
         State g = l.grants;
         synchronized (g) {
-            boolean outstanding = g.grantedUpTo > g.revokedUpTo;
+            boolean outstanding = g.grantedUpTo > g.revokedUpTo || g.leaseGranted;
             g.revokedUpTo = Math.max(g.revokedUpTo, slot);
+            g.leasesAllowed = false;
             if (!outstanding) {
                 return g.revoking; // anything granted is covered by the revocation already under way
             }
-            long leaseEnd = g.lastGrantNanos + leaseNanos;
+            long leaseEnd = Math.max(g.lastGrantNanos, g.leaseGranted ? g.lastLeaseNanos : Long.MIN_VALUE) + leaseNanos;
+            g.leaseGranted = false;
+            g.leaseGeneration++;
             LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_MANAGEMENT, LinkFrame.MANAGEMENT,
-                LinkFrame.OP_MIRROR_REVOKE, l.id(), l.record.epoch(), 0, slot, 0, null);
+                LinkFrame.OP_MIRROR_REVOKE, l.id(), l.record.epoch(), 0, slot, g.leaseGeneration, null);
             CompletableFuture<Void> done = new CompletableFuture<>();
             c.link.request(m, 0).whenComplete((r, e) -> {
                 boolean ok = r != null && r.status() == Status.GOOD;

@@ -38,12 +38,18 @@ final class Ownership {
         try {
             for (Lun l : c.luns.values()) {
                 if (l.owned()) {
-                    managementRequest(LinkFrame.OP_MIRROR_RESET, l.id(), c.nvram.lastSlot());
+                    long generation = c.grants.beginResync(l);
+                    managementRequest(LinkFrame.OP_MIRROR_RESET, l.id(), c.nvram.lastSlot(), generation);
                     c.destager.destageLun(l);
                     l.store.force();
                 }
             }
             c.peerSynced = c.peerState == PeerState.ALIVE;
+            for (Lun l : c.luns.values()) {
+                if (l.owned() && c.peerSynced) {
+                    c.grants.allowReadLeases(l);
+                }
+            }
             LOG.info("controller {}: in sync with peer {}; mirroring writes", c.id, c.peerId);
         } catch (IOException e) {
             LOG.warn("controller {}: resync with {} failed ({}); writing through", c.id, c.peerId, e.getMessage());
@@ -220,8 +226,12 @@ final class Ownership {
 
     /** One management request to the peer, answered GOOD within the link's patience, or an exception. */
     void managementRequest(int op, int lun, long source) throws IOException {
-        LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_MANAGEMENT, LinkFrame.MANAGEMENT, op, lun, 0, 0, source, 0,
-            Unpooled.EMPTY_BUFFER);
+        managementRequest(op, lun, source, 0);
+    }
+
+    void managementRequest(int op, int lun, long source, long destination) throws IOException {
+        LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_MANAGEMENT, LinkFrame.MANAGEMENT, op, lun, 0, 0, source,
+            destination, Unpooled.EMPTY_BUFFER);
         try {
             LinkFrame r = c.link.request(m, 0).get(Math.max(2 * c.cfg.heartbeatTimeoutMillis(), 1000) + 500,
                 TimeUnit.MILLISECONDS);

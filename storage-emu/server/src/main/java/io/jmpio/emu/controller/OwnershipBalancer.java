@@ -43,6 +43,11 @@ public final class OwnershipBalancer {
         of(lun)[1].increment();
     }
 
+    /** {@code n} reads the peer answered itself under a read lease: they arrived there. */
+    public void recordShipped(int lun, long n) {
+        of(lun)[1].add(n);
+    }
+
     /** Forgets a LUN's counts (after its ownership moved). */
     public void reset(int lun) {
         counts.remove(lun);

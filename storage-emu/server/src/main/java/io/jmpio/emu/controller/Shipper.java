@@ -34,8 +34,19 @@ final class Shipper {
                 l.stats.mirrorReads.increment();
                 return CompletableFuture.completedFuture(IoResult.good(0, local));
             }
+            try {
+                local = c.localReads.read(l, offset, length);
+            } catch (java.io.IOException e) {
+                LOG.warn("controller {}: reading {} at {}+{} here failed ({}); shipping it", c.id, l.name(), offset,
+                    length, e.toString());
+            }
+            if (local != null) {
+                l.stats.localReads.increment();
+                return CompletableFuture.completedFuture(IoResult.good(0, local));
+            }
         }
         long t0 = c.clock.nanos();
+        long epoch = l.record.epoch();
         LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_IO, op, l.id(), l.record.epoch(),
             length, port, offset, data).withFlags(fua ? LinkFrame.FLAG_FUA : 0);
         return c.link.request(m, 0).handle((r, err) -> {
@@ -49,6 +60,9 @@ final class Shipper {
                     l.stats.shipLatencyNanos.getHighestTrackableValue())));
                 if (r.status() != Status.GOOD) {
                     return IoResult.error(r.status(), r.sense());
+                }
+                if (op == Opcode.READ && (r.flags() & LinkFrame.FLAG_READ_LEASE) != 0) {
+                    c.localReads.granted(l, r.destination(), epoch, t0);
                 }
                 if (op == Opcode.READ ? r.payload().readableBytes() != length : r.payload().isReadable()) {
                     LOG.warn("controller {}: shipped {} of {} bytes answered with {} bytes by {}; failing it", c.id,
@@ -260,6 +274,7 @@ final class Shipper {
             l.shippedPositions.clear();
             l.positionShippedAt.clear();
         }
+        c.localReads.drop(l);
     }
 
     /**

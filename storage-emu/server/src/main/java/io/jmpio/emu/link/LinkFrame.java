@@ -44,6 +44,8 @@ import io.netty.util.ReferenceCounted;
  * Descriptors: SHIP_IO — source = receiving port index, destination = LUN byte offset, length = I/O length;
  * its REPLY — source = the owner's storage position (cache slot) of a write. MIRROR_WRITE — source = the
  * owner's cache slot, destination = LUN byte offset, length. MIRROR_RELEASE — source = highest destaged slot.
+ * MANAGEMENT MIRROR_RESET — source = the owner's last slot before the reset; MIRROR_REVOKE — source = the slot of the
+ * unmirrored write, destination = the read-lease generation from which leases are good again.
  */
 public record LinkFrame(int channel, int kind, int op, int flags, long correlation, int lun, long epoch, int status,
                         int sense, int length, long source, long destination, ByteBuf payload) {
@@ -107,6 +109,11 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
      * answering reads from shipped positions at or below that slot, and ignores late ones.
      */
     public static final int OP_MIRROR_REVOKE = 6;
+    /**
+     * The non-owner answered {@code source} reads of the LUN itself under a read lease since its last report: the
+     * owner counts them as I/O arriving at the peer (the implicit transfer's share). No reply.
+     */
+    public static final int OP_LOCAL_READS = 7;
 
     /** MIRROR_WRITE ops. */
     public static final int MIRROR_DATA = 0;
@@ -116,6 +123,12 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
     public static final int FLAG_FUA = 0x1;
     /** SHIP_IO reply flag: the write sits in the owner's cache slot {@code source} and in the peer's mirror of it. */
     public static final int FLAG_MIRRORED = 0x2;
+    /**
+     * SHIP_IO reply flag (reads): a read lease of generation {@code destination}. Every write of the LUN is mirrored
+     * to the peer, so until the lease runs out (counted from when the peer sent the read) or is revoked, the peer
+     * may answer reads itself: the shared media overlaid with its mirror of the owner's dirty cache.
+     */
+    public static final int FLAG_READ_LEASE = 0x4;
 
     public LinkFrame {
         if (payload == null) {
@@ -138,6 +151,12 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
 
     public LinkFrame withFlags(int f) {
         return new LinkFrame(channel, kind, op, f, correlation, lun, epoch, status, sense, length, source, destination, payload);
+    }
+
+    /** This reply with a read lease of {@code generation} (see {@link #FLAG_READ_LEASE}). */
+    public LinkFrame withReadLease(long generation) {
+        return new LinkFrame(channel, kind, op, flags | FLAG_READ_LEASE, correlation, lun, epoch, status, sense, length,
+            source, generation, payload);
     }
 
     public LinkFrame reply(int replyStatus, int replySense, long position, ByteBuf data) {

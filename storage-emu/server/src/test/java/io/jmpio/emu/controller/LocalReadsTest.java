@@ -1,0 +1,115 @@
+package io.jmpio.emu.controller;
+
+import static io.jmpio.emu.controller.SyncedPair.await;
+import static io.jmpio.emu.controller.SyncedPair.block;
+import static io.jmpio.emu.controller.SyncedPair.read;
+import static io.jmpio.emu.controller.SyncedPair.write;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jmpio.emu.array.ArrayServer;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The non-owner answers reads itself under the owner's read lease (shared media overlaid with its mirror), and
+ * never with data older than the last acknowledged write: not for writes still in the owner's cache, not after a
+ * write the owner could not mirror, not where it cannot see the owner's media.
+ */
+class LocalReadsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theNonOwnerAnswersReadsFromMediaAndMirrorOnceLeased() throws Exception {
+        try (ArrayServer array = SyncedPair.start(dir)) {
+            Controller a = array.controller("A");
+            Controller b = array.controller("B");
+            Lun onB = b.luns.get(0);
+            byte[] first = block((byte) 0x31);
+            assertEquals(Status.GOOD, write(a, 0, first).status());
+            await(() -> granted(a, b), "a read shipped from B brings back a lease");
+            long local = onB.stats.localReads.sum();
+            assertArrayEquals(first, read(b, 0), "the write dirty in A's cache is read at B from its mirror");
+            assertArrayEquals(new byte[4096], read(b, 4096), "a block never written reads as the media holds it");
+            assertEquals(local + 2, onB.stats.localReads.sum(), "both answered at B, not shipped");
+
+            byte[] second = block((byte) 0x32);
+            assertEquals(Status.GOOD, write(b, 0, second).status(), "a write at B is shipped to A, mirrored back");
+            assertArrayEquals(second, read(b, 0));
+            a.destager.cycle();
+            await(() -> onB.mirror.isEmpty(), "destaged and released: B's mirror is empty");
+            assertArrayEquals(second, read(b, 0), "the destaged write is read from the media");
+        }
+    }
+
+    @Test
+    void aWriteTheOwnerCouldNotMirrorEndsTheLeaseBeforeItIsAcknowledged() throws Exception {
+        try (ArrayServer array = SyncedPair.start(dir)) {
+            Controller a = array.controller("A");
+            Controller b = array.controller("B");
+            Lun onB = b.luns.get(0);
+            assertEquals(Status.GOOD, write(a, 0, block((byte) 0x41)).status());
+            await(() -> granted(a, b), "B holds a lease");
+            assertEquals(1, onB.mirror.size(), "B's mirror holds the write: an older copy than what comes next");
+
+            a.peerSynced = false; // as when a mirror write fails: the next write goes to disk unmirrored
+            byte[] newer = block((byte) 0x42);
+            assertEquals(Status.GOOD, write(a, 0, newer).status());
+            long local = onB.stats.localReads.sum();
+            assertArrayEquals(newer, read(b, 0), "B overlaid its older mirror copy on the newer media");
+            assertEquals(local, onB.stats.localReads.sum(), "the lease was revoked: the read was shipped");
+
+            a.peerSynced = true;
+            read(b, 0);
+            assertEquals(local, onB.stats.localReads.sum(), "no lease again until a resync has emptied B's mirror");
+            a.resync();
+            await(() -> granted(a, b), "after the resync leases come back");
+            assertArrayEquals(newer, read(b, 0));
+        }
+    }
+
+    @Test
+    void noLocalReadsWhereTheMediaIsNotTheOwnersOrWhenConfiguredToShip() throws Exception {
+        try (ArrayServer array = SyncedPair.start(dir)) {
+            Controller a = array.controller("A");
+            Controller b = array.controller("B");
+            Lun onB = b.luns.get(0);
+            await(() -> granted(a, b), "B holds a lease");
+            b.peerInProcess = false; // a memory LUN of an owner in another process is other memory
+            long local = onB.stats.localReads.sum();
+            read(b, 0);
+            assertEquals(local, onB.stats.localReads.sum(), "a memory LUN is read locally only with the owner in-process");
+        }
+    }
+
+    /** Reads at B until one is answered there (the first ones are shipped and bring the lease back). */
+    private static boolean granted(Controller a, Controller b) {
+        try {
+            Lun onB = b.luns.get(0);
+            long before = onB.stats.localReads.sum();
+            read(b, 8192);
+            return onB.stats.localReads.sum() > before;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Test
+    void shippingEveryReadIsAChoice() throws Exception {
+        try (ArrayServer array = ArrayServer.start(new io.jmpio.emu.array.ArrayConfig().dataDir(dir).basePort(0)
+                .portsPerController(1).destageIntervalMillis(3_600_000).failback("manual").nonOwnerReads("ship")
+                .lun(io.jmpio.emu.array.LunSpec.parse("lun0:16M:A", "A", "memory")))) {
+            assertTrue(array.awaitLinked(30_000));
+            Controller a = array.controller("A");
+            Controller b = array.controller("B");
+            await(() -> a.peerSynced, "A is in sync with B");
+            for (int i = 0; i < 20; i++) {
+                read(b, 0);
+            }
+            assertEquals(0, b.luns.get(0).stats.localReads.sum(), "--non-owner-reads ship: every read shipped");
+        }
+    }
+}
