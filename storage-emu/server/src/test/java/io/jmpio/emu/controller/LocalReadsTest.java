@@ -112,4 +112,40 @@ class LocalReadsTest {
             assertEquals(0, b.luns.get(0).stats.localReads.sum(), "--non-owner-reads ship: every read shipped");
         }
     }
+
+    @Test
+    void readsAnsweredAtTheNonOwnerCountTowardTheImplicitTransferAndForgedCountsDoNot() throws Exception {
+        try (ArrayServer array = ArrayServer.start(new io.jmpio.emu.array.ArrayConfig().dataDir(dir).basePort(0)
+                .portsPerController(1).failback("manual").autoTransferThreshold(0.75).autoTransferWindowMillis(300)
+                .autoTransferMinIos(20).lun(io.jmpio.emu.array.LunSpec.parse("lun0:16M:A", "A", "memory")))) {
+            assertTrue(array.awaitLinked(30_000));
+            Controller a = array.controller("A");
+            Controller b = array.controller("B");
+            await(() -> a.peerSynced, "A is in sync with B");
+            Lun onA = a.luns.get(0);
+            long epoch = onA.record.epoch();
+            for (long forged : new long[] {1L << 40, -5}) {
+                assertEquals(null, a.links.onRequest(io.jmpio.emu.link.LinkFrame.message(
+                    io.jmpio.emu.link.LinkFrame.CHANNEL_MANAGEMENT, io.jmpio.emu.link.LinkFrame.MANAGEMENT,
+                    io.jmpio.emu.link.LinkFrame.OP_LOCAL_READS, onA.id(), epoch, 0, forged, 0, null)));
+            }
+            assertEquals(null, a.links.onRequest(io.jmpio.emu.link.LinkFrame.message(
+                io.jmpio.emu.link.LinkFrame.CHANNEL_MANAGEMENT, io.jmpio.emu.link.LinkFrame.MANAGEMENT,
+                io.jmpio.emu.link.LinkFrame.OP_LOCAL_READS, 999, epoch, 0, 1000, 0, null)), "an unknown LUN");
+            Thread.sleep(1000); // three windows
+            assertEquals("A", SyncedPair.owner(array), "forged counts moved the LUN");
+
+            // reads at B, nearly all answered there: only B's reports tell A where the I/O arrives
+            long until = System.nanoTime() + 15_000_000_000L;
+            while (!"B".equals(SyncedPair.owner(array)) && System.nanoTime() < until) {
+                try {
+                    read(b, 0);
+                } catch (AssertionError | Exception moving) {
+                    Thread.sleep(5); // answered "transitioning" while the LUN moves
+                }
+            }
+            assertEquals("B", SyncedPair.owner(array), "ownership follows reads answered at the non-owner");
+            assertTrue(b.luns.get(0).stats.localReads.sum() > 0, "reads were answered at B");
+        }
+    }
 }
