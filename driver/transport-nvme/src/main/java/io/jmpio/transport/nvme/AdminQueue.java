@@ -66,6 +66,9 @@ final class AdminQueue implements AutoCloseable {
                     connected.completeExceptionally(new IOException(reason));
                     for (QueuePair.Command c : unanswered) {
                         if (c.attachment instanceof CompletableFuture) {
+                            if (c.dataOut != null && c.dataOut.refCnt() > 0) {
+                                c.dataOut.release(); // the command's completion, which releases it, will not run
+                            }
                             ((CompletableFuture<?>) c.attachment).completeExceptionally(new IOException(
                                 "admin queue to " + address + " closed: " + reason));
                         }

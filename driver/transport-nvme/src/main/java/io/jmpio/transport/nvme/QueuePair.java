@@ -262,6 +262,11 @@ final class QueuePair {
             unanswered.add(c);
         }
         waiting.clear();
+        for (Command c : unanswered) {
+            if (c.attachment == null && c.dataOut != null && c.dataOut.refCnt() > 0) {
+                c.dataOut.release(); // this queue's own (the Connect's data): its completion will not run
+            }
+        }
         listener.closed(this, reason, fault, unanswered);
     }
 
@@ -355,19 +360,16 @@ final class QueuePair {
     }
 
     private void finish(Command c, int status, int dw0, int dw1) {
+        ByteBuf data = c.dataIn;
+        if (status == 0 && c.dataInLength > 0 && (data == null || data.readableBytes() != c.dataInLength)) {
+            // left in flight: the close this protocol error causes hands it back unanswered with the others (to be
+            // issued again on another path), and releases what it received
+            throw new NvmeTransportException("command " + c.cid + " completed with "
+                + (data == null ? 0 : data.readableBytes()) + " of " + c.dataInLength + " data bytes");
+        }
         inFlight[c.cid] = null;
         freeCids.add(c.cid);
-        ByteBuf data = c.dataIn;
         c.dataIn = null;
-        if (status == 0 && c.dataInLength > 0 && (data == null || data.readableBytes() != c.dataInLength)) {
-            int got = data == null ? 0 : data.readableBytes();
-            if (data != null) {
-                data.release();
-            }
-            c.releaseBuffers();
-            throw new NvmeTransportException("command " + c.cid + " completed with " + got + " of "
-                + c.dataInLength + " data bytes");
-        }
         if (status != 0 && data != null) {
             data.release();
             data = null;
