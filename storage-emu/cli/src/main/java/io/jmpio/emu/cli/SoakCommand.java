@@ -156,6 +156,9 @@ final class SoakCommand implements Callable<Integer> {
                 lastEpoch = e;
             }
             if (now >= nextSample) {
+                for (String id : List.of("A", "B")) {
+                    rep.nonOwnerReads(id, lunCounter(array, id, "localReads"));
+                }
                 long ios = load.ios.get();
                 rep.sample((now - t0) / 1e9, ios - lastIos, device.activeController());
                 lastIos = ios;
@@ -169,6 +172,21 @@ final class SoakCommand implements Callable<Integer> {
         load.stop();
         rep.finish(load.verifyAll());
         return rep;
+    }
+
+    /** A counter of lun0's statistics on one controller, or -1 while that controller has none (killed). */
+    private static long lunCounter(ArrayServer array, String controller, String counter) {
+        try {
+            for (Object o : (List<?>) array.controller(controller).localStatus().get("luns")) {
+                if (o instanceof Map<?, ?> lun && "lun0".equals(lun.get("name")) && lun.get("stats") instanceof Map<?, ?> st
+                    && st.get(counter) instanceof Number n) {
+                    return n.longValue();
+                }
+            }
+        } catch (RuntimeException stopped) {
+            // a killed or restarting controller reports nothing
+        }
+        return -1;
     }
 
     private static long epoch(ArrayServer array) {

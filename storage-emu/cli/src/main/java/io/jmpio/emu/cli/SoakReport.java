@@ -24,10 +24,23 @@ final class SoakReport {
     private final List<double[]> takeovers = new ArrayList<>();
     private int spurious;
     private long lost = -1;
+    /** Reads the controllers answered as non-owners under a read lease, summed over restarts (which reset counters). */
+    private long nonOwnerReads;
+    private final Map<String, Long> lastNonOwnerReads = new java.util.HashMap<>();
 
     SoakReport(SoakFaults faults, DemoWorkload load) {
         this.faults = faults;
         this.load = load;
+    }
+
+    /** One controller's counter as sampled now (-1: it has none, being down). */
+    void nonOwnerReads(String controller, long counter) {
+        if (counter < 0) {
+            return;
+        }
+        long last = lastNonOwnerReads.getOrDefault(controller, 0L);
+        nonOwnerReads += counter >= last ? counter - last : counter; // lower: restarted, counting from 0
+        lastNonOwnerReads.put(controller, counter);
     }
 
     void sample(double t, long ios, String active) {
@@ -74,6 +87,7 @@ final class SoakReport {
         out.printf("I/Os: %d, reads verified: %d, longest gap between completions: %d ms, seconds without I/O: %d%n",
             load.ios.get(), load.verifiedReads.get(), load.longestStallNanos / 1_000_000, zeroSeconds);
         out.printf("ownership changes: %d, takeovers nobody injected: %d%n", takeovers.size(), spurious);
+        out.printf("reads answered at the non-owner under the owner's read lease: %d%n", nonOwnerReads);
         out.printf("errors seen by the application: %d%n", load.errors.get());
         out.printf("stale or corrupt reads: %d%n", load.mismatches.get());
         out.printf("acknowledged writes lost: %d%n", lost);

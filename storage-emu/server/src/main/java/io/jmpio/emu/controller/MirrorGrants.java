@@ -105,10 +105,22 @@ final class MirrorGrants {
         }
     }
 
-    /** Resync emptied the peer's mirror and destaged this LUN: from now on every write is mirrored. */
-    void allowReadLeases(Lun l) {
+    /** The current lease generation: it grows with every write that is not mirrored. */
+    long generation(Lun l) {
         synchronized (l.grants) {
-            l.grants.leasesAllowed = true;
+            return l.grants.leaseGeneration;
+        }
+    }
+
+    /**
+     * Resync emptied the peer's mirror and destaged this LUN: from now on every write is mirrored, unless one was
+     * not since {@code generation} was read (just before mirroring resumed): then the next resync decides.
+     */
+    void allowReadLeases(Lun l, long generation) {
+        synchronized (l.grants) {
+            if (l.grants.leaseGeneration == generation) {
+                l.grants.leasesAllowed = true;
+            }
         }
     }
 
@@ -131,13 +143,14 @@ final class MirrorGrants {
         synchronized (g) {
             boolean outstanding = g.grantedUpTo > g.revokedUpTo || g.leaseGranted;
             g.revokedUpTo = Math.max(g.revokedUpTo, slot);
+            // even with no lease out: a resync under way must not allow leases when it ends (see allowReadLeases)
             g.leasesAllowed = false;
+            g.leaseGeneration++;
             if (!outstanding) {
                 return g.revoking; // anything granted is covered by the revocation already under way
             }
             long leaseEnd = Math.max(g.lastGrantNanos, g.leaseGranted ? g.lastLeaseNanos : Long.MIN_VALUE) + leaseNanos;
             g.leaseGranted = false;
-            g.leaseGeneration++;
             LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_MANAGEMENT, LinkFrame.MANAGEMENT,
                 LinkFrame.OP_MIRROR_REVOKE, l.id(), l.record.epoch(), 0, slot, g.leaseGeneration, null);
             CompletableFuture<Void> done = new CompletableFuture<>();

@@ -44,10 +44,19 @@ final class Ownership {
                     l.store.force();
                 }
             }
-            c.peerSynced = c.peerState == PeerState.ALIVE;
+            // writes not mirrored until now were destaged or are written through before their acknowledgement, and
+            // the mirror holds nothing newer of them; one not mirrored from here on (a failed mirror write) ends the
+            // leases for good, so the generation is taken before the mirroring resumes
+            java.util.Map<Lun, Long> generations = new java.util.HashMap<>();
             for (Lun l : c.luns.values()) {
-                if (l.owned() && c.peerSynced) {
-                    c.grants.allowReadLeases(l);
+                if (l.owned()) {
+                    generations.put(l, c.grants.generation(l));
+                }
+            }
+            c.peerSynced = c.peerState == PeerState.ALIVE;
+            for (java.util.Map.Entry<Lun, Long> e : generations.entrySet()) {
+                if (e.getKey().owned() && c.peerSynced) {
+                    c.grants.allowReadLeases(e.getKey(), e.getValue());
                 }
             }
             LOG.info("controller {}: in sync with peer {}; mirroring writes", c.id, c.peerId);

@@ -148,4 +148,18 @@ class LocalReadsTest {
             assertTrue(b.luns.get(0).stats.localReads.sum() > 0, "reads were answered at B");
         }
     }
+
+    @Test
+    void aWriteNotMirroredJustAsMirroringResumesKeepsLeasesOff() throws Exception {
+        try (ArrayServer array = SyncedPair.start(dir)) {
+            Controller a = array.controller("A");
+            Lun l = a.luns.get(0);
+            await(() -> a.grants.grantReadLease(l) >= 0, "leases are granted after the resync");
+            // a resync reads the generation, then mirroring resumes; a write whose mirror fails in between
+            long generation = a.grants.generation(l);
+            a.grants.revokeThrough(l, Long.MAX_VALUE - 1).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            a.grants.allowReadLeases(l, generation);
+            assertEquals(-1, a.grants.grantReadLease(l), "the peer's mirror may hold an older copy than the media");
+        }
+    }
 }
