@@ -192,6 +192,45 @@ class ControllerContainersTest {
     }
 
     @Test
+    void withTheOwnersPortsDownTheNonOwnerReadsTheSharedFileUnderItsLease() throws Exception {
+        workload.resetStall();
+        for (int port : new int[] {basePort + 2, basePort + 3}) {
+            post(basePort, "/faults", "{\"verb\":\"port-down\",\"target\":\"127.0.0.1:" + port + "\"}");
+        }
+        await("only B's paths up", 15_000, () -> device.pathsUp() == 2 && onController("B"));
+        long before = localReads(basePort + 10);
+        // B's process reads the LUN file A's process writes, overlaid with its mirror of A's cache
+        await("B answers reads itself", 20_000, () -> localReads(basePort + 10) > before + 100);
+        assertTrue(onController("B") && "A".equals(owner()), "A still owns the LUN: " + get(basePort, "/luns"));
+        Thread.sleep(1000);
+        long stall = workload.longestStallMillis();
+        double p99 = workload.latencyMillis(99);
+        assertClean("with B answering reads of A's LUN");
+        for (int port : new int[] {basePort + 2, basePort + 3}) {
+            post(basePort, "/faults", "{\"verb\":\"port-up\",\"target\":\"127.0.0.1:" + port + "\"}");
+        }
+        await("A's paths back", 15_000, () -> device.pathsUp() == 4);
+        finish("spill", stall, p99);
+    }
+
+    /** Reads a controller answered as non-owner under the owner's lease (its status, with the peer's report). */
+    private long localReads(int adminPort) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"localReads\"\\s*:\\s*(\\d+)")
+            .matcher(get(adminPort, "/status"));
+        long sum = 0;
+        while (m.find()) {
+            sum += Long.parseLong(m.group(1));
+        }
+        return sum;
+    }
+
+    private String owner() {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"owner\"\\s*:\\s*\"([AB])\"")
+            .matcher(get(basePort, "/luns"));
+        return m.find() ? m.group(1) : "?";
+    }
+
+    @Test
     void partitionedLinkWithBothAliveHasNoSplitBrainAndLosesNoWrite() throws Exception {
         workload.resetStall();
         post(basePort, "/faults", "{\"verb\":\"partition\",\"target\":\"link\"}");
