@@ -95,12 +95,13 @@ final class MirrorGrants {
 
     /**
      * Resync begins: the peer's mirror is about to be emptied while this LUN's cache still holds writes not on the
-     * media, so every lease ends now. Returns the generation the reset carries: the peer refuses any older lease.
+     * media, so no lease is granted any more. Returns the generation the reset carries: the peer drops its lease
+     * and refuses any older one. A lease granted before still counts as outstanding: a write not mirrored before
+     * the peer has the reset must still revoke it (or wait it out).
      */
     long beginResync(Lun l) {
         synchronized (l.grants) {
             l.grants.leasesAllowed = false;
-            l.grants.leaseGranted = false;
             return ++l.grants.leaseGeneration;
         }
     }

@@ -162,4 +162,20 @@ class LocalReadsTest {
             assertEquals(-1, a.grants.grantReadLease(l), "the peer's mirror may hold an older copy than the media");
         }
     }
+
+    @Test
+    void aWriteNotMirroredAsAResyncBeginsStillRevokesTheLeaseThePeerHolds() throws Exception {
+        try (ArrayServer array = SyncedPair.start(dir)) {
+            Controller a = array.controller("A");
+            Controller b = array.controller("B");
+            assertEquals(Status.GOOD, write(a, 0, block((byte) 0x51)).status(), "mirrored: B's mirror has it");
+            await(() -> granted(a, b), "B holds a lease");
+            // a resync has begun (no more grants, writes unmirrored) but the peer has not had the reset yet
+            a.peerSynced = false;
+            a.grants.beginResync(a.luns.get(0));
+            byte[] newer = block((byte) 0x52);
+            assertEquals(Status.GOOD, write(a, 0, newer).status());
+            assertArrayEquals(newer, read(b, 0), "B read its older mirror copy over the newer media");
+        }
+    }
 }
