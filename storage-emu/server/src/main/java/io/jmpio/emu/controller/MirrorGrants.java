@@ -155,6 +155,9 @@ final class MirrorGrants {
             LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_MANAGEMENT, LinkFrame.MANAGEMENT,
                 LinkFrame.OP_MIRROR_REVOKE, l.id(), l.record.epoch(), 0, slot, g.leaseGeneration, null);
             CompletableFuture<Void> done = new CompletableFuture<>();
+            // whichever comes first: the peer's confirmation, or the end of every lease it may hold (a paused or
+            // dead peer's answer could take the link's whole request timeout, and is not needed by then)
+            afterNanos(leaseEnd - c.clock.nanos(), () -> done.complete(null));
             c.link.request(m, 0).whenComplete((r, e) -> {
                 boolean ok = r != null && r.status() == Status.GOOD;
                 if (r != null) {
@@ -164,11 +167,12 @@ final class MirrorGrants {
                     done.complete(null);
                     return;
                 }
-                long wait = leaseEnd - c.clock.nanos();
-                LOG.warn("controller {}: the peer did not confirm dropping its read positions of {} ({}); acknowledging"
-                    + " the unmirrored write after its leases end, in {} ms", c.id, l.name(),
-                    e != null ? e.toString() : Status.name(r.status()), Math.max(0, TimeUnit.NANOSECONDS.toMillis(wait)));
-                afterNanos(wait, () -> done.complete(null));
+                if (!done.isDone()) {
+                    LOG.warn("controller {}: the peer did not confirm dropping its read positions and lease of {} ({});"
+                        + " acknowledging the unmirrored write after they end, in {} ms", c.id, l.name(),
+                        e != null ? e.toString() : Status.name(r.status()),
+                        Math.max(0, TimeUnit.NANOSECONDS.toMillis(leaseEnd - c.clock.nanos())));
+                }
             });
             g.revoking = done;
             return done;
