@@ -8,7 +8,6 @@ import io.jmpio.emu.store.BackingStores;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The non-owner's reads under a read lease: both controllers see the same media, and while the owner mirrors
@@ -40,8 +39,8 @@ final class LocalReads {
         long revokedGeneration;
         /** Mirror copies at or below this slot were sent before the last resync: on the media since. */
         long mirrorFloor = Long.MIN_VALUE;
-        /** Reads answered here since the last report to the owner. */
-        final LongAdder unreported = new LongAdder();
+        /** The LUN's {@code localReads} statistic at the last report to the owner (the report sends the rest). */
+        long reported;
     }
 
     private final Controller c;
@@ -124,7 +123,6 @@ final class LocalReads {
             }
             ExtentMap.overlay(current, offset, buf, 0);
         }
-        lease.unreported.increment();
         return buf;
     }
 
@@ -139,7 +137,9 @@ final class LocalReads {
     /** Tells the owners how many reads of their LUNs were answered here since the last tick. */
     void report() {
         for (Lun l : c.luns.values()) {
-            long n = l.lease.unreported.sumThenReset();
+            long answered = l.stats.localReads.sum();
+            long n = answered - l.lease.reported;
+            l.lease.reported = answered; // only the timer thread reports
             if (n > 0 && !l.owned()) {
                 c.link.send(LinkFrame.message(LinkFrame.CHANNEL_MANAGEMENT, LinkFrame.MANAGEMENT,
                     LinkFrame.OP_LOCAL_READS, l.id(), l.record.epoch(), 0, n, 0, null));

@@ -99,13 +99,8 @@ class LocalReadsTest {
 
     @Test
     void shippingEveryReadIsAChoice() throws Exception {
-        try (ArrayServer array = ArrayServer.start(new io.jmpio.emu.array.ArrayConfig().dataDir(dir).basePort(0)
-                .portsPerController(1).destageIntervalMillis(3_600_000).failback("manual").nonOwnerReads("ship")
-                .lun(io.jmpio.emu.array.LunSpec.parse("lun0:16M:A", "A", "memory")))) {
-            assertTrue(array.awaitLinked(30_000));
-            Controller a = array.controller("A");
+        try (ArrayServer array = SyncedPair.start(SyncedPair.config(dir).nonOwnerReads("ship"))) {
             Controller b = array.controller("B");
-            await(() -> a.peerSynced, "A is in sync with B");
             for (int i = 0; i < 20; i++) {
                 read(b, 0);
             }
@@ -115,13 +110,12 @@ class LocalReadsTest {
 
     @Test
     void readsAnsweredAtTheNonOwnerCountTowardTheImplicitTransferAndForgedCountsDoNot() throws Exception {
-        try (ArrayServer array = ArrayServer.start(new io.jmpio.emu.array.ArrayConfig().dataDir(dir).basePort(0)
-                .portsPerController(1).failback("manual").autoTransferThreshold(0.75).autoTransferWindowMillis(300)
-                .autoTransferMinIos(20).lun(io.jmpio.emu.array.LunSpec.parse("lun0:16M:A", "A", "memory")))) {
-            assertTrue(array.awaitLinked(30_000));
+        // destage on its usual schedule (not the pair's hour): the move to B destages what A caches
+        try (ArrayServer array = SyncedPair.start(SyncedPair.config(dir).destageIntervalMillis(
+                new io.jmpio.emu.array.ArrayConfig().destageIntervalMillis()).autoTransferThreshold(0.75)
+                .autoTransferWindowMillis(300).autoTransferMinIos(20))) {
             Controller a = array.controller("A");
             Controller b = array.controller("B");
-            await(() -> a.peerSynced, "A is in sync with B");
             Lun onA = a.luns.get(0);
             long epoch = onA.record.epoch();
             for (long forged : new long[] {1L << 40, -5}) {

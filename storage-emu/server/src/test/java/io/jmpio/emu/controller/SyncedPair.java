@@ -21,8 +21,17 @@ final class SyncedPair {
     }
 
     static ArrayServer start(Path dir) throws Exception {
-        ArrayServer array = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).portsPerController(1)
-            .destageIntervalMillis(3_600_000).failback("manual").lun(LunSpec.parse("lun0:16M:A", "A", "memory")));
+        return start(config(dir));
+    }
+
+    /** The pair's configuration, for a test that changes one setting of it. */
+    static ArrayConfig config(Path dir) {
+        return new ArrayConfig().dataDir(dir).basePort(0).portsPerController(1).destageIntervalMillis(3_600_000)
+            .failback("manual").lun(LunSpec.parse("lun0:16M:A", "A", "memory"));
+    }
+
+    static ArrayServer start(ArrayConfig config) throws Exception {
+        ArrayServer array = ArrayServer.start(config);
         assertTrue(array.awaitLinked(30_000), "the controllers linked up");
         Controller a = array.controller("A");
         // until A is in sync with B, a write is written through rather than cached and mirrored
