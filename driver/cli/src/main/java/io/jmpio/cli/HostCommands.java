@@ -140,7 +140,8 @@ final class HostCommands {
         long checkInterval;
 
         @Option(names = "--transport-option", paramLabel = "KEY=VALUE",
-            description = "An option of the transport (nvme-tcp: digest=header|data|both asks for CRC32C digests on every PDU)")
+            description = "An option of the transport (nvme-tcp: digest=header|data|both asks for CRC32C digests on every PDU; "
+                + "sqflow=keep keeps SQ flow control on ports that offer to drop it, sqflow=auto by default)")
         List<String> transportOptions = new ArrayList<>();
 
         @Option(names = "--connect-timeout", paramLabel = "MS", defaultValue = "2000", description = "One connection and its handshake (NVMe ICReq and Connect) must finish this fast (default: ${DEFAULT-VALUE})")

@@ -3,6 +3,8 @@ package io.jmpio.emu;
 import static io.jmpio.emu.Harness.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,6 +75,7 @@ class NvmeTcpTargetTest {
                     int at = 1024 * i;
                     assertEquals(3, b.get(at), "TRTYPE TCP");
                     assertEquals(2, b.get(at + 2), "SUBTYPE NVM subsystem");
+                    assertEquals(4, b.get(at + 3), "TREQ: hosts may disable SQ flow control");
                     assertEquals(a.subsystemNqn(), ascii(log.data(), at + 256, 256));
                     listed.add(ascii(log.data(), at + 512, 256) + ":" + ascii(log.data(), at + 32, 32));
                 }
@@ -158,6 +161,46 @@ class NvmeTcpTargetTest {
                         io.sendCommand(flush, null);
                         assertEquals(0, io.await(null).status(), "flush");
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aQueueWithoutSqFlowControlCompletesReadsByTheirDataAndEverythingElseByCapsuleResp() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            bothLinkedUp(a);
+            String port = nvmePorts(a, "A").get(0);
+            for (boolean digests : new boolean[] {false, true}) {
+                try (SpecNvmeHost admin = new SpecNvmeHost(port); SpecNvmeHost io = new SpecNvmeHost(port);
+                     SpecNvmeHost plain = new SpecNvmeHost(port)) {
+                    admin.connectTransport(digests, digests);
+                    int cntlid = admin.adminQueue(a.subsystemNqn(), HOST);
+                    assertEquals(0, admin.setFeature(0x07, 1 | 1 << 16).status());
+                    io.connectTransport(digests, digests);
+                    SpecNvmeHost.Reply connected = io.connect(1, 127, 0, a.subsystemNqn(), HOST, cntlid, 0x04);
+                    assertEquals(0, connected.status());
+                    assertEquals(0xFFFF, connected.sqhd(), "SQHD of a queue without SQ flow control");
+                    byte[] block = Harness.random(8192, 77 + (digests ? 1 : 0));
+                    SpecNvmeHost.Reply written = io.write(1, 64, block, true);
+                    assertEquals(0, written.status());
+                    assertFalse(written.byData(), "a write ends with its CapsuleResp");
+                    assertEquals(0xFFFF, written.sqhd());
+                    for (int i = 0; i < 3; i++) {
+                        SpecNvmeHost.Reply read = io.read(1, 64, 16);
+                        assertTrue(read.byData(), "a read ends with its C2HData, SUCCESS set");
+                        assertArrayEquals(block, read.data());
+                    }
+                    SpecNvmeHost.Reply outside = io.read(1, (64L << 20) / 512, 8);
+                    assertFalse(outside.byData(), "a failed read gets only a CapsuleResp");
+                    assertEquals(0x80, outside.sc(), "LBA out of range");
+                    // a second host queue with flow control keeps CapsuleResps and a moving SQHD
+                    plain.connectTransport(false, false);
+                    assertEquals(0, plain.connect(2, 127, 0, a.subsystemNqn(), HOST, cntlid).status());
+                    SpecNvmeHost.Reply read = plain.read(1, 64, 16);
+                    assertFalse(read.byData());
+                    assertArrayEquals(block, read.data());
+                    assertNotEquals(0xFFFF, read.sqhd());
                 }
             }
         }

@@ -26,8 +26,11 @@ final class SpecNvmeHost implements AutoCloseable {
     int maxH2CData;
     private int nextCid = 1;
 
-    /** What came back for one command: status (kernel form: SCT << 8 | SC, DNR 0x4000), DW0/DW1, data. */
-    record Reply(int status, int dw0, int dw1, byte[] data) {
+    /**
+     * What came back for one command: status (kernel form: SCT << 8 | SC, DNR 0x4000), DW0/DW1, data, SQHD from its
+     * CapsuleResp; or, on a queue without SQ flow control, a C2HData with SUCCESS ({@code byData}: status 0, SQHD -1).
+     */
+    record Reply(int status, int dw0, int dw1, byte[] data, int sqhd, boolean byData) {
         int sc() {
             return status & 0x7FF;
         }
@@ -161,9 +164,14 @@ final class SpecNvmeHost implements AutoCloseable {
             }
             switch (type) {
                 case 0x05: // CapsuleResp
-                    return new Reply((p.getShort(8 + 14) & 0xFFFF) >>> 1, p.getInt(8), p.getInt(12), data.toByteArray());
+                    return new Reply((p.getShort(8 + 14) & 0xFFFF) >>> 1, p.getInt(8), p.getInt(12), data.toByteArray(),
+                        p.getShort(8 + 8) & 0xFFFF, false);
                 case 0x07: // C2HData
                     data.write(pdu, dataStart, dataLen);
+                    if ((flags & 0x08) != 0) { // SUCCESS: the command is complete, no CapsuleResp follows
+                        assertEquals(0x04, flags & 0x04, "SUCCESS only with LAST");
+                        return new Reply(0, 0, 0, data.toByteArray(), -1, true);
+                    }
                     break;
                 case 0x09: { // R2T: send the asked range in H2CData PDUs of at most MAXH2CDATA
                     int cccid = p.getShort(8) & 0xFFFF;
@@ -189,9 +197,15 @@ final class SpecNvmeHost implements AutoCloseable {
 
     /** Fabrics Connect (data in the capsule); DW0 of the reply is the CNTLID. */
     Reply connect(int qid, int sqsize, int kato, String subnqn, String hostnqn, int cntlid) throws IOException {
+        return connect(qid, sqsize, kato, subnqn, hostnqn, cntlid, 0);
+    }
+
+    /** Connect with connection attributes: CATTR @46 (bit 2: disable SQ flow control). */
+    Reply connect(int qid, int sqsize, int kato, String subnqn, String hostnqn, int cntlid, int cattr)
+            throws IOException {
         ByteBuffer s = sqe(0x7F, 0, 0x01, 1024);
         s.put(4, (byte) 0x01).putShort(40, (short) 0).putShort(42, (short) qid).putShort(44, (short) sqsize)
-            .putInt(48, kato);
+            .put(46, (byte) cattr).putInt(48, kato);
         ByteBuffer d = le(1024);
         for (int i = 0; i < 16; i++) {
             d.put(i, (byte) (hostnqn.hashCode() >> (i % 4 * 8)));

@@ -33,8 +33,14 @@ final class DiscoveryLog {
     static final int SUBTYPE_REFERRAL = 1;
     static final int SUBTYPE_NVM = 2;
 
-    /** One NVM subsystem port: where, which subsystem, and the port id. */
-    record Entry(int subtype, String address, String subnqn, int portId) {
+    /** TREQ bit 2: the port lets a host disable SQ flow control at Connect. */
+    static final int TREQ_SQ_FLOW_DISABLE = 0x04;
+
+    /**
+     * One NVM subsystem port: where, which subsystem, the port id, and whether the port lets hosts disable SQ flow
+     * control (TREQ bit 2).
+     */
+    record Entry(int subtype, String address, String subnqn, int portId, boolean sqFlowDisable) {
     }
 
     private DiscoveryLog() {
@@ -118,7 +124,8 @@ final class DiscoveryLog {
                 throw new IOException("discovery log of " + from + ": record " + i + " has service id '" + svc + "'");
             }
             String address = (adrfam == 2 ? "[" + addr + "]" : addr) + ":" + port;
-            out.add(new Entry(subtype, address, nqn, b.getShort(at + 4) & 0xFFFF));
+            boolean sqFlowDisable = (b.get(at + 3) & TREQ_SQ_FLOW_DISABLE) != 0;
+            out.add(new Entry(subtype, address, nqn, b.getShort(at + 4) & 0xFFFF, sqFlowDisable));
         }
         return out;
     }

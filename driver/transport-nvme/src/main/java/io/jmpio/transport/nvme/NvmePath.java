@@ -23,9 +23,13 @@ final class NvmePath implements PathSession {
     private final Namespace ns;
     private final AdminQueue admin;
     private final int grantedQueues;
+    /** The port offers queues without SQ flow control (TREQ bit 2): I/O queues connect that way. */
+    private final boolean sqFlowOff;
 
-    NvmePath(TransportContext ctx, PortInfo port, String subnqn, Namespace expected, Runnable notices) throws IOException {
+    NvmePath(TransportContext ctx, PortInfo port, String subnqn, Namespace expected, Runnable notices, boolean sqFlowOff)
+            throws IOException {
         this.ctx = ctx;
+        this.sqFlowOff = sqFlowOff;
         this.port = port;
         this.subnqn = subnqn;
         this.admin = AdminQueue.open(ctx, port.address(), subnqn, false, dw0 -> {
@@ -91,6 +95,9 @@ final class NvmePath implements PathSession {
         boolean[] digests = NvmeTcpTransport.digests(ctx);
         QueuePair q = new QueuePair(qid, depth, 0, admin.cntlid(), subnqn, ctx.hostName(), ctx.hostIdentifier(), digests[0],
             digests[1], ns.inCapsuleLimit(), c);
+        if (sqFlowOff) {
+            q.withoutSqFlowControl();
+        }
         c.attach(q);
         loop.execute(() -> q.connect(loop, channelClass, io.jmpio.netty.HostPort.parse(port.address()), ctx.connectTimeoutMillis()));
         return c;

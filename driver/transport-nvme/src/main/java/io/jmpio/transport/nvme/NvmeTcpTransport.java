@@ -26,6 +26,8 @@ import java.util.Set;
 final class NvmeTcpTransport implements PathTransport {
     private volatile String subnqn;
     private volatile Namespace namespace;
+    /** Ports whose discovery entry lets a host disable SQ flow control (TREQ bit 2), as of the last discovery. */
+    private volatile Set<String> sqFlowOffPorts = Set.of();
 
     @Override
     public String name() {
@@ -53,12 +55,27 @@ final class NvmeTcpTransport implements PathTransport {
         }
     }
 
+    /**
+     * Whether I/O queues give up SQ flow control where a port offers it ({@code sqflow=auto}, the default, as
+     * nvme-cli's connect-all does), or keep it everywhere ({@code sqflow=keep}, as {@code nvme connect} without
+     * {@code --disable-sqflow}).
+     */
+    static boolean sqFlowOffWhereOffered(TransportContext ctx) {
+        String v = ctx.option("sqflow", "auto");
+        switch (v) {
+            case "auto": return true;
+            case "keep": return false;
+            default: throw new IllegalArgumentException("sqflow must be auto or keep, got '" + v + "'");
+        }
+    }
+
     static String idOf(int portId) {
         return "P" + portId;
     }
 
     @Override
     public Discovery discover(TransportContext ctx, String portal) throws IOException {
+        sqFlowOffWhereOffered(ctx); // a bad option is named before anything is connected
         String wantedNqn = null;
         int wantedNsid = 0;
         String t = ctx.target();
@@ -132,6 +149,13 @@ final class NvmeTcpTransport implements PathTransport {
             throw refused ? new TargetRefusedException("no port of " + nqn + " shows this host the namespace: " + all)
                 : new IOException("no port of " + nqn + " answered: " + all);
         }
+        Set<String> flowOff = new LinkedHashSet<>();
+        for (DiscoveryLog.Entry e : ports) {
+            if (e.sqFlowDisable()) {
+                flowOff.add(e.address());
+            }
+        }
+        this.sqFlowOffPorts = Set.copyOf(flowOff);
         this.subnqn = nqn;
         this.namespace = ns;
         TargetInfo target = ns.target(nqn);
@@ -146,6 +170,7 @@ final class NvmeTcpTransport implements PathTransport {
         if (nqn == null || ns == null) {
             throw new IllegalStateException("discover first: the transport does not know the subsystem yet");
         }
-        return new NvmePath(ctx, port, nqn, ns, notices);
+        return new NvmePath(ctx, port, nqn, ns, notices,
+            sqFlowOffWhereOffered(ctx) && sqFlowOffPorts.contains(port.address()));
     }
 }

@@ -122,6 +122,8 @@ final class QueuePair {
     private ScheduledFuture<?> setupTimer;
     /** Commands sent during one event-loop round go out in one write. */
     private RoundFlush roundFlush;
+    /** Connect with CATTR bit 2: the controller completes reads by their C2HData's SUCCESS flag. */
+    private boolean sqFlowOff;
 
     QueuePair(int qid, int sqsize, int kato, int cntlid, String subnqn, String hostnqn, byte[] hostId,
               boolean headerDigest, boolean dataDigest, int inCapsuleLimit, Listener listener) {
@@ -140,6 +142,15 @@ final class QueuePair {
         for (int i = 0; i < sqsize; i++) {
             freeCids.add(i);
         }
+    }
+
+    /**
+     * Asks the controller at Connect to run this queue without SQ flow control (only where its discovery entry
+     * offers it, TREQ bit 2): SQHD is not tracked by this host anyway, and a read then completes with its data.
+     */
+    QueuePair withoutSqFlowControl() {
+        sqFlowOff = true;
+        return this;
     }
 
     /** Connects on {@code loop}; the listener hears ready or closed. */
@@ -316,7 +327,8 @@ final class QueuePair {
         codec.digests(wantHeaderDigest, wantDataDigest);
         state = State.CONNECTED;
         ByteBuf sqe = Sqe.of(channel.alloc(), Sqe.FABRICS).u8(Sqe.NSID_OFFSET, Sqe.FCTYPE_CONNECT)
-            .u16(Sqe.CDW10 + 2, qid).u16(Sqe.CDW11, sqsize - 1).dw(Sqe.CDW12, kato).buf();
+            .u16(Sqe.CDW10 + 2, qid).u16(Sqe.CDW11, sqsize - 1).u8(Sqe.CDW11 + 2, sqFlowOff ? Sqe.CATTR_DISABLE_SQ_FLOW : 0)
+            .dw(Sqe.CDW12, kato).buf();
         ByteBuf data = Sqe.connectData(channel.alloc(), hostId, requestedCntlid, subnqn, hostnqn);
         int saved = inCapsuleLimit;
         inCapsuleLimit = 8192; // Fabrics commands always carry their data in the capsule

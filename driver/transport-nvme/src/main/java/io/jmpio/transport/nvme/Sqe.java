@@ -42,6 +42,8 @@ final class Sqe {
     static final int FCTYPE_PROPERTY_SET = 0x00;
     static final int FCTYPE_CONNECT = 0x01;
     static final int FCTYPE_PROPERTY_GET = 0x04;
+    /** Connect: SQSIZE u16 @44, CATTR u8 @46 (bit 2: SQ flow control disabled), KATO u32 @48. */
+    static final int CATTR_DISABLE_SQ_FLOW = 0x04;
     // I/O opcodes
     static final int IO_FLUSH = 0x00;
     static final int IO_WRITE = 0x01;

@@ -246,17 +246,23 @@ class NvmeTcpTransportTest {
         try (ArrayServer a = ArrayServer.start(config())) {
             assertTrue(a.awaitLinked(5000), "the controllers linked up");
             PathTransport t = PathTransports.from(null).create("nvme-tcp");
-            TransportContext digests = ctx(null, Map.of("digest", "both"));
-            Discovery d = t.discover(digests, nvmePorts(a, "A").get(0));
-            assertEquals(4, d.ports().size());
-            try (PathSession s = t.openPath(digests, d.ports().get(2), () -> { })) {
-                Queue viaB = Queue.open(s, 0);
-                byte[] big = new byte[192 << 10]; // R2T and H2CData, each PDU with both digests
-                new Random(9).nextBytes(big);
-                assertEquals(Outcome.DONE, viaB.write(8192, big, false));
-                assertArrayEquals(big, viaB.read(8192, big.length));
+            // with SQ flow control given up (reads end in C2HData with SUCCESS) and kept (a CapsuleResp after the data)
+            for (String sqflow : List.of("auto", "keep")) {
+                TransportContext digests = ctx(null, Map.of("digest", "both", "sqflow", sqflow));
+                Discovery d = t.discover(digests, nvmePorts(a, "A").get(0));
+                assertEquals(4, d.ports().size());
+                try (PathSession s = t.openPath(digests, d.ports().get(2), () -> { })) {
+                    Queue viaB = Queue.open(s, 0);
+                    byte[] big = new byte[192 << 10]; // R2T and H2CData, each PDU with both digests
+                    new Random(9).nextBytes(big);
+                    assertEquals(Outcome.DONE, viaB.write(8192, big, false));
+                    assertArrayEquals(big, viaB.read(8192, big.length));
+                    assertArrayEquals(java.util.Arrays.copyOfRange(big, 4096, 8192), viaB.read(12288, 4096), sqflow);
+                }
             }
             assertThrows(IllegalArgumentException.class, () -> t.discover(ctx(null, Map.of("digest", "crc64")),
+                nvmePorts(a, "A").get(0)));
+            assertThrows(IllegalArgumentException.class, () -> t.discover(ctx(null, Map.of("sqflow", "off")),
                 nvmePorts(a, "A").get(0)));
         }
     }

@@ -11,7 +11,6 @@ import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.InterControllerLink;
 import io.jmpio.emu.link.LinkSecurity;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.security.SecretFile;
 import io.jmpio.emu.store.BackingStore;
@@ -22,12 +21,10 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -39,18 +36,19 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One controller of the pair: its life cycle, its watch on the peer, and the one route of a host's request
- * (checks, then the owner's I/O here or shipping to the owner). The jobs around that live beside it, each in
- * one class: the host front end (NVMe/TCP, a {@link HostFrontEnd} in its own package), {@link OwnerIo} and {@link Destager} with
- * {@link Nvram} (the owner's cache), {@link Shipper} and {@link MirrorGrants} (shipping and shipped-write
- * positions), {@link LinkMessages} (what the peer sends), {@link AccessTable} (ALUA/ANA), {@link Ownership}
- * (resync, takeover, moves), {@link LunAdmin} and {@link StatusReport}.
+ * One controller of the pair: its life cycle (start, kill, pause, resume, shutdown), its view of the array
+ * metadata, and the calls the front ends, the admin endpoint and fault injection make on it. The jobs behind
+ * those live beside it, each in one class: {@link HostRequests} (the one route of a host's request),
+ * {@link PeerWatch} (the timer round: heartbeats and the verdict on the peer), the host front end (NVMe/TCP,
+ * a {@link HostFrontEnd} in its own package), {@link OwnerIo} and {@link Destager} with {@link Nvram} (the
+ * owner's cache), {@link Shipper}, {@link LocalReads} and {@link MirrorGrants} (shipping, reads under the
+ * owner's lease, shipped-write positions), {@link LinkMessages} (what the peer sends), {@link AccessTable}
+ * (ALUA/ANA), {@link Ownership} (resync, takeover, moves), {@link LunAdmin} and {@link StatusReport}.
  *
  * <p>Threads besides the event loops: {@code timer} (heartbeats, mailbox, peer verdicts, failback and
  * auto-transfer checks; never blocks on disk), {@code ops} (takeover, moves, resync: the slow, serialised state
@@ -114,13 +112,6 @@ public final class Controller {
 
     /** Front-end ports a controller can have (a shipped request names the one it came in on). */
     static final int MAX_PORTS_PER_CONTROLLER = 8;
-    /** Bytes of requests in progress one host connection may have, and all of them together. */
-    static final long SESSION_INFLIGHT_BYTES = 128L << 20;
-    static final long CONTROLLER_INFLIGHT_BYTES = 1L << 30;
-    /** What a request without data counts against those budgets. */
-    static final long MIN_REQUEST_COST = 4096;
-    /** Longest a peer's transition of a LUN is believed without a metadata change ending it. */
-    static final long TRANSITION_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     final String id;
     final String peerId;
@@ -134,7 +125,6 @@ public final class Controller {
     final BlockCache blockCache;
     /** What a paused controller holds until it resumes. */
     final ConcurrentLinkedQueue<Runnable> backlog = new ConcurrentLinkedQueue<>();
-    private final AtomicLong inflightBytes = new AtomicLong();
 
     final LinkMessages links;
     final InterControllerLink link;
@@ -148,6 +138,8 @@ public final class Controller {
     final AccessTable access;
     final Ownership ownership;
     final LunAdmin admin;
+    private final HostRequests requests;
+    private final PeerWatch watch;
     private final StatusReport status;
 
     volatile State state = State.STOPPED;
@@ -202,6 +194,8 @@ public final class Controller {
         this.streams = new WriteStreams(this);
         this.ownership = new Ownership(this);
         this.admin = new LunAdmin(this);
+        this.requests = new HostRequests(this);
+        this.watch = new PeerWatch(this);
         this.status = new StatusReport(this);
         this.link = new InterControllerLink(id, peerId, transport,
             new InetSocketAddress(cfg.linkListenAddress(), cfg.portFor(id, 1)), cfg.linkChannels(),
@@ -335,7 +329,7 @@ public final class Controller {
             throw e;
         }
         state = State.RUNNING;
-        timer.scheduleWithFixedDelay(this::tick, 0, cfg.heartbeatIntervalMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(watch::tick, 0, cfg.heartbeatIntervalMillis(), TimeUnit.MILLISECONDS);
         destageTimer.scheduleWithFixedDelay(destager::cycle, cfg.destageIntervalMillis(), cfg.destageIntervalMillis(),
             TimeUnit.MILLISECONDS);
         access.recompute();
@@ -524,138 +518,19 @@ public final class Controller {
     // ------------------------------------------------------------------------------------------------
     // Timers and the peer
 
-    /**
-     * A transition the peer began and never ended (it died mid-move, or its abort was lost) ends here: a move
-     * drains for at most a few seconds, so a LUN transitioning for much longer would otherwise stay
-     * unusable until the next metadata change.
-     */
-    private void expireTransitions(long now) {
-        for (Lun l : luns.values()) {
-            if (l.transitioning && !l.owned() && now - l.transitionSinceNanos > TRANSITION_LIMIT_NANOS) {
-                LOG.warn("controller {}: {} has been transitioning for more than {} s on {}'s word; ending it", id,
-                    l.name(), TimeUnit.NANOSECONDS.toSeconds(TRANSITION_LIMIT_NANOS), peerId);
-                l.transitioning = false;
-                access.recompute();
-            }
-        }
-    }
-
-    private void tick() {
-        try {
-            if (state != State.RUNNING) {
-                return;
-            }
-            long now = clock.nanos();
-            if (timersStalled(now)) {
-                // This process was frozen (docker pause, SIGSTOP, a VM stall) or starved for longer than the
-                // peer waits: the peer may have taken our LUNs meanwhile. Re-read ownership before serving,
-                // and give the peer's mailbox a fresh grace period (our view of it is stale, not the peer dead).
-                Set<Integer> ownedBefore = ownedLunIds();
-                reloadMetadata();
-                monitor.graceAfterStall(now);
-                boolean fencedOut = !ownedLunIds().containsAll(ownedBefore);
-                LOG.warn("controller {}: timers stalled {} ms; ownership re-read: {}", id,
-                    TimeUnit.NANOSECONDS.toMillis(now - lastTickNanos),
-                    fencedOut ? "the peer took over meanwhile, this controller is fenced" : "unchanged");
-                if (fencedOut) {
-                    peerState = PeerState.PARTITIONED;
-                    peerSynced = false;
-                    monitor.restartObservation(now);
-                }
-                forgetPositions();
-                lastTickNanos = now;
-                access.recompute();
-            }
-            lastTickNanos = now;
-            expireTransitions(now);
-            streams.expire(now);
-            mailbox.beat();
-            link.heartbeat();
-            localReads.report();
-            link.maintain();
-            monitor.mailbox(mailbox.peerCounter(), now);
-            PeerState next = monitor.evaluate(now);
-            if (next != peerState) {
-                onPeerState(next, now);
-            }
-            ownership.checkFailback(now);
-            for (int lunId : balancer.evaluate(now)) {
-                Lun l = luns.get(lunId);
-                if (l != null && l.owned() && peerState == PeerState.ALIVE && peerSynced) {
-                    LOG.info("controller {}: most I/O for {} arrives at {}; moving ownership (implicit ALUA)", id,
-                        l.name(), peerId);
-                    ownership.submitMove(l, peerId, "auto-transfer");
-                }
-            }
-        } catch (Throwable t) {
-            LOG.error("controller {}: timer tick failed", id, t);
-        }
-    }
-
-    private Set<Integer> ownedLunIds() {
-        Set<Integer> ids = new HashSet<>();
-        for (Lun l : luns.values()) {
-            if (l.owned()) {
-                ids.add(l.id());
-            }
-        }
-        return ids;
-    }
-
     boolean timersStalled(long now) {
         return now - lastTickNanos > TimeUnit.MILLISECONDS.toNanos(cfg.heartbeatTimeoutMillis());
     }
 
     /** Shipped-write positions are only believed while the peer was watched without a break. */
-    private void forgetPositions() {
+    void forgetPositions() {
         for (Lun l : luns.values()) {
             shipper.forget(l);
         }
     }
 
-    private void onPeerState(PeerState next, long now) {
-        PeerState previous = peerState;
-        peerState = next;
-        LOG.info("controller {}: peer {} {} -> {}", id, peerId, previous, next);
-        switch (next) {
-            case ALIVE:
-                peerAliveSinceNanos = now;
-                failedBackSinceAlive = false;
-                ops.execute(this::reloadAfterSilence);
-                ops.execute(ownership::resync);
-                break;
-            case PARTITIONED:
-                peerSynced = false;
-                forgetPositions();
-                ops.execute(this::reloadAfterSilence);
-                break;
-            case DEAD:
-                peerSynced = false;
-                link.disconnectAll();
-                ops.execute(ownership::takeOver);
-                break;
-            default:
-        }
-        access.recompute();
-    }
-
     void resync() {
         ownership.resync();
-    }
-
-    /**
-     * The peer's word did not reach us for a while (or just stopped coming): it may have committed an ownership
-     * change whose notice was lost with the link — a move to this controller, say, that would otherwise leave
-     * the LUN with no owner serving it until the next notice. The metadata says what holds.
-     */
-    private void reloadAfterSilence() {
-        try {
-            if (state == State.RUNNING) {
-                reloadMetadata();
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("controller {}: cannot re-read the metadata after the peer's state changed: {}", id, e.toString());
-        }
     }
 
     /** Re-reads the metadata: opens new LUNs, closes deleted ones, fences LUNs taken from this controller. */
@@ -768,39 +643,7 @@ public final class Controller {
      */
     public CompletableFuture<IoResult> hostIo(int lunId, int op, boolean fua, long offset, int length, ByteBuf data,
                                               int portIndex) {
-        State s = state;
-        if (s == State.PAUSED) {
-            CompletableFuture<IoResult> later = new CompletableFuture<>();
-            backlog.add(() -> hostIo(lunId, op, fua, offset, length, data, portIndex)
-                .whenComplete((r, e) -> later.complete(r != null ? r : IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR))));
-            return later;
-        }
-        Lun l = luns.get(lunId);
-        if (s != State.RUNNING || l == null) {
-            release(data);
-            return CompletableFuture.completedFuture(s != State.RUNNING ? IoResult.error(Status.UNAVAILABLE, Sense.NONE)
-                : IoResult.error(Status.INVALID_FIELD, Sense.UNKNOWN_LUN));
-        }
-        return serve(l, op, fua, offset, length, data == null ? 0 : data.readableBytes(), data, portIndex);
-    }
-
-    private static void release(ByteBuf data) {
-        if (data != null) {
-            data.release();
-        }
-    }
-
-    /** A write's data as the cache keeps it: the buffer's own array when it is exactly that, else a copy. */
-    private static byte[] bytes(ByteBuf data) {
-        try {
-            if (data.hasArray() && data.arrayOffset() + data.readerIndex() == 0
-                && data.readableBytes() == data.array().length) {
-                return data.array();
-            }
-            return io.netty.buffer.ByteBufUtil.getBytes(data);
-        } finally {
-            data.release();
-        }
+        return requests.hostIo(lunId, op, fua, offset, length, data, portIndex);
     }
 
     /**
@@ -808,121 +651,7 @@ public final class Controller {
      * begun once the owner has room for it; a refusal says why not (retryable statuses for a full cache).
      */
     public CompletableFuture<HostWrite> beginHostWrite(int lunId, boolean fua, long offset, int length, int portIndex) {
-        State s = state;
-        if (s == State.PAUSED) {
-            CompletableFuture<HostWrite> later = new CompletableFuture<>();
-            backlog.add(() -> beginHostWrite(lunId, fua, offset, length, portIndex).whenComplete((w, e) ->
-                later.complete(w != null ? w : HostWrite.refused(IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR)))));
-            return later;
-        }
-        if (s != State.RUNNING) {
-            return CompletableFuture.completedFuture(HostWrite.refused(IoResult.error(Status.UNAVAILABLE, Sense.NONE)));
-        }
-        Lun l = luns.get(lunId);
-        if (l == null) {
-            return CompletableFuture.completedFuture(HostWrite.refused(IoResult.error(Status.INVALID_FIELD, Sense.UNKNOWN_LUN)));
-        }
-        long bytes = Integer.toUnsignedLong(length);
-        int check = IoCheck.check(Opcode.WRITE, offset, bytes, bytes, l.record);
-        if (check != 0) {
-            l.stats.errors.increment();
-            return CompletableFuture.completedFuture(HostWrite.refused(IoResult.error(IoCheck.status(check),
-                IoCheck.sense(check))));
-        }
-        AluaState st = access.state(l, id, true);
-        if (!st.servesIo()) {
-            return CompletableFuture.completedFuture(HostWrite.refused(IoResult.error(st.ioStatus(),
-                st == AluaState.TRANSITIONING ? Sense.OWNERSHIP_MOVING : Sense.NONE)));
-        }
-        if (!l.owned()) {
-            return shipper.openStream(l, fua, offset, length, portIndex);
-        }
-        if (l.cache.dataBytes() + l.reservedBytes.get() + bytes > cfg.writeCacheBytes()) {
-            return CompletableFuture.completedFuture(HostWrite.refused(IoResult.error(Status.BUSY, Sense.CACHE_FULL)));
-        }
-        return CompletableFuture.completedFuture(new LocalWrite(lunId, fua, offset, length, portIndex));
-    }
-
-    /** A streamed write this controller owns: the data is gathered into the buffer the cache will keep. */
-    private final class LocalWrite implements HostWrite {
-        private final int lunId;
-        private final boolean fua;
-        private final long offset;
-        private final byte[] data;
-        private final int portIndex;
-
-        LocalWrite(int lunId, boolean fua, long offset, int length, int portIndex) {
-            this.lunId = lunId;
-            this.fua = fua;
-            this.offset = offset;
-            this.data = new byte[length];
-            this.portIndex = portIndex;
-        }
-
-        @Override
-        public IoResult refusal() {
-            return null;
-        }
-
-        @Override
-        public void data(long at, io.netty.buffer.ByteBuf chunk) {
-            chunk.getBytes(chunk.readerIndex(), data, Math.toIntExact(at), chunk.readableBytes());
-        }
-
-        @Override
-        public CompletableFuture<IoResult> commit() {
-            return hostIo(lunId, Opcode.WRITE, fua, offset, data.length, Unpooled.wrappedBuffer(data), portIndex);
-        }
-
-        @Override
-        public void abort() {
-        }
-    }
-
-    /**
-     * The one path of a host's block request, whatever its protocol: the checks ({@link IoCheck}, access
-     * state), then the controller's memory budget, and the owner path here or shipping to the owner.
-     */
-    CompletableFuture<IoResult> serve(Lun l, int op, boolean fua, long offset, int length, long payloadLength,
-                                      ByteBuf data, int portIndex) {
-        int check = IoCheck.check(op, offset, Integer.toUnsignedLong(length), payloadLength, l.record);
-        if (check != 0) {
-            release(data);
-            l.stats.errors.increment();
-            return CompletableFuture.completedFuture(IoResult.error(IoCheck.status(check), IoCheck.sense(check)));
-        }
-        AluaState st = access.state(l, id, true);
-        if (!st.servesIo()) {
-            release(data);
-            return CompletableFuture.completedFuture(IoResult.error(st.ioStatus(), st == AluaState.TRANSITIONING
-                ? Sense.OWNERSHIP_MOVING : st == AluaState.STANDBY ? Sense.LINK_DOWN : Sense.NONE));
-        }
-        long cost = Math.max(MIN_REQUEST_COST, op == Opcode.READ || op == Opcode.WRITE ? Integer.toUnsignedLong(length) : 0);
-        if (inflightBytes.addAndGet(cost) > CONTROLLER_INFLIGHT_BYTES) {
-            inflightBytes.addAndGet(-cost);
-            release(data);
-            return CompletableFuture.completedFuture(IoResult.error(Status.BUSY, Sense.NONE));
-        }
-        CompletableFuture<IoResult> result;
-        try {
-            // the owner keeps the data in its cache (an array); shipping sends the host's buffer on as it came
-            result = l.owned() ? ownerIo.execute(l, op, fua, offset, length, data == null ? null : bytes(data), false)
-                : shipper.ship(l, op, fua, offset, length, data, portIndex);
-        } catch (RuntimeException e) {
-            inflightBytes.addAndGet(-cost);
-            throw e;
-        }
-        return result.handle((r, err) -> {
-            inflightBytes.addAndGet(-cost);
-            if (err != null) {
-                LOG.error("controller {}: {} on {} failed", id, Opcode.name(op), l.name(), err);
-                r = IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
-            }
-            if (r.status() != Status.GOOD) {
-                l.stats.errors.increment();
-            }
-            return r;
-        });
+        return requests.beginHostWrite(lunId, fua, offset, length, portIndex);
     }
 
     /** Non-owner's record: the owner's storage position of the last shipped write covering {@code offset}, or -1. */

@@ -78,13 +78,16 @@ final class LogPages {
      * entries: TRTYPE @0 (3 TCP), ADRFAM @1, SUBTYPE @2 (2 NVM subsystem), TREQ @3, PORTID @4, CNTLID @6
      * (FFFFh dynamic), ASQSZ @8, TRSVCID @32, SUBNQN @256, TRADDR @512, TSAS @768 (SECTYPE 0 none).
      */
+    /** TREQ bit 2: hosts may disable SQ flow control at Connect (secure channel bits 1:0: not specified). */
+    static final int TREQ_SQ_FLOW_DISABLE = 0x04;
+
     static byte[] discovery(long generation, List<DiscoveryEntry> entries) {
         ByteBuffer b = ByteBuffer.allocate(1024 * (1 + entries.size())).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(0, generation).putLong(8, entries.size()).putShort(16, (short) 0);
         int at = 1024;
         for (DiscoveryEntry e : entries) {
             boolean v6 = e.host().contains(":");
-            b.put(at, (byte) 3).put(at + 1, (byte) (v6 ? 2 : 1)).put(at + 2, (byte) 2).put(at + 3, (byte) 0);
+            b.put(at, (byte) 3).put(at + 1, (byte) (v6 ? 2 : 1)).put(at + 2, (byte) 2).put(at + 3, (byte) TREQ_SQ_FLOW_DISABLE);
             b.putShort(at + 4, (short) e.portId()).putShort(at + 6, (short) 0xFFFF).putShort(at + 8, (short) 32);
             text(b, at + 32, 32, Integer.toString(e.port()));
             text(b, at + 256, 256, e.subnqn());

@@ -27,18 +27,22 @@ import org.slf4j.LoggerFactory;
 /**
  * One NVMe/TCP connection: one queue (admin, QID 0, or an I/O queue) of one controller. Runs ICReq, then
  * Connect, then the queue's commands: Fabrics (Connect, Property Get/Set), admin (Identify, Get Log Page,
- * Set/Get Features, Asynchronous Event Request, Keep Alive) or I/O (Read, Write, Flush, Write Zeroes,
- * Dataset Management). Writes take their data in the capsule up to {@link IdentifyData#IN_CAPSULE_DATA}, by
- * R2T and H2CData beyond. A transport error is answered with a C2HTermReq and the connection is closed;
- * a bad command gets its status. Everything runs on the connection's event loop.
+ * Set/Get Features, Asynchronous Event Request, Keep Alive; those answered from the subsystem's state are
+ * {@link AdminCommands}) or I/O (Read, Write, Flush, Write Zeroes, Dataset Management, reservations). Writes
+ * take their data in the capsule up to {@link IdentifyData#IN_CAPSULE_DATA}, by R2T and H2CData beyond. A
+ * transport error is answered with a C2HTermReq and the connection is closed; a bad command gets its status.
+ * Everything runs on the connection's event loop.
  */
 final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private static final Logger LOG = LoggerFactory.getLogger(QueueHandler.class);
     /** Bytes of a queue's commands' data held at once (R2T data being received). */
     static final long MAX_PENDING_DATA = 64L << 20;
+    /** Connect CATTR bit 2: the host does not use SQ flow control on this queue. */
+    static final int CATTR_DISABLE_SQ_FLOW = 0x04;
 
     private final NvmeSubsystem subsystem;
     private final PduCodec codec;
+    private final AdminCommands commands;
     private final int portIndex;
     private ChannelHandlerContext ctx;
     /** The answers of one event-loop round go to the host in one write. */
@@ -48,6 +52,12 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private int qid = -1;
     private int queueEntries;
     private int sqhd;
+    /**
+     * The host disabled SQ flow control at Connect (CATTR bit 2, offered by TREQ bit 2 in the discovery log): SQHD
+     * is 0xFFFF in every completion, and a successful read ends with its C2HData PDU (SUCCESS flag) instead of a
+     * CapsuleResp after it — one PDU per read fewer to build, send and parse.
+     */
+    private boolean sqFlowOff;
     private int outstanding;
     private int nextTtag;
     private long pendingData;
@@ -101,6 +111,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         super(false);
         this.subsystem = subsystem;
         this.codec = codec;
+        this.commands = new AdminCommands(subsystem, this);
         this.portIndex = portIndex;
     }
 
@@ -258,7 +269,9 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         if (ctrl != null) {
             ctrl.touched();
         }
-        sqhd = queueEntries == 0 ? 0 : (sqhd + 1) % queueEntries;
+        if (!sqFlowOff) {
+            sqhd = queueEntries == 0 ? 0 : (sqhd + 1) % queueEntries;
+        }
         if (ctrl != null && ++outstanding > queueEntries) {
             outstanding--;
             LOG.warn("NVMe/TCP {}: more commands than the queue's {} entries", ctx.channel().remoteAddress(), queueEntries);
@@ -293,7 +306,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                     respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0);
                     return;
                 }
-                property(sqe);
+                commands.property(ctrl, sqe);
                 return;
             default:
                 respond(cid, Nvme.SC_INVALID_OPCODE | Nvme.DNR, 0, 0);
@@ -310,6 +323,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         int q = sqe.u16(Sqe.CDW10 + 2);
         int sqsize = sqe.u16(Sqe.CDW11);
         long kato = Integer.toUnsignedLong(sqe.dw(Sqe.CDW12));
+        int cattr = sqe.u8(Sqe.CDW11 + 2);
         if (recfmt != 0) {
             respond(cid, 0x180 | Nvme.DNR, 0, 0);
             return;
@@ -365,6 +379,10 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         }
         qid = q;
         queueEntries = sqsize + 1;
+        sqFlowOff = (cattr & CATTR_DISABLE_SQ_FLOW) != 0;
+        if (sqFlowOff) {
+            sqhd = 0xFFFF;
+        }
         ConnectionGuard.ready(ctx.channel());
         respond(cid, 0, ctrl.cntlid, 0);
     }
@@ -387,58 +405,6 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         return s.chars().allMatch(c -> c > 0x20 && c < 0x7f) ? s : null;
     }
 
-    private void property(Sqe sqe) {
-        int cid = sqe.cid();
-        boolean set = sqe.fctype() == Nvme.FCTYPE_PROPERTY_SET;
-        int size8 = sqe.u8(Sqe.CDW10) & 1;
-        int offset = sqe.dw(Sqe.CDW11);
-        if (!set) {
-            long v;
-            switch (offset) {
-                case 0x00: // CAP: MQES, CQR, TO 15 × 500 ms, CSS NVM
-                    v = (IdentifyData.QUEUE_ENTRIES - 1) | 1L << 16 | 15L << 24 | 1L << 37;
-                    break;
-                case 0x08:
-                    v = 0x00010400;
-                    break;
-                case 0x14:
-                    v = ctrl.cc;
-                    break;
-                case 0x1C:
-                    v = ctrl.csts;
-                    break;
-                default:
-                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                    return;
-            }
-            if (offset == 0 && size8 == 0) {
-                respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                return;
-            }
-            respond(cid, 0, (int) v, (int) (v >>> 32));
-            return;
-        }
-        if (offset != 0x14) {
-            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-            return;
-        }
-        int cc = sqe.dw(Sqe.CDW12);
-        boolean wasOn = (ctrl.cc & 1) != 0;
-        boolean on = (cc & 1) != 0;
-        ctrl.cc = cc;
-        if (on && !wasOn) {
-            boolean ok = (cc >>> 16 & 0xF) == 6 && (cc >>> 20 & 0xF) == 4 && (cc >>> 7 & 0xF) == 0
-                && (cc >>> 11 & 0x7) == 0 && ((cc >>> 4 & 0x7) == 0 || (cc >>> 4 & 0x7) == 6);
-            ctrl.csts = ok ? 1 : 2; // RDY, or CFS for a configuration it cannot run
-        } else if (!on) {
-            ctrl.csts = 0;
-        }
-        if ((cc >>> 14 & 0x3) != 0) {
-            ctrl.csts = (ctrl.csts & ~0xC) | 2 << 2; // shutdown processing complete
-        }
-        respond(cid, 0, 0, 0);
-    }
-
     // ------------------------------------------------------------------------------------------------
     // Admin
 
@@ -446,16 +412,16 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         int cid = sqe.cid();
         switch (sqe.opcode()) {
             case Nvme.ADMIN_IDENTIFY:
-                identify(sqe);
+                commands.identify(ctrl, sqe);
                 return;
             case Nvme.ADMIN_GET_LOG_PAGE:
-                logPage(sqe);
+                commands.logPage(ctrl, sqe);
                 return;
             case Nvme.ADMIN_SET_FEATURES:
-                setFeatures(sqe);
+                commands.setFeatures(ctrl, sqe);
                 return;
             case Nvme.ADMIN_GET_FEATURES:
-                getFeatures(sqe);
+                commands.getFeatures(ctrl, sqe);
                 return;
             case Nvme.ADMIN_ASYNC_EVENT:
                 if (!ctrl.addAer(cid)) {
@@ -482,162 +448,6 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         QueueHandler h = admin.pipeline().get(QueueHandler.class);
         if (h != null) {
             c.deliver((cid, dw0) -> h.respond(cid, 0, dw0, 0, false));
-        }
-    }
-
-    private void identify(Sqe sqe) {
-        int cid = sqe.cid();
-        int cns = sqe.u8(Sqe.CDW10);
-        int nsid = sqe.nsid();
-        byte[] out;
-        switch (cns) {
-            case 0x01:
-                out = IdentifyData.controller(ctrl.cntlid, subsystem.serial,
-                    ctrl.discovery ? Nvme.DISCOVERY_NQN : subsystem.nqn, ctrl.discovery);
-                break;
-            case 0x00: {
-                if (ctrl.discovery || nsid == 0 || nsid == -1) {
-                    respond(cid, Nvme.SC_INVALID_NS | Nvme.DNR, 0, 0);
-                    return;
-                }
-                LunRecord r = subsystem.namespace(ctrl.hostNqn, nsid);
-                out = r == null ? new byte[IdentifyData.LENGTH] : IdentifyData.namespace(r, nsid);
-                break;
-            }
-            case 0x02:
-                if (ctrl.discovery || nsid == -1 || nsid == -2) {
-                    respond(cid, Nvme.SC_INVALID_NS | Nvme.DNR, 0, 0);
-                    return;
-                }
-                out = IdentifyData.activeList(new ArrayList<>(subsystem.nsids(ctrl.hostNqn)), nsid);
-                break;
-            case 0x03: {
-                LunRecord r = ctrl.discovery ? null : subsystem.namespace(ctrl.hostNqn, nsid);
-                if (r == null) {
-                    respond(cid, Nvme.SC_INVALID_NS | Nvme.DNR, 0, 0);
-                    return;
-                }
-                out = IdentifyData.descriptors(r);
-                break;
-            }
-            default:
-                respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                return;
-        }
-        dataIn(sqe, out);
-    }
-
-    private void logPage(Sqe sqe) {
-        int cid = sqe.cid();
-        int cdw10 = sqe.dw(Sqe.CDW10);
-        int lid = cdw10 & 0xFF;
-        int lsp = cdw10 >>> 8 & 0x7F;
-        boolean rae = (cdw10 & 1 << 15) != 0;
-        long numd = (Integer.toUnsignedLong(cdw10) >>> 16 | (long) (sqe.dw(Sqe.CDW11) & 0xFFFF) << 16) + 1;
-        long offset = Integer.toUnsignedLong(sqe.dw(Sqe.CDW12)) | (long) sqe.dw(Sqe.CDW13) << 32;
-        long length = numd * 4;
-        if (length > IdentifyData.MAX_TRANSFER || (offset & 3) != 0 || offset < 0) {
-            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-            return;
-        }
-        byte[] full;
-        switch (lid) {
-            case LogPages.ERROR:
-                full = new byte[64 * 64];
-                break;
-            case LogPages.SMART:
-                full = ctrl.discovery ? null : LogPages.smart(0, 0, 0, 0);
-                break;
-            case LogPages.CHANGED_NS:
-                full = ctrl.discovery ? null : LogPages.changedNamespaces(ctrl.takeChangedNsids());
-                break;
-            case LogPages.ANA: {
-                if (ctrl.discovery) {
-                    full = null;
-                    break;
-                }
-                List<LogPages.AnaGroup> groups = new ArrayList<>();
-                for (int nsid : subsystem.nsids(ctrl.hostNqn)) {
-                    LunRecord r = subsystem.namespace(ctrl.hostNqn, nsid);
-                    if (r != null) {
-                        groups.add(new LogPages.AnaGroup(nsid, subsystem.anaState(r), new int[] {nsid}));
-                    }
-                }
-                full = LogPages.ana(ctrl.anaChangeCount, groups, (lsp & 1) != 0);
-                break;
-            }
-            case LogPages.DISCOVERY:
-                full = ctrl.discovery ? LogPages.discovery(subsystem.discoveryGeneration(), subsystem.discoveryEntries())
-                    : null;
-                break;
-            default:
-                full = null;
-        }
-        if (full == null) {
-            respond(cid, Nvme.SC_INVALID_LOG_PAGE | Nvme.DNR, 0, 0);
-            return;
-        }
-        if (offset > full.length) {
-            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-            return;
-        }
-        byte[] out = new byte[(int) length];
-        System.arraycopy(full, (int) offset, out, 0, (int) Math.min(length, full.length - offset));
-        dataIn(sqe, out);
-    }
-
-    private void setFeatures(Sqe sqe) {
-        int cid = sqe.cid();
-        int fid = sqe.u8(Sqe.CDW10);
-        int value = sqe.dw(Sqe.CDW11);
-        switch (fid) {
-            case 0x07: {
-                if (ctrl.discovery) {
-                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                    return;
-                }
-                int nsqr = value & 0xFFFF;
-                int ncqr = value >>> 16;
-                if (nsqr == 0xFFFF || ncqr == 0xFFFF) {
-                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                    return;
-                }
-                int granted = Math.min(Math.min(nsqr, ncqr) + 1, 16);
-                ctrl.ioQueues = granted;
-                respond(cid, 0, (granted - 1) | (granted - 1) << 16, 0);
-                return;
-            }
-            case 0x0B:
-                ctrl.aec = value & (1 << 8 | 1 << 11 | 1 << 31);
-                respond(cid, 0, 0, 0);
-                return;
-            case 0x0F:
-                ctrl.katoMillis = Integer.toUnsignedLong(value);
-                respond(cid, 0, 0, 0);
-                return;
-            default:
-                respond(cid, Nvme.SC_FEATURE_NOT_CHANGEABLE | Nvme.DNR, 0, 0);
-        }
-    }
-
-    private void getFeatures(Sqe sqe) {
-        int cid = sqe.cid();
-        int fid = sqe.u8(Sqe.CDW10);
-        switch (fid) {
-            case 0x07:
-                respond(cid, 0, ctrl.ioQueues == 0 ? 0 : (ctrl.ioQueues - 1) | (ctrl.ioQueues - 1) << 16, 0);
-                return;
-            case 0x0B:
-                respond(cid, 0, ctrl.aec, 0);
-                return;
-            case 0x0F:
-                respond(cid, 0, (int) ctrl.katoMillis, 0);
-                return;
-            case 0x06:
-                respond(cid, 0, 1, 0);
-                return;
-            default:
-                respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
         }
     }
 
@@ -696,10 +506,11 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                 }
                 submit(cid, lun, Opcode.READ, fua, offset, (int) bytes, null, res -> {
                     if (res.status() == Status.GOOD && res.data() != null) {
-                        c2hData(cid, res.data());
-                    } else {
-                        res.releaseData();
+                        c2hData(cid, res.data(), sqFlowOff);
+                        return sqFlowOff;
                     }
+                    res.releaseData();
+                    return false;
                 });
                 return;
             case Nvme.IO_WRITE:
@@ -824,9 +635,13 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         });
     }
 
-    /** Runs one block request through the array controller; answers its status (after {@code onGood}'s data). */
+    /**
+     * Runs one block request through the array controller and answers it: {@code dataIn} (reads) sends the
+     * result's data first and says whether that already completed the command (C2HData with SUCCESS); otherwise
+     * a CapsuleResp with its status follows.
+     */
     private void submit(int cid, int lun, int op, boolean fua, long offset, int length, ByteBuf data,
-                        java.util.function.Consumer<IoResult> beforeResponse) {
+                        java.util.function.Predicate<IoResult> dataIn) {
         subsystem.controller.hostIo(lun, op, fua, offset, length, data, portIndex).whenComplete((res, e) -> {
             IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
             count(op, length, r);
@@ -835,12 +650,17 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                     r.releaseData();
                     return;
                 }
-                if (beforeResponse != null) {
-                    beforeResponse.accept(r);
+                boolean answered = false;
+                if (dataIn != null) {
+                    answered = dataIn.test(r);
                 } else {
                     r.releaseData();
                 }
-                respond(cid, status(r, op != Opcode.READ), 0, 0);
+                if (answered) {
+                    completedByData();
+                } else {
+                    respond(cid, status(r, op != Opcode.READ), 0, 0);
+                }
             };
             if (ctx.executor().inEventLoop()) {
                 answer.run();
@@ -1006,19 +826,31 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         }
     }
 
-    /** Sends a command's data to the host: one C2HData PDU, LAST set; the CapsuleResp follows. */
-    private void c2hData(int cid, ByteBuf data) {
+    /**
+     * Sends a command's data to the host: one C2HData PDU, LAST set; with {@code success} also SUCCESS, which
+     * completes the command (no CapsuleResp follows), else the CapsuleResp follows.
+     */
+    private void c2hData(int cid, ByteBuf data, boolean success) {
         ByteBuf h = ctx.alloc().buffer(16);
         h.writeShortLE(cid).writeShortLE(0).writeIntLE(0).writeIntLE(data.readableBytes()).writeIntLE(0);
+        int flags = Pdu.FLAG_DATA_LAST | (success ? Pdu.FLAG_DATA_SUCCESS : 0);
         if (data.isReadable()) {
-            codec.write24(ctx, Pdu.C2H_DATA, Pdu.FLAG_DATA_LAST, h, data);
+            codec.write24(ctx, Pdu.C2H_DATA, flags, h, data);
         } else {
-            ctx.write(codec.pdu24(ctx.alloc(), Pdu.C2H_DATA, Pdu.FLAG_DATA_LAST, h, data));
+            ctx.write(codec.pdu24(ctx.alloc(), Pdu.C2H_DATA, flags, h, data));
         }
     }
 
+    /** A command answered by its C2HData's SUCCESS flag: it leaves the queue as a CapsuleResp would have. */
+    private void completedByData() {
+        if (ctrl != null && outstanding > 0) {
+            outstanding--;
+        }
+        roundFlush.request();
+    }
+
     /** Data for the host, then the command's success. */
-    private void dataIn(Sqe sqe, byte[] data) {
+    void dataIn(Sqe sqe, byte[] data) {
         int cid = sqe.cid();
         long want = sqe.sglLength();
         if (sqe.sglId() != Sqe.SGL_TRANSPORT_DATA_BLOCK || want < data.length && want == 0) {
@@ -1026,7 +858,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             return;
         }
         byte[] out = want < data.length ? java.util.Arrays.copyOf(data, (int) want) : data;
-        c2hData(cid, Unpooled.wrappedBuffer(out));
+        c2hData(cid, Unpooled.wrappedBuffer(out), false);
         respond(cid, 0, 0, 0);
     }
 
