@@ -84,12 +84,15 @@ final class MirrorGrants {
 
     /**
      * A LUN opened at start: what an earlier run of this controller granted is unknown, so a lease is taken to be
-     * outstanding for one lease from now (the first unmirrored write revokes it, or waits it out).
+     * outstanding for one lease from now (the first unmirrored write revokes it, or waits it out). Generations
+     * start above any an earlier run used (wall-clock milliseconds, 2^20 generations each, as the journal's slots):
+     * the peer, which may have stayed up, refuses leases below the last revocation it heard of.
      */
     void openedAt(Lun l, long nowNanos) {
         synchronized (l.grants) {
             l.grants.leaseGranted = true;
             l.grants.lastLeaseNanos = nowNanos;
+            l.grants.leaseGeneration = System.currentTimeMillis() << 20;
         }
     }
 
