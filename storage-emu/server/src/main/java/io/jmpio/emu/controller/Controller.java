@@ -568,6 +568,12 @@ public final class Controller {
             if (!Objects.equals(old.owner(), r.owner())) {
                 shipper.forget(l);
                 grants.forbidReadLeases(l);
+                if (id.equals(r.owner())) {
+                    // taken with nothing of it cached here and the peer's mirror of it empty (a move destaged all
+                    // first, a takeover replayed the mirror): leases are good while every write from now on is
+                    // mirrored (granted only with the peer in sync; a write that is not revokes them)
+                    grants.allowReadLeases(l, grants.generation(l));
+                }
             }
             l.transitioning = false;
             l.record = r;

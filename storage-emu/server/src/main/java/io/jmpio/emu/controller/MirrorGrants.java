@@ -129,8 +129,9 @@ final class MirrorGrants {
     }
 
     /**
-     * Ownership changed: no lease until the next resync. A lease granted under the old ownership names the old
-     * epoch, which the peer checks.
+     * Ownership changed: no lease from the controller that lost the LUN until a resync (the one that took it allows
+     * them again itself, see {@code Controller.reloadMetadata}). A lease granted under the old ownership names the
+     * old epoch, which the peer checks.
      */
     void forbidReadLeases(Lun l) {
         synchronized (l.grants) {

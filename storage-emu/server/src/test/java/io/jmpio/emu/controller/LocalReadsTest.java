@@ -110,6 +110,32 @@ class LocalReadsTest {
         }
     }
 
+    @Test
+    void theOldOwnerReadsUnderTheNewOwnersLeaseAfterAMove() throws Exception {
+        try (ArrayServer array = SyncedPair.start(dir)) {
+            Controller a = array.controller("A");
+            Controller b = array.controller("B");
+            Lun onA = a.luns.get(0);
+            byte[] before = block((byte) 0x61);
+            assertEquals(Status.GOOD, write(a, 0, before).status());
+            a.moveLun("lun0", "B");
+            await(() -> b.luns.get(0).owned() && !onA.owned(), "B owns the LUN");
+            await(() -> granted(b, a), "A, the owner no more, reads under B's lease without waiting for a resync");
+            long local = onA.stats.localReads.sum();
+            assertArrayEquals(before, read(a, 0), "what A destaged at the move is on the media");
+            byte[] after = block((byte) 0x62);
+            assertEquals(Status.GOOD, write(b, 0, after).status());
+            assertArrayEquals(after, read(a, 0), "B's write dirty in its cache is read at A from A's mirror");
+            assertEquals(local + 2, onA.stats.localReads.sum(), "both answered at A");
+
+            b.peerSynced = false; // a write B cannot mirror ends the lease before it is acknowledged
+            byte[] unmirrored = block((byte) 0x63);
+            assertEquals(Status.GOOD, write(b, 0, unmirrored).status());
+            assertArrayEquals(unmirrored, read(a, 0), "shipped, not overlaid with the older mirror copy");
+            assertEquals(local + 2, onA.stats.localReads.sum());
+        }
+    }
+
     /** Reads at B until one is answered there (the first ones are shipped and bring the lease back). */
     private static boolean granted(Controller a, Controller b) {
         try {
