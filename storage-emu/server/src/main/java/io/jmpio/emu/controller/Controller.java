@@ -540,6 +540,14 @@ public final class Controller {
         for (LunRecord r : m.luns()) {
             seen.put(r.id(), r);
             Lun l = luns.get(r.id());
+            if (l != null && !sameLun(l.record, r)) {
+                // deleted and created again under its id while this controller did not hear of it (paused, frozen,
+                // partitioned): another LUN, whose drive, mirror and leases have nothing to do with the old one's
+                LOG.warn("controller {}: LUN {} was deleted and {} created under its id {} meanwhile", id,
+                    l.record.name(), r.name(), r.id());
+                retire(l);
+                l = null;
+            }
             if (l == null) {
                 BackingStore store;
                 try {
@@ -580,14 +588,28 @@ public final class Controller {
         }
         for (Lun l : new ArrayList<>(luns.values())) {
             if (!seen.containsKey(l.id())) {
-                luns.remove(l.id());
-                l.store.close();
-                blockCache.invalidateLun(l.id());
+                retire(l);
             }
         }
         if (state == State.RUNNING) {
             access.recompute();
         }
+    }
+
+    /** The same LUN as before, perhaps changed (owner, size, hosts), not another one created under its id. */
+    private static boolean sameLun(LunRecord before, LunRecord now) {
+        return before.name().equals(now.name()) && before.backend().equals(now.backend())
+            && Objects.equals(before.wwid(), now.wwid());
+    }
+
+    /** A LUN deleted from the metadata: closed here, with nothing of it kept in memory. */
+    private void retire(Lun l) throws IOException {
+        luns.remove(l.id());
+        l.cache.clear();
+        l.mirror.clear();
+        shipper.forget(l);
+        blockCache.invalidateLun(l.id());
+        l.store.close();
     }
 
     void requireRunning() throws IOException {

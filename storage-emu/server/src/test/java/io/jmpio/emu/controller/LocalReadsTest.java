@@ -136,6 +136,28 @@ class LocalReadsTest {
         }
     }
 
+    @Test
+    void aLunDeletedAndCreatedAgainUnderItsIdWhileThePeerWasFrozenIsANewLunThere() throws Exception {
+        try (ArrayServer array = SyncedPair.start(dir)) {
+            Controller a = array.controller("A");
+            Controller b = array.controller("B");
+            assertEquals(Status.GOOD, write(a, 0, block((byte) 0x71)).status());
+            await(() -> granted(a, b), "B holds a lease on lun0");
+            b.pause(); // frozen: B hears of neither change
+            a.deleteLun("lun0");
+            io.jmpio.emu.array.LunRecord created = a.createLun(io.jmpio.emu.array.LunSpec.parse("fresh:16M:A", "A", "memory"));
+            assertEquals(0, created.id(), "the new LUN takes the freed id");
+            byte[] fresh = block((byte) 0x72);
+            assertEquals(Status.GOOD, write(a, 0, fresh).status());
+            b.resume();
+            await(() -> "fresh".equals(b.luns.get(0).record.name()), "B re-read the metadata");
+            await(() -> b.peerState == PeerMonitor.PeerState.ALIVE && a.peerSynced, "the pair is in sync again");
+            await(() -> granted(a, b), "B holds a lease on the new LUN");
+            assertArrayEquals(fresh, read(b, 0), "B reads the new LUN, not what it held of the deleted one");
+            assertArrayEquals(new byte[4096], read(b, 4096));
+        }
+    }
+
     /** Reads at B until one is answered there (the first ones are shipped and bring the lease back). */
     private static boolean granted(Controller a, Controller b) {
         try {
