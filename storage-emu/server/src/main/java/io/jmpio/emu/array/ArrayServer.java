@@ -115,7 +115,7 @@ public final class ArrayServer implements AutoCloseable {
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-                out = out.with(LunRecords.create(out.nextId(), spec));
+                out = out.with(LunRecords.create(out, out.nextId(), spec));
             }
             return out;
         });

@@ -9,9 +9,15 @@ public final class LunRecords {
     private LunRecords() {
     }
 
-    public static LunRecord create(int lunId, LunSpec spec) {
+    /**
+     * The record of a LUN added to {@code m} under {@code lunId}. Its first ownership epoch is the generation the
+     * metadata gets with it: a LUN's epoch never exceeds the metadata's generation (each epoch step is a change of
+     * the metadata), so a LUN created under the id of a deleted one starts above every epoch the deleted one had,
+     * and nothing kept under those (journal records, mirror copies, leases) is taken for the new LUN's.
+     */
+    public static LunRecord create(ArrayMetadata m, int lunId, LunSpec spec) {
         return new LunRecord(lunId, spec.name(), spec.bytes(), LunSpec.BLOCK_SIZE, spec.backend(), spec.owner(),
-            spec.owner(), 1, false, spec.allowedHosts(), wwid(spec.name(), lunId), LunReservation.NONE);
+            spec.owner(), m.generation() + 1, false, spec.allowedHosts(), wwid(spec.name(), lunId), LunReservation.NONE);
     }
 
     /** NAA-6 style identifier: 0x6, then a hash of the name, id and creation time, 16 bytes in all. */

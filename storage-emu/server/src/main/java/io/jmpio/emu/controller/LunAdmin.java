@@ -62,7 +62,7 @@ final class LunAdmin {
                 if (m.byName(spec.name()) != null) {
                     throw new IllegalArgumentException("a LUN named '" + spec.name() + "' already exists");
                 }
-                created[0] = LunRecords.create(m.nextId(), spec);
+                created[0] = LunRecords.create(m, m.nextId(), spec);
                 return m.with(created[0]);
             });
         } catch (IOException | RuntimeException e) {

@@ -20,6 +20,8 @@ final class PeerWatch {
     static final long TRANSITION_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final Controller c;
+    /** A takeover of LUNs that appeared owned by the dead peer is queued on {@code ops} and not yet done. */
+    private final java.util.concurrent.atomic.AtomicBoolean lateTakeoverQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     PeerWatch(Controller controller) {
         this.c = controller;
@@ -78,6 +80,8 @@ final class PeerWatch {
             PeerState next = c.monitor.evaluate(now);
             if (next != c.peerState) {
                 onPeerState(next, now);
+            } else if (next == PeerState.DEAD) {
+                takeOverLateArrivals();
             }
             c.ownership.checkFailback(now);
             for (int lunId : c.balancer.evaluate(now)) {
@@ -90,6 +94,27 @@ final class PeerWatch {
             }
         } catch (Throwable t) {
             LOG.error("controller {}: timer tick failed", c.id, t);
+        }
+    }
+
+    /**
+     * A LUN can name the dead peer as its owner after the takeover ran (created for it meanwhile, or a metadata
+     * change from before its death read late): nobody would serve it, and the peer, when it starts again, waits for
+     * this controller to take over what it owned. So it is taken over as the others were.
+     */
+    private void takeOverLateArrivals() {
+        boolean any = false;
+        for (Lun l : c.luns.values()) {
+            any |= c.peerId.equals(l.record.owner()) && !l.transitioning;
+        }
+        if (any && lateTakeoverQueued.compareAndSet(false, true)) {
+            c.ops.execute(() -> {
+                try {
+                    c.ownership.takeOver();
+                } finally {
+                    lateTakeoverQueued.set(false);
+                }
+            });
         }
     }
 
