@@ -1,8 +1,11 @@
 package io.jmpio.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jmpio.api.BlockIoException;
 import io.jmpio.emu.array.ArrayServer;
 import java.io.IOException;
 import java.util.List;
@@ -69,5 +72,27 @@ class NvmeTransportDeviceTest extends MultipathDeviceTest {
         assertEquals(array.metadata().load().byName("lun0").wwid(), device.info().wwid(), "the NGUID is the LUN's WWID");
         String events = String.valueOf(device.status().get("events"));
         assertTrue(events.contains("namespace 1 through " + arrayPort("A", 0)), events);
+    }
+
+    @Test
+    void aNamespaceReplacedUnderItsNsidFailsThePathsInsteadOfTakingTheDevicesWrites() throws Exception {
+        array = ArrayServer.start(Fixture.arrayConfig(dir));
+        open(config());
+        Fixture.write(device, 0, VerifiedWorkload.content(1, 1));
+        io.jmpio.emu.controller.Controller a = array.controller("A");
+        a.deleteLun("lun0");
+        a.createLun(io.jmpio.emu.array.LunSpec.parse("other:64M:A", "A", "file"));
+        assertEquals(0, array.metadata().load().byName("other").id(), "the new LUN is NSID 1 too");
+        Fixture.await("every path failed: NSID 1 is another namespace now", 15_000,
+            () -> ((Number) device.status().get("usablePaths")).intValue() == 0);
+        String reason = String.valueOf(pathOf("A0").get("reason"));
+        assertTrue(reason.contains("another namespace"), reason);
+        assertThrows(BlockIoException.class, () -> Fixture.write(device, 4096, VerifiedWorkload.content(2, 1)));
+        io.jmpio.emu.controller.IoResult r = a.hostIo(0, io.jmpio.emu.controller.Opcode.READ, false, 0, 8192, null, 0)
+            .get(5, java.util.concurrent.TimeUnit.SECONDS);
+        byte[] got = new byte[8192];
+        r.data().readBytes(got);
+        r.releaseData();
+        assertArrayEquals(new byte[8192], got, "the new LUN holds nothing written through the old device");
     }
 }

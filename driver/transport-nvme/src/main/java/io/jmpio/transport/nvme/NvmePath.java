@@ -25,6 +25,14 @@ final class NvmePath implements PathSession {
     private final int grantedQueues;
     /** The port offers queues without SQ flow control (TREQ bit 2): I/O queues connect that way. */
     private final boolean sqFlowOff;
+    /**
+     * The namespace is checked to be the one attached (its NGUID) after a namespace notice and every
+     * {@link #IDENTITY_RECHECK_NANOS}: a namespace deleted and another created under its NSID fails the path rather
+     * than taking the device's writes (Linux's host drops such a namespace too).
+     */
+    private volatile boolean identityDue;
+    private volatile long identityCheckedNanos = System.nanoTime();
+    static final long IDENTITY_RECHECK_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     NvmePath(TransportContext ctx, PortInfo port, String subnqn, Namespace expected, Runnable notices, boolean sqFlowOff)
             throws IOException {
@@ -35,6 +43,9 @@ final class NvmePath implements PathSession {
         this.admin = AdminQueue.open(ctx, port.address(), subnqn, false, dw0 -> {
             int type = dw0 & 7;
             int info = dw0 >>> 8 & 0xFF;
+            if (type == 2 && info == 0x00) {
+                identityDue = true; // namespace attribute change: the next probe checks it is still the one attached
+            }
             if (type == 2 && (info == 0x03 || info == 0x00)) {
                 notices.run(); // ANA change or namespace attribute change: re-read the states
             }
@@ -65,6 +76,30 @@ final class NvmePath implements PathSession {
         return admin.isOpen();
     }
 
+    /** Fails when the NSID no longer names the namespace attached (see {@link #identityDue}). */
+    private void checkIdentity() throws IOException {
+        long now = System.nanoTime();
+        boolean noticed = identityDue;
+        if (!noticed && now - identityCheckedNanos < IDENTITY_RECHECK_NANOS) {
+            return;
+        }
+        identityDue = false;
+        identityCheckedNanos = now;
+        if (noticed) {
+            admin.log(Sqe.LOG_CHANGED_NS, 0xFFFFFFFF, 4096, 0); // read (RAE 0): the controller reports the next change too
+        }
+        Namespace here;
+        try {
+            here = Namespace.read(admin, ns.nsid());
+        } catch (Namespace.NotVisible e) {
+            throw new AccessDeniedException(e.getMessage());
+        }
+        if (!here.id().equals(ns.id())) {
+            throw new IOException(port.address() + " now serves another namespace under NSID " + ns.nsid() + " (id "
+                + here.id() + "; the device is namespace " + ns.id() + ")");
+        }
+    }
+
     private AccessState state() throws IOException {
         if (!ns.ana()) {
             return AccessState.OPTIMIZED;
@@ -75,6 +110,7 @@ final class NvmePath implements PathSession {
     @Override
     public Probe probe() throws IOException {
         admin.keepAliveNow();
+        checkIdentity();
         AccessState s = state();
         return new Probe(s, s.servesIo());
     }
