@@ -57,7 +57,7 @@ final class PeerWatch {
                 c.reloadMetadata();
                 c.monitor.graceAfterStall(now);
                 boolean fencedOut = !ownedLunIds().containsAll(ownedBefore);
-                LOG.warn("controller {}: timers stalled {} ms; c.ownership re-read: {}", c.id,
+                LOG.warn("controller {}: timers stalled {} ms; ownership re-read: {}", c.id,
                     TimeUnit.NANOSECONDS.toMillis(now - c.lastTickNanos),
                     fencedOut ? "the peer took over meanwhile, this controller is fenced" : "unchanged");
                 if (fencedOut) {
