@@ -51,17 +51,7 @@ final class NvmePath implements PathSession {
             }
         });
         try {
-            Namespace here;
-            try {
-                here = Namespace.read(admin, expected.nsid());
-            } catch (Namespace.NotVisible e) {
-                throw new AccessDeniedException(e.getMessage());
-            }
-            if (!here.id().equals(expected.id())) {
-                throw new IOException(port.address() + " serves another namespace " + expected.nsid() + " (id " + here.id()
-                    + ", expected " + expected.id() + ")");
-            }
-            this.ns = here;
+            this.ns = readAttached(expected);
             int wanted = Math.max(1, ctx.ioQueues()) - 1;
             int granted = admin.setFeature(Sqe.FEAT_NUM_QUEUES, wanted | wanted << 16);
             this.grantedQueues = Math.max(1, Math.min(granted & 0xFFFF, granted >>> 16 & 0xFFFF) + 1);
@@ -88,16 +78,22 @@ final class NvmePath implements PathSession {
         if (noticed) {
             admin.log(Sqe.LOG_CHANGED_NS, 0xFFFFFFFF, 4096, 0); // read (RAE 0): the controller reports the next change too
         }
+        readAttached(ns);
+    }
+
+    /** The namespace under {@code attached}'s NSID here, refused unless it is that namespace (same NGUID). */
+    private Namespace readAttached(Namespace attached) throws IOException {
         Namespace here;
         try {
-            here = Namespace.read(admin, ns.nsid());
+            here = Namespace.read(admin, attached.nsid());
         } catch (Namespace.NotVisible e) {
             throw new AccessDeniedException(e.getMessage());
         }
-        if (!here.id().equals(ns.id())) {
-            throw new IOException(port.address() + " now serves another namespace under NSID " + ns.nsid() + " (id "
-                + here.id() + "; the device is namespace " + ns.id() + ")");
+        if (!here.id().equals(attached.id())) {
+            throw new IOException(port.address() + " serves another namespace under NSID " + attached.nsid() + " (id "
+                + here.id() + "; the device is namespace " + attached.id() + ")");
         }
+        return here;
     }
 
     private AccessState state() throws IOException {

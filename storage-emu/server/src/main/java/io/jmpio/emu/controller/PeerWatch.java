@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +22,7 @@ final class PeerWatch {
 
     private final Controller c;
     /** A takeover of LUNs that appeared owned by the dead peer is queued on {@code ops} and not yet done. */
-    private final java.util.concurrent.atomic.AtomicBoolean lateTakeoverQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean lateTakeoverQueued = new AtomicBoolean();
 
     PeerWatch(Controller controller) {
         this.c = controller;
@@ -103,10 +104,7 @@ final class PeerWatch {
      * this controller to take over what it owned. So it is taken over as the others were.
      */
     private void takeOverLateArrivals() {
-        boolean any = false;
-        for (Lun l : c.luns.values()) {
-            any |= c.peerId.equals(l.record.owner()) && !l.transitioning;
-        }
+        boolean any = c.luns.values().stream().anyMatch(l -> c.peerId.equals(l.record.owner()) && !l.transitioning);
         if (any && lateTakeoverQueued.compareAndSet(false, true)) {
             c.ops.execute(() -> {
                 try {
