@@ -8,7 +8,7 @@
 #          vs /dev/loopN on `qemu-storage-daemon`'s FUSE export of `null-co` (no back end at all)
 #          and a loop device on a plain file (the ceiling)
 # 4 KiB randread and randwrite at QD32 and QD1; the CPU time (user+sys, from /proc) every server process
-# spent per I/O. Root (FUSE, loop). Usage: bench/peers.sh [SECONDS] [OUT.md]  (build first: mvn -q -DskipTests package)
+# spent per I/O. Root (FUSE, loop). Usage: [WARM=8] bench/peers.sh [SECONDS] [OUT.md]  (build first: mvn -q -DskipTests package)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-8}
@@ -135,6 +135,18 @@ for d in "$JFUSE_DEV" ${JFUSEU:+"$JFUSEU_DEV"} "$(cat "$W/qsdnbd.dev")" "$(cat "
   dd if=/dev/zero of="$d" bs=1M count=256 oflag=direct status=none 2>/dev/null || true
 done
 
+# Every server gets the same warm-up before any row is measured: a JVM serves at full speed only once its JIT has
+# compiled the hot paths (seconds of work on 2 busy cores), which fio's 2 s ramp does not cover; the C servers
+# need none, and the same run costs them nothing.
+WARM=${WARM:-8}
+warm() { fio --name=w --bs=4k --time_based --runtime="$WARM" --rw=randrw --iodepth=32 "$@" > /dev/null 2>&1 || true; }
+echo "== warm-up: ${WARM} s of 4 KiB randrw QD32 on every server"
+warm --ioengine=nbd --uri="$JMPIO_NBD" --size=1g
+warm --ioengine=nbd --uri="nbd://127.0.0.1:$PROXY_PORT" --size=1g
+for d in "$JFUSE_DEV" ${JFUSEU:+"$JFUSEU_DEV"} "$(cat "$W/qsdnbd.dev")" "$(cat "$W/qsdnull.dev")"; do
+  warm --ioengine=io_uring --direct=1 --filename="$d" --size=256m
+done
+
 rows=()
 row() { # GROUP RW QD LABEL PIDS fio-args
   local group=$1 rw=$2 qd=$3 label=$4 pids=$5; shift 5
@@ -161,9 +173,9 @@ bin/jmpio detach --control "$W/fuse.sock" > /dev/null || true
 bin/jmpio detach --control "$W/nbd.sock" > /dev/null || true
 
 mkdir -p "$(dirname "$OUT")"
-python3 - "$OUT" "$SECS" "$(nproc)" "$(uname -r)" "${JFUSE_HOW:-FUSE transport: see the attach log}" "${rows[@]}" <<'PY'
+python3 - "$OUT" "$SECS" "$(nproc)" "$(uname -r)" "${JFUSE_HOW:-FUSE transport: see the attach log}" "$WARM" "${rows[@]}" <<'PY'
 import sys
-out, secs, cores, kernel, how, *rows = sys.argv[1:]
+out, secs, cores, kernel, how, warm, *rows = sys.argv[1:]
 table = [r.split("|") for r in rows]
 base = {("NBD",): "nbdkit nbd -> nbdkit memory", ("FUSE",): "qsd FUSE -> NBD -> nbdkit memory, + loop"}
 def ref(group, rw, qd, label):
@@ -192,7 +204,7 @@ lines += [""] + notes
 lines += ["", f"fio 4 KiB random, one job, {secs} s after 2 s ramp, same command per row group; {cores} cores; {kernel}.",
           "jmpio: a multipath device over NVMe/TCP (4 paths) to the emulated controller pair in another process, memory LUN,",
           "writes mirrored to the peer controller; its server CPU is both processes'. The C chains: two processes too.",
-          f"jmpio's FUSE bridge: {how}.",
+          f"jmpio's FUSE bridge: {how}. Every server was warmed up first with {warm} s of randrw QD32.",
           f"Command: `bench/peers.sh {secs}`"]
 open(out, "w").write("\n".join(lines) + "\n")
 print("wrote " + out)

@@ -34,7 +34,9 @@ public final class FuseBridgeProvider implements KernelBridgeProvider {
             new PolicyOption("loop", "false", "attach the file as a loop device with direct I/O (true/false; --loop)"),
             new PolicyOption("threads", "", "threads reading /dev/fuse, each on its own cloned fd (default: cores, 2..8)"),
             new PolicyOption("io-uring", "auto", "FUSE over io_uring: auto (when the kernel offers it: 6.14+, "
-                + "/sys/module/fuse/parameters/enable_uring on) or off (/dev/fuse reads only)"),
+                + "/sys/module/fuse/parameters/enable_uring on; each queue served by the device queue's io_uring event "
+                + "loop, or by a thread of its own when the device's loops are not io_uring), thread (a thread per "
+                + "queue always) or off (/dev/fuse reads only)"),
             new PolicyOption("ring-depth", "", "io_uring entries per queue (one queue per possible CPU; 1 MiB each; "
                 + "default: 128 / queues, within 8..32)"),
             new PolicyOption("shutdown-grace-ms", "5000", "how long detach waits for the device before answering EIO"));
@@ -79,8 +81,8 @@ public final class FuseBridgeProvider implements KernelBridgeProvider {
         int threads = t.isEmpty() ? Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())) : positive(t, "threads");
         long grace = positive(options.getOrDefault("shutdown-grace-ms", "5000"), "shutdown-grace-ms");
         String uring = options.getOrDefault("io-uring", "auto");
-        if (!uring.equals("auto") && !uring.equals("off")) {
-            throw new IllegalArgumentException("bridge option io-uring must be auto or off, got '" + uring + "'");
+        if (!uring.equals("auto") && !uring.equals("thread") && !uring.equals("off")) {
+            throw new IllegalArgumentException("bridge option io-uring must be auto, thread or off, got '" + uring + "'");
         }
         String d = options.getOrDefault("ring-depth", "");
         int depth = d.isEmpty() ? 0 : positive(d, "ring-depth"); // 0: sized by the queue count at INIT

@@ -14,152 +14,86 @@ import static io.jmpio.nativeio.IoUringLayout.SQE_USER_DATA;
 import io.jmpio.nativeio.IoUring;
 import io.jmpio.nativeio.Native;
 import io.jmpio.nativeio.NativeException;
-import io.jmpio.nativeio.RingWake;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
 import jnr.ffi.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One FUSE io_uring queue (qid): a platform thread that owns an SQE128 ring and {@code depth} entries, each a
- * header and a payload buffer registered with the kernel once. A request arrives as the completion of an entry's
- * parked command; it is handed to the block device queue this qid feeds, and its answer, written into the entry's
- * buffers from whatever thread completes it, goes back with COMMIT_AND_FETCH from this thread, which parks the
- * entry again. The kernel copies requests in from task work of the thread that submitted the parked command, so
- * every submission stays on this one thread.
+ * One FUSE io_uring queue (qid): an SQE128 ring and {@code depth} entries, each a header and a payload buffer
+ * registered with the kernel once. A request arrives as the completion of an entry's parked command and goes to
+ * the block device queue this qid feeds; its answer is written into the entry's buffers and goes back with
+ * COMMIT_AND_FETCH, which parks the entry again. The kernel copies the next request in from task work of the
+ * thread that submitted the parked command, so every submission to the ring is made by one thread: which thread
+ * that is, and how requests and answers reach it, is the subclass's ({@link FuseRingThread}: a thread of its own;
+ * {@link FuseLoopQueue}: the device queue's own event loop).
  */
-final class FuseRingQueue implements Runnable {
+abstract class FuseRingQueue {
     private static final Logger LOG = LoggerFactory.getLogger(FuseRingQueue.class);
-    private static final long WAKE = 1L << 40;
 
-    private final FuseSession session;
-    private final int qid;
-    private final int depth;
+    final FuseSession session;
+    final int qid;
+    final int depth;
     private final int payloadSize;
     private final int fuseFd;
-    private final Executor deviceQueue;
-    private final CountDownLatch prepared;
-    private final CountDownLatch go = new CountDownLatch(1);
-    private final ConcurrentLinkedQueue<Entry> done = new ConcurrentLinkedQueue<>();
-    private volatile boolean abandon;
-    private volatile boolean stopping;
-    private volatile String failure;
-    private IoUring ring;
-    private RingWake wake;
-    private Entry[] entries;
-    private int retired;
+    volatile boolean stopping;
+    /** The ring and buffers are gone: a late answer (the kernel already ended its request) is dropped. */
+    volatile boolean tornDown;
+    IoUring ring;
+    Entry[] entries;
+    int retired;
     private long requests;
 
-    FuseRingQueue(FuseSession session, int qid, int depth, int payloadSize, int fuseFd, Executor deviceQueue,
-                  CountDownLatch prepared) {
+    FuseRingQueue(FuseSession session, int qid, int depth, int payloadSize, int fuseFd) {
         this.session = session;
         this.qid = qid;
         this.depth = depth;
         this.payloadSize = payloadSize;
         this.fuseFd = fuseFd;
-        this.deviceQueue = deviceQueue;
-        this.prepared = prepared;
     }
 
-    /** Why the queue could not be prepared, or null. */
-    String failure() {
-        return failure;
-    }
-
-    /** INIT was answered with io_uring on: register the entries. */
-    void register() {
-        go.countDown();
-    }
-
-    /** INIT was answered without io_uring (another queue failed): free everything, register nothing. */
-    void abandon() {
-        abandon = true;
-        go.countDown();
-    }
-
-    /** The mount is going away: the kernel ends the parked commands; leave once they have all come back. */
-    void stopping() {
-        stopping = true;
-        RingWake w = wake;
-        if (w != null) {
-            w.wakeAlways();
-        }
-    }
-
-    long requests() {
-        return requests;
-    }
-
-    @Override
-    public void run() {
-        try {
-            setUp();
-        } catch (NativeException | RuntimeException e) {
-            failure = "queue " + qid + ": " + e.getMessage();
-            prepared.countDown();
-            tearDown();
-            return;
-        }
-        prepared.countDown();
-        try {
-            go.await();
-            if (abandon) {
-                return;
-            }
-            for (Entry e : entries) {
-                e.submitRegister();
-            }
-            wake.rearm(ring);
-            ring.submit();
-            serve();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (NativeException | RuntimeException e) {
-            LOG.error("FUSE io_uring queue {} stopped: {}", qid, e.toString());
-        } finally {
-            tearDown();
-        }
-    }
-
-    private void setUp() throws NativeException {
-        // every entry's command, plus the wake-up read, fit at once
-        ring = IoUring.create(Integer.highestOneBit(depth + 1) << 1, SETUP_SQE128);
-        wake = RingWake.create(WAKE);
+    /** Makes the ring and the entries' buffers (nothing is registered with the kernel yet). */
+    void setUp(int extraSqes) throws NativeException {
+        ring = IoUring.create(Integer.highestOneBit(depth + extraSqes) << 1, SETUP_SQE128);
         entries = new Entry[depth];
         for (int i = 0; i < depth; i++) {
             entries[i] = new Entry(i);
         }
     }
 
-    private void serve() throws NativeException {
-        int idleTurns = 0;
-        while (retired < depth) {
-            ring.submitAndWait(1, stopping ? 100_000_000L : -1);
-            ring.reap(this::completion);
-            Entry e;
-            while ((e = done.poll()) != null) {
-                e.submitCommit();
-            }
-            if (stopping && ++idleTurns > 50) {
-                LOG.warn("FUSE io_uring queue {}: {} entries never came back at shutdown; leaving", qid, depth - retired);
-                return;
-            }
-        }
+    /** Why the queue could not be prepared, or null (after {@link FuseRings#prepare} saw it ready). */
+    abstract String failure();
+
+    /** INIT was answered with io_uring on: register the entries. */
+    abstract void register();
+
+    /** INIT was answered without io_uring (another queue failed): free everything, register nothing. */
+    abstract void abandon();
+
+    /** The mount is going away: the kernel ends the parked commands; leave once they have all come back. */
+    abstract void stopping();
+
+    /** Waits up to {@code millis} for the queue to have left. */
+    abstract void awaitStopped(long millis) throws InterruptedException;
+
+    long requests() {
+        return requests;
     }
 
-    private void completion(long userData, int res, int flags) {
-        if (userData == WAKE) {
-            wake.rearm(ring);
-            return;
-        }
+    /** A request is in {@code e}'s buffers (on the submitting thread): hand it to the device. */
+    abstract void deliver(Entry e);
+
+    /** {@code e} holds its answer (any thread): its COMMIT_AND_FETCH goes to the ring from the submitting thread. */
+    abstract void answered(Entry e);
+
+    /** One completion of this ring that is not the subclass's own (submitting thread). */
+    final void completion(long userData, int res) {
         Entry e = entries[(int) userData];
         if (res == 0) {
             requests++;
-            e.handle();
+            e.take();
+            deliver(e);
         } else if (res == -Native.EAGAIN || res == -Native.EINTR) {
             // INIT not processed yet (or interrupted): ask again
             e.submitRegister();
@@ -185,12 +119,10 @@ final class FuseRingQueue implements Runnable {
         return sqe - ring.sqeBase();
     }
 
-    private void tearDown() {
+    void tearDown() {
+        tornDown = true;
         if (ring != null) {
             ring.close();
-        }
-        if (wake != null) {
-            wake.close();
         }
         if (entries != null) {
             for (Entry e : entries) {
@@ -202,7 +134,7 @@ final class FuseRingQueue implements Runnable {
     }
 
     /** One registered entry: its buffers, and the answer to the request it holds. */
-    private final class Entry implements FuseResponder {
+    final class Entry implements FuseResponder {
         final int index;
         final ByteBuf header = PooledByteBufAllocator.DEFAULT.directBuffer(URING_HEADER_SIZE, URING_HEADER_SIZE);
         final ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(payloadSize, payloadSize);
@@ -243,31 +175,36 @@ final class FuseRingQueue implements Runnable {
             p.putShort(s + SQE_CMD + URING_CMD_QID, (short) qid);
         }
 
-        /** Ring thread: the request now in this entry goes to the device queue's thread. */
-        void handle() {
+        /** The request now in this entry's header: its commit id, and its header and first argument in {@link #args}. */
+        private void take() {
             commitId = header.getLongLE(URING_COMMIT_ID);
             int payloadBytes = Math.min(header.getIntLE(URING_PAYLOAD_SZ), payloadSize);
             args.setBytes(0, header, 0, IN_HEADER);
             args.setBytes(IN_HEADER, header, URING_OP_IN, URING_OP_IN_SIZE);
             args.setIndex(0, IN_HEADER + URING_OP_IN_SIZE);
             payload.setIndex(0, payloadBytes);
-            deviceQueue.execute(this::dispatch);
         }
 
-        private void dispatch() {
+        /** Hands the request in this entry to the FUSE session (on the device queue's thread). */
+        void dispatch() {
             session.dispatchRing(this, args, payload);
         }
 
         private void answer(int error, long unique, int bytes) {
+            if (tornDown) {
+                return;
+            }
             header.setIntLE(0, OUT_HEADER + bytes).setIntLE(4, error).setLongLE(8, unique);
             header.setIntLE(URING_PAYLOAD_SZ, bytes);
-            done.offer(this);
-            wake.wake();
+            answered(this);
         }
 
         @Override
         public void reply(long unique, ByteBuf out) {
             try {
+                if (tornDown) {
+                    return;
+                }
                 int bytes = out.writerIndex() - OUT_HEADER;
                 payload.setBytes(0, out, OUT_HEADER, bytes);
                 answer(0, unique, bytes);
@@ -283,6 +220,9 @@ final class FuseRingQueue implements Runnable {
 
         @Override
         public void replyData(long unique, ByteBuf data, int index, int length) {
+            if (tornDown) {
+                return;
+            }
             payload.setBytes(0, data, index, length);
             answer(0, unique, length);
         }

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import io.netty.channel.IoEventLoop;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,7 +21,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class FuseRings {
     private final List<FuseRingQueue> queues = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
 
     /** Why the kernel did not offer FUSE over io_uring at INIT. */
     static String notOffered(int major, int minor) {
@@ -53,10 +54,11 @@ final class FuseRings {
     }
 
     /**
-     * Makes the rings and their buffers, each on its own thread, before INIT is answered: after a flagged answer
-     * a failed setup would hang the mount. Null when all are ready, else why not.
+     * Makes the rings and their buffers before INIT is answered (after a flagged answer a failed setup would hang
+     * the mount): each queue on the io_uring event loop of the device queue it feeds when {@code onLoops} and that
+     * loop allows it, else on a thread of its own. Null when all are ready, else why not.
      */
-    String prepare(FuseSession session, BlockDevice device, int depth, int payloadSize, int fuseFd) {
+    String prepare(FuseSession session, BlockDevice device, int depth, int payloadSize, int fuseFd, boolean onLoops) {
         int cpus;
         try {
             cpus = possibleCpus(Files.readString(Path.of("/sys/devices/system/cpu/possible")).trim());
@@ -66,13 +68,19 @@ final class FuseRings {
         CountDownLatch prepared = new CountDownLatch(cpus);
         entriesPerQueue = depth > 0 ? depth : defaultDepth(cpus);
         for (int q = 0; q < cpus; q++) {
-            FuseRingQueue queue = new FuseRingQueue(session, q, entriesPerQueue, payloadSize, fuseFd,
-                device.queueExecutor(q % Math.max(1, device.queueCount())), prepared);
-            Thread t = new Thread(queue, "jmpio-fuse-ring-" + q);
-            t.setDaemon(true);
-            queues.add(queue);
-            threads.add(t);
-            t.start();
+            Executor deviceQueue = device.queueExecutor(q % Math.max(1, device.queueCount()));
+            IoEventLoop loop = onLoops ? FuseLoopQueue.usableLoop(deviceQueue) : null;
+            if (loop != null) {
+                FuseLoopQueue queue = new FuseLoopQueue(session, q, entriesPerQueue, payloadSize, fuseFd, loop);
+                queues.add(queue);
+                queue.prepare();
+                prepared.countDown();
+            } else {
+                FuseRingThread queue = new FuseRingThread(session, q, entriesPerQueue, payloadSize, fuseFd, deviceQueue,
+                    prepared);
+                queues.add(queue);
+                queue.start();
+            }
         }
         try {
             if (!prepared.await(10, TimeUnit.SECONDS)) {
@@ -105,14 +113,21 @@ final class FuseRings {
         return queues.size();
     }
 
+    /** "event loop" when every queue is served by its device queue's loop, "thread" when each has a thread. */
+    String servedBy() {
+        boolean loops = queues.stream().allMatch(q -> q instanceof FuseLoopQueue);
+        boolean threads = queues.stream().allMatch(q -> q instanceof FuseRingThread);
+        return loops ? "served on the device's event loops" : threads ? "a thread per queue" : "mixed";
+    }
+
     /** The mount is gone: the queues leave once the kernel has ended their parked commands. */
     void stop() {
         for (FuseRingQueue q : queues) {
             q.stopping();
         }
-        for (Thread t : threads) {
+        for (FuseRingQueue q : queues) {
             try {
-                t.join(3000);
+                q.awaitStopped(3000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -341,7 +341,7 @@ final class FuseSession implements KernelBridge {
         int flags2 = (flags & INIT_EXT) != 0 ? in.getIntLE(IN_HEADER + INIT_FLAGS2) : 0;
         String why = "off".equals(uringMode) ? "io-uring=off"
             : (flags2 & FLAGS2_OVER_IO_URING) == 0 ? FuseRings.notOffered(major, minor)
-            : rings.prepare(this, device, ringDepth, MAX_WRITE, masterFd);
+            : rings.prepare(this, device, ringDepth, MAX_WRITE, masterFd, !"thread".equals(uringMode));
         boolean ring = why == null;
         int answered = Math.min(minor, ring ? URING_MINOR : KERNEL_MINOR);
         ByteBuf out = out(INIT_OUT);
@@ -351,7 +351,8 @@ final class FuseSession implements KernelBridge {
             .writeIntLE(ring ? FLAGS2_OVER_IO_URING : 0).writeZero(28);
         r.reply(unique, out);
         rings.start(ring);
-        String transport = ring ? "io_uring (" + rings.size() + " queues x " + rings.entriesPerQueue() + " entries)"
+        String transport = ring ? "io_uring (" + rings.size() + " queues x " + rings.entriesPerQueue() + " entries, "
+            + rings.servedBy() + ")"
             : "/dev/fuse";
         details.put("transport", transport);
         if (why != null) {

@@ -13,7 +13,13 @@ class FuseConformanceTest extends KernelBridgeConformance {
     @Override
     protected KernelBridge startBridge(MultipathDevice device, Path dir) throws Exception {
         Assumptions.assumeTrue(FuseBridgeProvider.isRoot(), "FUSE mount and loop devices need root");
-        return new FuseBridgeProvider().start(device, Map.of("mount", dir.resolve("mnt").toString(), "loop", "true"));
+        return new FuseBridgeProvider().start(device, Map.of("mount", dir.resolve("mnt").toString(), "loop", "true",
+            "io-uring", uringMode()));
+    }
+
+    /** The bridge's io-uring option: off here (the kernel's default leaves io_uring off anyway). */
+    protected String uringMode() {
+        return "off";
     }
 
     @Override

@@ -9,7 +9,11 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 
-/** The conformance suite again through the FUSE bridge, this time with FUSE over io_uring switched on. */
+/**
+ * The conformance suite again through the FUSE bridge, this time with FUSE over io_uring switched on: each queue
+ * served by the device queue's io_uring event loop (and, in {@link FuseOverIoUringThreadConformanceTest}, by a
+ * thread of its own).
+ */
 class FuseOverIoUringConformanceTest extends FuseConformanceTest {
     private static final Path ENABLE = Path.of(FuseLayout.ENABLE_URING);
     private String before;
@@ -20,8 +24,19 @@ class FuseOverIoUringConformanceTest extends FuseConformanceTest {
         before = Files.readString(ENABLE).trim();
         Files.writeString(ENABLE, "1");
         KernelBridge b = super.startBridge(device, dir);
-        assertTrue(String.valueOf(b.details().get("transport")).startsWith("io_uring"), b.details().toString());
+        String transport = String.valueOf(b.details().get("transport"));
+        assertTrue(transport.startsWith("io_uring") && transport.contains(servedBy()), b.details().toString());
         return b;
+    }
+
+    @Override
+    protected String uringMode() {
+        return "auto";
+    }
+
+    /** How the bridge's transport detail says the queues are served. */
+    protected String servedBy() {
+        return "on the device's event loops";
     }
 
     @AfterEach
