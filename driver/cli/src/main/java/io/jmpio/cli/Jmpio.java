@@ -21,6 +21,11 @@ public final class Jmpio implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Netty's leak detector records a stack trace for about one buffer in a hundred: per I/O work a storage
+        // daemon should not pay in production (the tests keep it on; -Dio.netty.leakDetection.level turns it on)
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            System.setProperty("io.netty.leakDetection.level", "disabled");
+        }
         System.exit(run(args));
     }
 

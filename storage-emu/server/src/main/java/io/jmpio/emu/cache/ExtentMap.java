@@ -1,5 +1,6 @@
 package io.jmpio.emu.cache;
 
+import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -110,6 +111,9 @@ public final class ExtentMap {
 
     /** The extents overlapping [offset, offset + length), clipped to it, in offset order. */
     public synchronized List<Extent> overlapping(long offset, long length) {
+        if (extents.isEmpty()) {
+            return List.of(); // the usual read: nothing cached over it
+        }
         long end = offset + length;
         List<Extent> out = new ArrayList<>();
         Map.Entry<Long, Extent> floor = extents.floorEntry(offset);
@@ -120,6 +124,18 @@ public final class ExtentMap {
             out.add(x.slice(offset, end));
         }
         return out;
+    }
+
+    /** As {@link #overlay(List, long, byte[], int)}, over a buffer's bytes from {@code dstIndex}. */
+    public static void overlay(List<Extent> parts, long offset, ByteBuf dst, int dstIndex) {
+        for (Extent x : parts) {
+            int at = dstIndex + (int) (x.offset() - offset);
+            if (x.isZeroes()) {
+                dst.setZero(at, (int) x.length());
+            } else {
+                dst.setBytes(at, x.data(), x.dataOffset(), (int) x.length());
+            }
+        }
     }
 
     /** Copies the given extents (from {@link #overlapping}) over {@code dst}, which holds [offset, offset+len). */

@@ -6,6 +6,7 @@ import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.LinkFrame;
 import io.jmpio.emu.store.BackingStore;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.util.List;
@@ -59,7 +60,9 @@ final class OwnerIo {
                 case Opcode.READ:
                     l.stats.reads.increment();
                     l.stats.readBytes.add(length);
-                    if (!l.fileBacked() || c.blockCache.cached(l.id(), offset, length)) {
+                    if (!l.fileBacked()) {
+                        f = CompletableFuture.completedFuture(IoResult.good(readDirect(l, offset, length)));
+                    } else if (c.blockCache.cached(l.id(), offset, length)) {
                         f = CompletableFuture.completedFuture(IoResult.good(0, read(l, offset, length)));
                     } else {
                         // a read that goes to the drive waits on a disk thread, never on an event loop
@@ -115,6 +118,23 @@ final class OwnerIo {
             f = f.whenComplete((r, e) -> l.inflightDebug.remove(tracked));
         }
         return f.whenComplete((r, e) -> l.inflight.decrementAndGet());
+    }
+
+    /**
+     * A read of a store held in memory, straight into a pooled direct buffer: the one copy it needs, and the
+     * buffer the host's connection writes from (a heap array would be zeroed, filled, and copied again to be sent).
+     */
+    private ByteBuf readDirect(Lun l, long offset, int length) throws IOException {
+        List<Extent> dirty = l.cache.overlapping(offset, length);
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
+        try {
+            l.store.read(offset, buf, 0, length);
+            ExtentMap.overlay(dirty, offset, buf, 0);
+            return buf.writerIndex(length);
+        } catch (IOException | RuntimeException e) {
+            buf.release();
+            throw e;
+        }
     }
 
     private byte[] read(Lun l, long offset, int length) throws IOException {

@@ -1,5 +1,6 @@
 package io.jmpio.emu.store;
 
+import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -27,6 +28,25 @@ final class MemoryBackingStore implements BackingStore {
             } else {
                 synchronized (page) {
                     System.arraycopy(page, inPage, dst, dstOffset + done, n);
+                }
+            }
+            done += n;
+        }
+    }
+
+    @Override
+    public void read(long offset, ByteBuf dst, int dstIndex, int length) {
+        int done = 0;
+        while (done < length) {
+            long pos = offset + done;
+            int inPage = (int) (pos & (PAGE - 1));
+            int n = Math.min(PAGE - inPage, length - done);
+            byte[] page = pages.get(pos >>> PAGE_SHIFT);
+            if (page == null) {
+                dst.setZero(dstIndex + done, n);
+            } else {
+                synchronized (page) {
+                    dst.setBytes(dstIndex + done, page, inPage, n);
                 }
             }
             done += n;
