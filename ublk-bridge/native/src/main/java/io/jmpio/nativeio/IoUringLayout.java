@@ -77,6 +77,8 @@ public final class IoUringLayout {
     public static final int GETEVENTS_ARG_TS = 16;
 
     // Setup flags and features.
+    /** Task work for this ring's requests does not interrupt a running submitter (no IPI): it runs at its next kernel entry. */
+    public static final int SETUP_COOP_TASKRUN = 1 << 8;
     public static final int SETUP_SQE128 = 1 << 10;
     public static final int SETUP_CQE32 = 1 << 11;
     public static final int FEAT_SINGLE_MMAP = 1;

@@ -54,8 +54,8 @@ abstract class FuseRingQueue {
     }
 
     /** Makes the ring and the entries' buffers (nothing is registered with the kernel yet). */
-    void setUp(int extraSqes) throws NativeException {
-        ring = IoUring.create(Integer.highestOneBit(depth + extraSqes) << 1, SETUP_SQE128);
+    void setUp(int extraSqes, int setupFlags) throws NativeException {
+        ring = IoUring.create(Integer.highestOneBit(depth + extraSqes) << 1, SETUP_SQE128 | setupFlags);
         entries = new Entry[depth];
         for (int i = 0; i < depth; i++) {
             entries[i] = new Entry(i);

@@ -75,7 +75,7 @@ final class FuseRingThread extends FuseRingQueue implements Runnable {
         try {
             try {
                 // every entry's command, plus the wake-up read, fit at once
-                setUp(1);
+                setUp(1, 0);
                 wake = RingWake.create(WAKE);
             } catch (NativeException | RuntimeException e) {
                 failure = "queue " + qid + ": " + e.getMessage();
