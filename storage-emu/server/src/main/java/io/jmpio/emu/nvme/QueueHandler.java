@@ -1,6 +1,5 @@
 package io.jmpio.emu.nvme;
 
-import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.controller.HostWrite;
 import io.jmpio.emu.controller.IoResult;
 import io.jmpio.netty.ConnectionGuard;
@@ -13,14 +12,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * One NVMe/TCP connection: one queue (admin, QID 0, or an I/O queue) of one controller. Runs ICReq, then
  * Connect, then the queue's commands: Fabrics (Connect, Property Get/Set), admin (Identify, Get Log Page,
  * Set/Get Features, Asynchronous Event Request, Keep Alive; those answered from the subsystem's state are
- * {@link AdminCommands}) or I/O (Read, Write, Flush, Write Zeroes, Dataset Management, reservations). Writes
+ * {@link AdminCommands}) or I/O (Read, Write, Flush, Write Zeroes, Dataset Management, reservations: {@link
+ * IoCommands}); this class is the queue's transport: PDUs, data movement, flow control and answers. Writes
  * take their data in the capsule up to {@link IdentifyData#IN_CAPSULE_DATA}, by R2T and H2CData beyond. A
  * transport error is answered with a C2HTermReq and the connection is closed; a bad command gets its status.
  * Everything runs on the connection's event loop.
@@ -43,6 +38,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private final NvmeSubsystem subsystem;
     private final PduCodec codec;
     private final AdminCommands commands;
+    private final IoCommands ioCommands;
     private final int portIndex;
     private ChannelHandlerContext ctx;
     /** The answers of one event-loop round go to the host in one write. */
@@ -94,12 +90,12 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     }
 
     /** What to run once a data-out command's data is all here; it owns (sends on or releases) the buffer. */
-    private interface Command {
+    interface Command {
         void run(ByteBuf data);
     }
 
     /** A command's (small) data as an array; the buffer is released. */
-    private static byte[] bytes(ByteBuf data) {
+    static byte[] bytes(ByteBuf data) {
         try {
             return ByteBufUtil.getBytes(data);
         } finally {
@@ -112,7 +108,17 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         this.subsystem = subsystem;
         this.codec = codec;
         this.commands = new AdminCommands(subsystem, this);
+        this.ioCommands = new IoCommands(subsystem, this, portIndex);
         this.portIndex = portIndex;
+    }
+
+    ChannelHandlerContext context() {
+        return ctx;
+    }
+
+    /** The host disabled SQ flow control on this queue (reads complete by their C2HData). */
+    boolean sqFlowOff() {
+        return sqFlowOff;
     }
 
     @Override
@@ -287,7 +293,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         } else if (qid == 0) {
             admin(sqe, p.data());
         } else {
-            io(sqe, p.data());
+            ioCommands.io(ctrl, sqe, p.data());
         }
     }
 
@@ -451,248 +457,11 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         }
     }
 
-    // ------------------------------------------------------------------------------------------------
-    // I/O
-
-    private void io(Sqe sqe, ByteBuf inCapsule) {
-        int cid = sqe.cid();
-        int op = sqe.opcode();
-        LunRecord r = subsystem.namespace(ctrl.hostNqn, sqe.nsid());
-        if (ctrl.discovery) {
-            respond(cid, Nvme.SC_INVALID_OPCODE | Nvme.DNR, 0, 0);
-            return;
-        }
-        if (r == null) {
-            respond(cid, Nvme.SC_INVALID_NS | Nvme.DNR, 0, 0);
-            return;
-        }
-        int lun = r.id();
-        String fault = subsystem.faults(portIndex).roll();
-        if ("drop".equals(fault)) {
-            ctx.close();
-            return;
-        }
-        if ("error".equals(fault)) {
-            respond(cid, Nvme.SC_INTERNAL_PATH, 0, 0); // injected: a path error the host retries elsewhere
-            return;
-        }
-        String host = ctrl.hostIdHex;
-        boolean write = op == Nvme.IO_WRITE || op == Nvme.IO_WRITE_ZEROES || op == Nvme.IO_DSM;
-        if ((op == Nvme.IO_READ || write) && ReservationRules.conflicts(r.reservation(), host, write)) {
-            respond(cid, ReservationRules.SC_RESERVATION_CONFLICT | Nvme.DNR, 0, 0);
-            return;
-        }
-        long slba = sqe.u64(Sqe.CDW10);
-        int cdw12 = sqe.dw(Sqe.CDW12);
-        long blocks = (cdw12 & 0xFFFF) + 1L;
-        boolean fua = (cdw12 & 1 << 30) != 0;
-        long offset = slba * IdentifyData.BLOCK;
-        long bytes = blocks * IdentifyData.BLOCK;
-        if (slba < 0 || slba > Long.MAX_VALUE / IdentifyData.BLOCK || offset + bytes > r.bytes()) {
-            if (op == Nvme.IO_READ || op == Nvme.IO_WRITE || op == Nvme.IO_WRITE_ZEROES) {
-                respond(cid, Nvme.SC_LBA_RANGE | Nvme.DNR, 0, 0);
-                return;
-            }
-        }
-        switch (op) {
-            case Nvme.IO_READ:
-                if (inCapsule.isReadable()) {
-                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                    return;
-                }
-                if (bytes > IdentifyData.MAX_TRANSFER || sqe.sglLength() != bytes) {
-                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                    return;
-                }
-                submit(cid, lun, Opcode.READ, fua, offset, (int) bytes, null, res -> {
-                    if (res.status() == Status.GOOD && res.data() != null) {
-                        c2hData(cid, res.data(), sqFlowOff);
-                        return sqFlowOff;
-                    }
-                    res.releaseData();
-                    return false;
-                });
-                return;
-            case Nvme.IO_WRITE:
-                if (bytes > IdentifyData.MAX_TRANSFER) {
-                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                    return;
-                }
-                if (sqe.sglId() == Sqe.SGL_TRANSPORT_DATA_BLOCK) {
-                    streamedWrite(sqe, inCapsule, lun, fua, offset, (int) bytes);
-                    return;
-                }
-                dataOut(sqe, inCapsule, (int) bytes, data -> submit(cid, lun, Opcode.WRITE, fua, offset, (int) bytes,
-                    data, null));
-                return;
-            case Nvme.IO_FLUSH:
-                submit(cid, lun, Opcode.FLUSH, false, 0, 0, null, null);
-                return;
-            case Nvme.IO_WRITE_ZEROES:
-                submit(cid, lun, Opcode.WRITE_ZEROES, false, offset, (int) bytes, null, null);
-                return;
-            case Nvme.IO_DSM: {
-                int ranges = (sqe.dw(Sqe.CDW10) & 0xFF) + 1;
-                boolean deallocate = (sqe.dw(Sqe.CDW11) & 1 << 2) != 0;
-                // the range list may come in a larger buffer (Linux sends a whole 4 KiB page)
-                long length = sqe.sglLength();
-                if (length < ranges * 16L || length > 4096) {
-                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                    return;
-                }
-                dataOut(sqe, inCapsule, (int) length, data -> dsm(cid, lun, r, bytes(data), ranges, deallocate));
-                return;
-            }
-            case Nvme.IO_RESV_REGISTER:
-            case Nvme.IO_RESV_ACQUIRE:
-            case Nvme.IO_RESV_RELEASE: {
-                int cdw10 = sqe.dw(Sqe.CDW10);
-                // Release carries CRKEY only (8 bytes); Register and Acquire two keys (16)
-                int needed = op == Nvme.IO_RESV_RELEASE ? 8 : 16;
-                long given = sqe.sglLength();
-                if (given < needed || given > 4096) {
-                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                    return;
-                }
-                dataOut(sqe, inCapsule, (int) given, data -> {
-                    ByteBuffer d = ByteBuffer.wrap(bytes(data)).order(ByteOrder.LITTLE_ENDIAN);
-                    long k0 = d.getLong(0);
-                    long k1 = needed == 16 ? d.getLong(8) : 0;
-                    boolean iekey = (cdw10 & 1 << 3) != 0;
-                    reservation(cid, lun, state -> op == Nvme.IO_RESV_REGISTER
-                        ? ReservationRules.register(state, host, cdw10 & 7, iekey, cdw10 >>> 30, k0, k1)
-                        : op == Nvme.IO_RESV_ACQUIRE
-                        ? ReservationRules.acquire(state, host, cdw10 & 7, iekey, cdw10 >>> 8 & 0xFF, k0, k1)
-                        : ReservationRules.release(state, host, cdw10 & 7, iekey, cdw10 >>> 8 & 0xFF, k0));
-                });
-                return;
-            }
-            case Nvme.IO_RESV_REPORT: {
-                long length = (Integer.toUnsignedLong(sqe.dw(Sqe.CDW10)) + 1) * 4;
-                if (length > 65536) {
-                    respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-                    return;
-                }
-                byte[] full = ReservationRules.report(r.reservation(), (sqe.dw(Sqe.CDW11) & 1) != 0);
-                dataIn(sqe, java.util.Arrays.copyOf(full, (int) length));
-                return;
-            }
-            default:
-                respond(cid, Nvme.SC_INVALID_OPCODE | Nvme.DNR, 0, 0);
-        }
-    }
-
-    /** Applies a reservation command to the LUN's state in the array metadata, off the event loop. */
-    private void reservation(int cid, int lun, java.util.function.Function<io.jmpio.emu.array.LunReservation,
-            Map.Entry<Integer, io.jmpio.emu.array.LunReservation>> rule) {
-        NvmeSubsystem.RESERVATIONS.execute(() -> {
-            int status;
-            try {
-                status = subsystem.controller.updateReservation(lun, rule);
-            } catch (java.io.IOException | RuntimeException e) {
-                LOG.warn("NVMe/TCP {}: reservation command failed: {}", ctx.channel().remoteAddress(), e.toString());
-                status = Nvme.SC_INTERNAL;
-            }
-            int s = status;
-            ctx.executor().execute(() -> respond(cid, s, 0, 0));
-        });
-    }
-
-    private void dsm(int cid, int lun, LunRecord r, byte[] data, int ranges, boolean deallocate) {
-        if (!deallocate) {
-            respond(cid, 0, 0, 0); // attributes only: nothing to do
-            return;
-        }
-        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-        List<CompletableFuture<IoResult>> parts = new ArrayList<>();
-        for (int i = 0; i < ranges; i++) {
-            long nlb = Integer.toUnsignedLong(b.getInt(16 * i + 4));
-            long slba = b.getLong(16 * i + 8);
-            if (nlb == 0) {
-                continue;
-            }
-            long offset = slba * IdentifyData.BLOCK;
-            long bytes = nlb * IdentifyData.BLOCK;
-            if (slba < 0 || slba > Long.MAX_VALUE / IdentifyData.BLOCK || offset + bytes > r.bytes()) {
-                respond(cid, Nvme.SC_LBA_RANGE | Nvme.DNR, 0, 0);
-                return;
-            }
-            for (long done = 0; done < bytes; done += 1L << 30) {
-                parts.add(subsystem.controller.hostIo(lun, Opcode.DISCARD, false, offset + done,
-                    (int) Math.min(1L << 30, bytes - done), null, portIndex));
-            }
-        }
-        CompletableFuture.allOf(parts.toArray(new CompletableFuture[0])).whenComplete((x, e) -> {
-            IoResult worst = IoResult.good(0, null);
-            for (CompletableFuture<IoResult> f : parts) {
-                IoResult res = f.getNow(IoResult.error(Status.MEDIUM_ERROR, 0));
-                if (res.status() != Status.GOOD) {
-                    worst = res;
-                }
-            }
-            IoResult w = worst;
-            ctx.executor().execute(() -> respond(cid, status(w, true), 0, 0));
-        });
-    }
-
-    /**
-     * Runs one block request through the array controller and answers it: {@code dataIn} (reads) sends the
-     * result's data first and says whether that already completed the command (C2HData with SUCCESS); otherwise
-     * a CapsuleResp with its status follows.
-     */
-    private void submit(int cid, int lun, int op, boolean fua, long offset, int length, ByteBuf data,
-                        java.util.function.Predicate<IoResult> dataIn) {
-        subsystem.controller.hostIo(lun, op, fua, offset, length, data, portIndex).whenComplete((res, e) -> {
-            IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
-            count(op, length, r);
-            Runnable answer = () -> {
-                if (!ctx.channel().isActive()) {
-                    r.releaseData();
-                    return;
-                }
-                boolean answered = false;
-                if (dataIn != null) {
-                    answered = dataIn.test(r);
-                } else {
-                    r.releaseData();
-                }
-                if (answered) {
-                    completedByData();
-                } else {
-                    respond(cid, status(r, op != Opcode.READ), 0, 0);
-                }
-            };
-            if (ctx.executor().inEventLoop()) {
-                answer.run();
-            } else {
-                ctx.executor().execute(answer);
-            }
-        });
-    }
-
     /** The host's counters (by the NQN it connected with). */
-    private void count(int op, int length, IoResult r) {
+    void count(int op, int length, IoResult r) {
         HostIoStats st = subsystem.hostStats(ctrl.hostNqn);
         if (st != null) {
             st.record(op == Opcode.READ, op == Opcode.WRITE, Integer.toUnsignedLong(length), r.status() == Status.GOOD);
-        }
-    }
-
-    /** The NVMe status of an array result: path statuses without DNR (hosts fail over), others with it. */
-    static int status(IoResult r, boolean write) {
-        switch (r.status()) {
-            case Status.GOOD: return 0;
-            case Status.TRANSITIONING: return Nvme.SC_ANA_TRANSITION;
-            case Status.NOT_OWNER:
-            case Status.STANDBY:
-            case Status.UNAVAILABLE: return Nvme.SC_ANA_INACCESSIBLE;
-            case Status.TRANSPORT_ERROR: return Nvme.SC_INTERNAL_PATH;
-            case Status.BUSY: return Nvme.SC_NS_NOT_READY;
-            case Status.OUT_OF_RANGE: return Nvme.SC_LBA_RANGE | Nvme.DNR;
-            case Status.INVALID_FIELD:
-            case Status.INVALID_OPCODE: return Nvme.SC_INVALID_FIELD | Nvme.DNR;
-            case Status.ACCESS_DENIED: return Nvme.SC_INVALID_NS | Nvme.DNR;
-            default: return (write ? Nvme.SC_WRITE_FAULT : Nvme.SC_READ_ERROR) | Nvme.DNR;
         }
     }
 
@@ -700,7 +469,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     // Data movement
 
     /** A command's data from the capsule (in-capsule SGL) or, beyond it, asked for by R2T. */
-    private void dataOut(Sqe sqe, ByteBuf inCapsule, int length, Command command) {
+    void dataOut(Sqe sqe, ByteBuf inCapsule, int length, Command command) {
         int cid = sqe.cid();
         int sgl = sqe.sglId();
         if (sgl == Sqe.SGL_DATA_BLOCK_OFFSET) {
@@ -744,7 +513,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
      * (through this controller or, shipped, the peer: an R2T on the owner's behalf), and each H2CData chunk
      * goes on to the owner as it arrives.
      */
-    private void streamedWrite(Sqe sqe, ByteBuf inCapsule, int lun, boolean fua, long offset, int length) {
+    void streamedWrite(Sqe sqe, ByteBuf inCapsule, int lun, boolean fua, long offset, int length) {
         int cid = sqe.cid();
         if (inCapsule.isReadable() || sqe.sglLength() != length) {
             respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
@@ -763,7 +532,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                     if (write.refusal() == null) {
                         write.abort();
                     } else if (ctx.channel().isActive()) {
-                        respond(cid, status(write.refusal(), true), 0, 0);
+                        respond(cid, IoCommands.status(write.refusal(), true), 0, 0);
                     }
                     return;
                 }
@@ -819,7 +588,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                 count(Opcode.WRITE, d.length, r);
                 ctx.executor().execute(() -> {
                     if (ctx.channel().isActive()) {
-                        respond(d.cid, status(r, true), 0, 0);
+                        respond(d.cid, IoCommands.status(r, true), 0, 0);
                     }
                 });
             });
@@ -830,7 +599,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
      * Sends a command's data to the host: one C2HData PDU, LAST set; with {@code success} also SUCCESS, which
      * completes the command (no CapsuleResp follows), else the CapsuleResp follows.
      */
-    private void c2hData(int cid, ByteBuf data, boolean success) {
+    void c2hData(int cid, ByteBuf data, boolean success) {
         ByteBuf h = ctx.alloc().buffer(16);
         h.writeShortLE(cid).writeShortLE(0).writeIntLE(0).writeIntLE(data.readableBytes()).writeIntLE(0);
         int flags = Pdu.FLAG_DATA_LAST | (success ? Pdu.FLAG_DATA_SUCCESS : 0);
@@ -842,7 +611,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     }
 
     /** A command answered by its C2HData's SUCCESS flag: it leaves the queue as a CapsuleResp would have. */
-    private void completedByData() {
+    void completedByData() {
         if (ctrl != null && outstanding > 0) {
             outstanding--;
         }

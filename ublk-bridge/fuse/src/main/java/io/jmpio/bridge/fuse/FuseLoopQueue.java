@@ -2,6 +2,7 @@ package io.jmpio.bridge.fuse;
 
 import static io.jmpio.nativeio.IoUringLayout.SETUP_COOP_TASKRUN;
 
+import io.jmpio.nativeio.Native;
 import io.jmpio.nativeio.NativeException;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
@@ -10,6 +11,7 @@ import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoOps;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +51,7 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
     }
 
     /** The device queue's executor, when it is an event loop this queue can live on; else null. */
-    static IoEventLoop usableLoop(java.util.concurrent.Executor deviceQueue) {
+    static IoEventLoop usableLoop(Executor deviceQueue) {
         if (deviceQueue instanceof IoEventLoop && ((IoEventLoop) deviceQueue).isCompatible(FuseLoopQueue.class)) {
             return (IoEventLoop) deviceQueue;
         }
@@ -68,8 +70,8 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
             return true;
         } catch (NativeException | RuntimeException e) {
             failure = "queue " + qid + ": " + e.getMessage();
-            tearDown();
-            left.countDown();
+            finished = true;
+            release();
             return false;
         }
     }
@@ -129,6 +131,14 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
             if (!polling) {
                 release();
             }
+            return;
+        }
+        if (e.res() < 0) {
+            // the loop cannot watch this ring (it would only fail again): end its entries rather than leave the
+            // kernel queueing requests nobody reaps
+            LOG.error("FUSE io_uring queue {}: the event loop cannot poll its ring: {} ({}); closing the queue", qid,
+                Native.strerror(-e.res()), e.res());
+            finish();
             return;
         }
         ring.reap((userData, res, flags) -> completion(userData, res));

@@ -120,6 +120,9 @@ abstract class FuseRingQueue {
     }
 
     void tearDown() {
+        if (tornDown) {
+            return;
+        }
         tornDown = true;
         if (ring != null) {
             ring.close();

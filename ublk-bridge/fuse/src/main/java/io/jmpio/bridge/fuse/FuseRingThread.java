@@ -5,6 +5,7 @@ import io.jmpio.nativeio.RingWake;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +68,7 @@ final class FuseRingThread extends FuseRingQueue implements Runnable {
 
     @Override
     void awaitStopped(long millis) throws InterruptedException {
-        left.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        left.await(millis, TimeUnit.MILLISECONDS);
     }
 
     @Override

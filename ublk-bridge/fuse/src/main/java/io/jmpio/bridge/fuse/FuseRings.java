@@ -3,6 +3,7 @@ package io.jmpio.bridge.fuse;
 import static io.jmpio.bridge.fuse.FuseLayout.ENABLE_URING;
 
 import io.jmpio.api.BlockDevice;
+import io.netty.channel.IoEventLoop;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import io.netty.channel.IoEventLoop;
 import java.util.concurrent.TimeUnit;
 
 /**
