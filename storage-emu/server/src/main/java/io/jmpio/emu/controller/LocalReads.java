@@ -5,6 +5,8 @@ import io.jmpio.emu.cache.ExtentMap;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.LinkFrame;
 import io.jmpio.emu.store.BackingStores;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,8 +99,11 @@ final class LocalReads {
         }
     }
 
-    /** The range read here, or null when it must be shipped (no valid lease, media not shared with the owner). */
-    byte[] read(Lun l, long offset, int length) throws IOException {
+    /**
+     * The range read here, into a pooled direct buffer the host's connection sends from (the caller's to send or
+     * release), or null when it must be shipped (no valid lease, media not shared with the owner).
+     */
+    ByteBuf read(Lun l, long offset, int length) throws IOException {
         if (!c.cfg.nonOwnerReadsLocal() || c.peerState != PeerState.ALIVE || l.transitioning || !sharedMedia(l)) {
             return null;
         }
@@ -112,17 +117,23 @@ final class LocalReads {
         }
         // the mirror first: a copy released meanwhile is on the media by the time it is released
         List<Extent> dirty = l.mirror.overlapping(offset, length);
-        byte[] buf = new byte[length];
-        l.store.read(offset, buf, 0, length);
-        if (!dirty.isEmpty()) {
-            List<Extent> current = new ArrayList<>(dirty.size());
-            for (Extent e : dirty) {
-                if (e.slot() > floor) {
-                    current.add(e);
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
+        try {
+            l.store.read(offset, buf, 0, length);
+            if (!dirty.isEmpty()) {
+                List<Extent> current = new ArrayList<>(dirty.size());
+                for (Extent e : dirty) {
+                    if (e.slot() > floor) {
+                        current.add(e);
+                    }
                 }
+                ExtentMap.overlay(current, offset, buf, 0);
             }
-            ExtentMap.overlay(current, offset, buf, 0);
+        } catch (IOException | RuntimeException e) {
+            buf.release();
+            throw e;
         }
+        buf.writerIndex(length);
         return buf;
     }
 

@@ -29,11 +29,12 @@ final class Shipper {
     /** Ships one request; {@code data} (a write's) becomes the link message's payload, no copy made. */
     CompletableFuture<IoResult> ship(Lun l, int op, boolean fua, long offset, int length, ByteBuf data, int port) {
         if (op == Opcode.READ) {
-            byte[] local = readFromMirror(l, offset, length);
-            if (local != null) {
+            byte[] mirrored = readFromMirror(l, offset, length);
+            if (mirrored != null) {
                 l.stats.mirrorReads.increment();
-                return CompletableFuture.completedFuture(IoResult.good(0, local));
+                return CompletableFuture.completedFuture(IoResult.good(0, mirrored));
             }
+            ByteBuf local = null;
             try {
                 local = c.localReads.read(l, offset, length);
             } catch (java.io.IOException e) {
@@ -42,7 +43,7 @@ final class Shipper {
             }
             if (local != null) {
                 l.stats.localReads.increment();
-                return CompletableFuture.completedFuture(IoResult.good(0, local));
+                return CompletableFuture.completedFuture(IoResult.good(local));
             }
         }
         long t0 = c.clock.nanos();

@@ -2,6 +2,7 @@ package io.jmpio.bridge.fuse;
 
 import static io.jmpio.nativeio.IoUringLayout.SETUP_COOP_TASKRUN;
 
+import io.jmpio.nativeio.IoUring;
 import io.jmpio.nativeio.Native;
 import io.jmpio.nativeio.NativeException;
 import io.netty.channel.IoEvent;
@@ -12,6 +13,7 @@ import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoOps;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +39,7 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
     private final IoEventLoop loop;
     private final CountDownLatch left = new CountDownLatch(1);
     private final Runnable submitAnswers = this::submitAnswers;
+    private final IoUring.CompletionHandler reaped = (userData, res, flags) -> completion(userData, res);
     private volatile String failure;
     private IoRegistration registration;
     private long pollId;
@@ -83,10 +86,8 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
 
     @Override
     void register() {
-        loop.execute(() -> {
-            polling = true;
-            pollId = registration.submit(new IoUringIoOps(OP_POLL_ADD, (byte) 0, (short) 0, ring.fd(), 0L, 0L,
-                POLL_ADD_MULTI, POLLIN, POLL, (short) 0, (short) 0, 0, 0L));
+        onLoop(() -> {
+            armPoll();
             for (Entry e : entries) {
                 e.submitRegister();
             }
@@ -96,17 +97,33 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
 
     @Override
     void abandon() {
-        loop.execute(this::finish);
+        onLoop(this::finish);
     }
 
     @Override
     void stopping() {
         stopping = true;
-        loop.execute(() -> {
+        onLoop(() -> {
             if (retired == depth) {
                 finish();
             }
         });
+    }
+
+    /** Runs {@code task} on the loop; a loop already shut down has closed this queue ({@link #close}) itself. */
+    private void onLoop(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("FUSE io_uring queue {}: its event loop is shut down", qid);
+        }
+    }
+
+    /** The loop's ring watches this queue's ring: a completion for each time requests arrive in it. */
+    private void armPoll() {
+        polling = true;
+        pollId = registration.submit(new IoUringIoOps(OP_POLL_ADD, (byte) 0, (short) 0, ring.fd(), 0L, 0L,
+            POLL_ADD_MULTI, POLLIN, POLL, (short) 0, (short) 0, 0, 0L));
     }
 
     @Override
@@ -114,7 +131,7 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
         if (!left.await(millis, TimeUnit.MILLISECONDS)) {
             LOG.warn("FUSE io_uring queue {}: {} entries never came back at shutdown; closing its ring", qid,
                 depth - retired);
-            loop.execute(this::finish);
+            onLoop(this::finish);
         }
     }
 
@@ -141,7 +158,7 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
             finish();
             return;
         }
-        ring.reap((userData, res, flags) -> completion(userData, res));
+        ring.reap(reaped);
         if (answersPending) {
             submitAnswers();
         }
@@ -149,9 +166,7 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
             finish();
         } else if (!polling) {
             // a multishot poll can end (CQ overflow, a failed re-arm): ask again, or requests would wait forever
-            polling = true;
-            pollId = registration.submit(new IoUringIoOps(OP_POLL_ADD, (byte) 0, (short) 0, ring.fd(), 0L, 0L,
-                POLL_ADD_MULTI, POLLIN, POLL, (short) 0, (short) 0, 0, 0L));
+            armPoll();
         }
     }
 
@@ -172,7 +187,7 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
                 loop.execute(submitAnswers);
             }
         } else {
-            loop.execute(() -> answered(e));
+            onLoop(() -> answered(e));
         }
     }
 
