@@ -83,8 +83,11 @@ class NvmeTransportDeviceTest extends MultipathDeviceTest {
         a.deleteLun("lun0");
         a.createLun(io.jmpio.emu.array.LunSpec.parse("other:64M:A", "A", "file"));
         assertEquals(0, array.metadata().load().byName("other").id(), "the new LUN is NSID 1 too");
+        // the deletion alone makes the paths unusable for a moment (the namespace is gone): wait for the verdict
+        // on the namespace created under its NSID, which is what must fail them
         Fixture.await("every path failed: NSID 1 is another namespace now", 15_000,
-            () -> ((Number) device.status().get("usablePaths")).intValue() == 0);
+            () -> ((Number) device.status().get("usablePaths")).intValue() == 0
+                && String.valueOf(pathOf("A0").get("reason")).contains("another namespace"));
         String reason = String.valueOf(pathOf("A0").get("reason"));
         assertTrue(reason.contains("another namespace"), reason);
         assertThrows(BlockIoException.class, () -> Fixture.write(device, 4096, VerifiedWorkload.content(2, 1)));
