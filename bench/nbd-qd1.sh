@@ -15,9 +15,8 @@ for t in fio nbdkit python3; do
   command -v $t > /dev/null || { echo "nbd-qd1.sh: $t is not installed" >&2; exit 1; }
 done
 [ -f dist/target/jmpio.jar ] || { echo "nbd-qd1.sh: build first (mvn -q -DskipTests package)" >&2; exit 1; }
-wait_file() { for _ in $(seq 1 300); do [ -s "$1" ] && return 0; sleep 0.1; done; echo "nbd-qd1.sh: timed out waiting for $1" >&2; exit 1; }
-json() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval('d'+sys.argv[1]))" "$2"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+NAME=nbd-qd1.sh
+. bench/lib.sh
 
 bin/jmpio emu start --base-port 0 --backend memory --data-dir "$W/array" --lun lun0:1G:A \
   --ready-file "$W/array.json" > "$W/array.log" 2>&1 &

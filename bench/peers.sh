@@ -35,9 +35,8 @@ for t in fio nbdkit qemu-storage-daemon losetup; do
 done
 [ -f dist/target/jmpio.jar ] || { echo "peers.sh: build first (mvn -q -DskipTests package)" >&2; exit 1; }
 
-wait_file() { for _ in $(seq 1 300); do [ -s "$1" ] && return 0; sleep 0.1; done; echo "peers.sh: timed out waiting for $1" >&2; exit 1; }
-json() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval('d'+sys.argv[1]))" "$2"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+NAME=peers.sh
+. bench/lib.sh
 # CPU ticks (user+sys, all threads) of the given processes together
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 HZ=$(getconf CLK_TCK)

@@ -1,8 +1,8 @@
 package io.jmpio.emu.cache;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -126,7 +126,7 @@ public final class ExtentMap {
         return out;
     }
 
-    /** As {@link #overlay(List, long, byte[], int)}, over a buffer's bytes from {@code dstIndex}. */
+    /** Copies the given extents (from {@link #overlapping}) over {@code dst}, which holds [offset, offset+len) from {@code dstIndex}. */
     public static void overlay(List<Extent> parts, long offset, ByteBuf dst, int dstIndex) {
         for (Extent x : parts) {
             int at = dstIndex + (int) (x.offset() - offset);
@@ -138,15 +138,10 @@ public final class ExtentMap {
         }
     }
 
-    /** Copies the given extents (from {@link #overlapping}) over {@code dst}, which holds [offset, offset+len). */
+    /** As {@link #overlay(List, long, ByteBuf, int)}, over an array. */
     public static void overlay(List<Extent> parts, long offset, byte[] dst, int dstOffset) {
-        for (Extent x : parts) {
-            int at = dstOffset + (int) (x.offset() - offset);
-            if (x.isZeroes()) {
-                Arrays.fill(dst, at, at + (int) x.length(), (byte) 0);
-            } else {
-                System.arraycopy(x.data(), x.dataOffset(), dst, at, (int) x.length());
-            }
+        if (!parts.isEmpty()) {
+            overlay(parts, offset, Unpooled.wrappedBuffer(dst), dstOffset);
         }
     }
 

@@ -1,12 +1,10 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.cache.Extent;
-import io.jmpio.emu.cache.ExtentMap;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.LinkFrame;
 import io.jmpio.emu.store.BackingStores;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,24 +115,16 @@ final class LocalReads {
         }
         // the mirror first: a copy released meanwhile is on the media by the time it is released
         List<Extent> dirty = l.mirror.overlapping(offset, length);
-        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
-        try {
-            l.store.read(offset, buf, 0, length);
-            if (!dirty.isEmpty()) {
-                List<Extent> current = new ArrayList<>(dirty.size());
-                for (Extent e : dirty) {
-                    if (e.slot() > floor) {
-                        current.add(e);
-                    }
+        List<Extent> current = dirty;
+        if (!dirty.isEmpty()) {
+            current = new ArrayList<>(dirty.size());
+            for (Extent e : dirty) {
+                if (e.slot() > floor) {
+                    current.add(e);
                 }
-                ExtentMap.overlay(current, offset, buf, 0);
             }
-        } catch (IOException | RuntimeException e) {
-            buf.release();
-            throw e;
         }
-        buf.writerIndex(length);
-        return buf;
+        return OwnerIo.readOverlaid(l.store, offset, length, current);
     }
 
     /**

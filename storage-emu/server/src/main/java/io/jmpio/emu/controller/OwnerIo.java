@@ -120,16 +120,22 @@ final class OwnerIo {
         return f.whenComplete((r, e) -> l.inflight.decrementAndGet());
     }
 
-    /**
-     * A read of a store held in memory, straight into a pooled direct buffer: the one copy it needs, and the
-     * buffer the host's connection writes from (a heap array would be zeroed, filled, and copied again to be sent).
-     */
+    /** A read of a store held in memory, with the cache's dirty extents over it. */
     private ByteBuf readDirect(Lun l, long offset, int length) throws IOException {
-        List<Extent> dirty = l.cache.overlapping(offset, length);
+        return readOverlaid(l.store, offset, length, l.cache.overlapping(offset, length));
+    }
+
+    /**
+     * {@code store}'s range with {@code overlay} copied over it, straight into a pooled direct buffer (the
+     * caller's to send or release): the one copy a read needs, and the buffer a host's connection writes from (a
+     * heap array would be zeroed, filled, and copied again to be sent). The owner's reads and the non-owner's
+     * under its lease both read this way.
+     */
+    static ByteBuf readOverlaid(BackingStore store, long offset, int length, List<Extent> overlay) throws IOException {
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
         try {
-            l.store.read(offset, buf, 0, length);
-            ExtentMap.overlay(dirty, offset, buf, 0);
+            store.read(offset, buf, 0, length);
+            ExtentMap.overlay(overlay, offset, buf, 0);
             return buf.writerIndex(length);
         } catch (IOException | RuntimeException e) {
             buf.release();

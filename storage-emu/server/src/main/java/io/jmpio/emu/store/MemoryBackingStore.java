@@ -1,6 +1,7 @@
 package io.jmpio.emu.store;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -17,21 +18,7 @@ final class MemoryBackingStore implements BackingStore {
 
     @Override
     public void read(long offset, byte[] dst, int dstOffset, int length) {
-        int done = 0;
-        while (done < length) {
-            long pos = offset + done;
-            int inPage = (int) (pos & (PAGE - 1));
-            int n = Math.min(PAGE - inPage, length - done);
-            byte[] page = pages.get(pos >>> PAGE_SHIFT);
-            if (page == null) {
-                Arrays.fill(dst, dstOffset + done, dstOffset + done + n, (byte) 0);
-            } else {
-                synchronized (page) {
-                    System.arraycopy(page, inPage, dst, dstOffset + done, n);
-                }
-            }
-            done += n;
-        }
+        read(offset, Unpooled.wrappedBuffer(dst), dstOffset, length);
     }
 
     @Override

@@ -113,7 +113,7 @@ final class FuseRings {
         return queues.size();
     }
 
-    /** "event loop" when every queue is served by its device queue's loop, "thread" when each has a thread. */
+    /** How the queues are served, for the transport detail: on the device's event loops, a thread each, or mixed. */
     String servedBy() {
         boolean loops = queues.stream().allMatch(q -> q instanceof FuseLoopQueue);
         boolean threads = queues.stream().allMatch(q -> q instanceof FuseRingThread);
