@@ -3,6 +3,7 @@ package io.jmpio.emu.link;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jmpio.emu.RecordingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -39,7 +40,8 @@ class LinkCodecFuzzTest {
         ByteBuf wire = Unpooled.buffer();
         LinkFrame.writeHeader(wire, f);
         wire.writeBytes(payload);
-        List<Object> out = decode(ByteBufUtil.getBytes(wire), cuts);
+        RecordingAllocator alloc = new RecordingAllocator();
+        List<Object> out = decode(ByteBufUtil.getBytes(wire), cuts, alloc);
         assertEquals(1, out.size());
         LinkFrame g = (LinkFrame) out.get(0);
         try {
@@ -50,6 +52,7 @@ class LinkCodecFuzzTest {
         } finally {
             g.release();
         }
+        alloc.assertAllReleased();
     }
 
     /** Every message kind but BATCH, whose header is read as a descriptor table's (see the batch properties). */
@@ -73,9 +76,11 @@ class LinkCodecFuzzTest {
         wire.writeBytes(payload).writeBytes(noise);
         byte[] b = ByteBufUtil.getBytes(wire);
         b[Math.min(at, b.length - 1)] = value;
-        for (Object o : decode(b, cuts)) {
+        RecordingAllocator alloc = new RecordingAllocator();
+        for (Object o : decode(b, cuts, alloc)) {
             ((LinkFrame) o).release();
         }
+        alloc.assertAllReleased();
     }
 
     @Provide
@@ -92,7 +97,8 @@ class LinkCodecFuzzTest {
             frames.add(LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_IO, 0x11, i, 7, payloads.get(i).length,
                 i, 4096L * i, Unpooled.wrappedBuffer(payloads.get(i))).withCorrelation(1000 + i));
         }
-        List<Object> out = decode(encoded(new LinkCodec.Batch(LinkFrame.CHANNEL_SHIP, frames)), cuts);
+        RecordingAllocator alloc = new RecordingAllocator();
+        List<Object> out = decode(encoded(new LinkCodec.Batch(LinkFrame.CHANNEL_SHIP, frames)), cuts, alloc);
         assertEquals(payloads.size(), out.size());
         for (int i = 0; i < out.size(); i++) {
             LinkFrame g = (LinkFrame) out.get(i);
@@ -104,6 +110,7 @@ class LinkCodecFuzzTest {
                 g.release();
             }
         }
+        alloc.assertAllReleased();
     }
 
     /** A batch with any byte of its header or descriptor table changed: whole messages or a refusal, nothing else. */
@@ -118,11 +125,16 @@ class LinkCodecFuzzTest {
         }
         byte[] b = encoded(new LinkCodec.Batch(LinkFrame.CHANNEL_MIRROR, frames));
         b[Math.min(at, b.length - 1)] = value;
-        for (Object o : decode(b, cuts)) {
+        RecordingAllocator alloc = new RecordingAllocator();
+        List<Object> out = decode(b, cuts, alloc);
+        for (Object o : out) {
+            ((LinkFrame) o).release();
+        }
+        for (Object o : out) {
             LinkFrame g = (LinkFrame) o;
             assertTrue(g.kind() != LinkFrame.BATCH && g.channel() == LinkFrame.CHANNEL_MIRROR, "a nested or foreign message: " + g);
-            g.release();
         }
+        alloc.assertAllReleased();
     }
 
     @Property
@@ -166,9 +178,14 @@ class LinkCodecFuzzTest {
         return ByteBufUtil.getBytes(wire);
     }
 
-    /** The frames decoded before the stream ended or was refused (only an IOException may refuse it). */
-    private static List<Object> decode(byte[] stream, List<Integer> cuts) {
+    /**
+     * The frames decoded before the stream ended or was refused (only an IOException may refuse it), the stream's
+     * pieces wrapped by {@code alloc} and the decoder's buffers taken from it, so the caller can check, once it has
+     * released the frames, that nothing else holds a buffer.
+     */
+    private static List<Object> decode(byte[] stream, List<Integer> cuts, RecordingAllocator alloc) {
         EmbeddedChannel ch = new EmbeddedChannel(new LinkCodec.Decoder());
+        ch.config().setAllocator(alloc);
         List<Object> out = new java.util.ArrayList<>();
         try {
             int at = 0;
@@ -176,20 +193,28 @@ class LinkCodecFuzzTest {
             while (at < stream.length) {
                 int n = Math.min(stream.length - at, cuts.isEmpty() ? stream.length : cuts.get(i++ % cuts.size()));
                 try {
-                    ch.writeInbound(Unpooled.wrappedBuffer(stream, at, n));
+                    ch.writeInbound(alloc.wrap(stream, at, n));
                 } catch (DecoderException e) {
                     assertTrue(e.getCause() instanceof IOException, "only an IOException refuses a link stream: " + e);
                     break;
+                } finally {
+                    drain(ch, out);
                 }
                 at += n;
-                Object o;
-                while ((o = ch.readInbound()) != null) {
-                    out.add(o);
-                }
             }
             return out;
         } finally {
             close(ch);
+            // what the end of the stream decodes arrives after finishAndReleaseAll's release
+            drain(ch, out);
+        }
+    }
+
+    /** The frames decoded so far (a frame is not reference-counted: the channel cannot release it, the caller does). */
+    private static void drain(EmbeddedChannel ch, List<Object> out) {
+        Object o;
+        while ((o = ch.readInbound()) != null) {
+            out.add(o);
         }
     }
 
@@ -199,7 +224,6 @@ class LinkCodecFuzzTest {
             ch.finishAndReleaseAll();
         } catch (DecoderException e) {
             assertTrue(e.getCause() instanceof IOException, "only an IOException refuses a link stream: " + e);
-            ch.releaseInbound();
         }
     }
 }

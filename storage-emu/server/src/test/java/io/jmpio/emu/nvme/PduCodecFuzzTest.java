@@ -2,8 +2,8 @@ package io.jmpio.emu.nvme;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jmpio.emu.RecordingAllocator;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import java.nio.ByteBuffer;
@@ -19,7 +19,8 @@ import net.jqwik.api.Provide;
 /**
  * Fuzz regression of the target's NVMe/TCP framing (what any host may send): random bytes and mutated host PDUs,
  * cut into random pieces. Invariants: nothing but a {@link PduException} (answered with C2HTermReq) escapes; the
- * decoder never waits for more bytes than the limits allow; every PDU it yields is whole. Runs the tries
+ * decoder never waits for more bytes than the limits allow; every PDU it yields is whole;
+ * every buffer it was given or allocated is released by the end, the connection's refusal included. Runs the tries
  * configured (junit-platform.properties; {@code -Djqwik.tries.default=100000} for a long run).
  */
 class PduCodecFuzzTest {
@@ -86,30 +87,45 @@ class PduCodecFuzzTest {
     private static void feed(byte[] stream, boolean headerDigest, boolean dataDigest, List<Integer> cuts) {
         PduCodec codec = new PduCodec(MAX_DATA);
         codec.digests(headerDigest, dataDigest);
+        RecordingAllocator alloc = new RecordingAllocator();
         EmbeddedChannel ch = new EmbeddedChannel(codec);
+        ch.config().setAllocator(alloc);
         int at = 0;
         int i = 0;
         try {
             while (at < stream.length) {
                 int n = Math.min(stream.length - at, cuts.isEmpty() ? stream.length : cuts.get(i++ % cuts.size()));
-                ByteBuf piece = Unpooled.wrappedBuffer(stream, at, n);
+                ByteBuf piece = alloc.wrap(stream, at, n);
                 at += n;
                 try {
                     ch.writeInbound(piece);
                 } catch (DecoderException e) {
                     assertTrue(e.getCause() instanceof PduException, "only PduException ends a connection: " + e);
                     return;
-                }
-                Object o;
-                while ((o = ch.readInbound()) != null) {
-                    Pdu p = (Pdu) o;
-                    assertTrue(p.header().readableBytes() == Pdu.hostHeaderLength(p.type()), "a whole header");
-                    assertTrue(p.data().readableBytes() <= MAX_DATA, "data within the limit");
-                    p.release();
+                } finally {
+                    releaseDecoded(ch);
                 }
             }
         } finally {
             ch.finishAndReleaseAll();
+            // what the end of the stream decodes arrives after finishAndReleaseAll's release (and a Pdu is not
+            // reference-counted, so the channel could not release it anyway)
+            releaseDecoded(ch);
+        }
+        alloc.assertAllReleased();
+    }
+
+    /** Checks and releases every PDU decoded so far: whole headers, data within the limit. */
+    private static void releaseDecoded(EmbeddedChannel ch) {
+        Object o;
+        while ((o = ch.readInbound()) != null) {
+            Pdu p = (Pdu) o;
+            try {
+                assertTrue(p.header().readableBytes() == Pdu.hostHeaderLength(p.type()), "a whole header");
+                assertTrue(p.data().readableBytes() <= MAX_DATA, "data within the limit");
+            } finally {
+                p.release();
+            }
         }
     }
 }
