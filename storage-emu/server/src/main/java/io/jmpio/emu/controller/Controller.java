@@ -1,7 +1,6 @@
 package io.jmpio.emu.controller;
 
 import io.jmpio.emu.array.ArrayConfig;
-import io.jmpio.emu.array.ArrayMetadata;
 import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.array.LunReservation;
 import io.jmpio.emu.array.LunSpec;
@@ -13,18 +12,14 @@ import io.jmpio.emu.link.LinkSecurity;
 import io.netty.buffer.ByteBuf;
 import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.security.SecretFile;
-import io.jmpio.emu.store.BackingStore;
-import io.jmpio.emu.store.BackingStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -41,14 +36,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One controller of the pair: its life cycle (start, kill, pause, resume, shutdown), its view of the array
- * metadata, and the calls the front ends, the admin endpoint and fault injection make on it. The jobs behind
- * those live beside it, each in one class: {@link HostRequests} (the one route of a host's request),
+ * One controller of the pair: its life cycle (start, kill, pause, resume, shutdown), and the calls the front
+ * ends, the admin endpoint and fault injection make on it. The jobs behind those live beside it, each in one
+ * class: {@link HostRequests} (the one route of a host's request),
  * {@link PeerWatch} (the timer round: heartbeats and the verdict on the peer), the host front end (NVMe/TCP,
  * a {@link HostFrontEnd} in its own package), {@link OwnerIo} and {@link Destager} with {@link Nvram} (the
  * owner's cache), {@link Shipper}, {@link LocalReads} and {@link MirrorGrants} (shipping, reads under the
  * owner's lease, shipped-write positions), {@link LinkMessages} (what the peer sends), {@link AccessTable}
- * (ALUA/ANA), {@link Ownership} (resync, takeover, moves), {@link LunAdmin} and {@link StatusReport}.
+ * (ALUA/ANA), {@link Ownership} (resync, takeover, moves), {@link MetadataFollower} (the LUNs open here, kept in
+ * step with the metadata), {@link LunAdmin}, {@link PortFaults} and {@link StatusReport}.
  *
  * <p>Threads besides the event loops: {@code timer} (heartbeats, mailbox, peer verdicts, failback and
  * auto-transfer checks; never blocks on disk), {@code ops} (takeover, moves, resync: the slow, serialised state
@@ -141,6 +137,8 @@ public final class Controller {
     private final HostRequests requests;
     private final PeerWatch watch;
     private final StatusReport status;
+    private final MetadataFollower follower;
+    private final PortFaults portFaults;
 
     volatile State state = State.STOPPED;
     /**
@@ -197,6 +195,8 @@ public final class Controller {
         this.requests = new HostRequests(this);
         this.watch = new PeerWatch(this);
         this.status = new StatusReport(this);
+        this.follower = new MetadataFollower(this);
+        this.portFaults = new PortFaults(this);
         this.link = new InterControllerLink(id, peerId, transport,
             new InetSocketAddress(cfg.linkListenAddress(), cfg.portFor(id, 1)), cfg.linkChannels(),
             Math.max(2 * cfg.heartbeatTimeoutMillis(), 1000), links, links::helloPayload, linkSecurity(cfg));
@@ -535,81 +535,7 @@ public final class Controller {
 
     /** Re-reads the metadata: opens new LUNs, closes deleted ones, fences LUNs taken from this controller. */
     synchronized void reloadMetadata() throws IOException {
-        ArrayMetadata m = metadata.load();
-        Map<Integer, LunRecord> seen = new HashMap<>();
-        for (LunRecord r : m.luns()) {
-            seen.put(r.id(), r);
-            Lun l = luns.get(r.id());
-            if (l != null && !sameLun(l.record, r)) {
-                // deleted and created again under its id while this controller did not hear of it (paused, frozen,
-                // partitioned): another LUN, whose drive, mirror and leases have nothing to do with the old one's
-                LOG.warn("controller {}: LUN {} was deleted and {} created under its id {} meanwhile", id,
-                    l.record.name(), r.name(), r.id());
-                retire(l);
-                l = null;
-            }
-            if (l == null) {
-                BackingStore store;
-                try {
-                    store = BackingStores.open(r.backend(), dataDir, r.name(), r.bytes());
-                } catch (IOException | RuntimeException e) {
-                    // one LUN whose drive cannot be opened stays offline; the others are served
-                    LOG.error("controller {}: LUN {} is offline: its {} store cannot be opened: {}", id, r.name(),
-                        r.backend(), e.getMessage());
-                    continue;
-                }
-                Lun opened = new Lun(id, r, store);
-                grants.openedAt(opened, clock.nanos());
-                luns.put(r.id(), opened);
-                continue;
-            }
-            LunRecord old = l.record;
-            if (id.equals(old.owner()) && !id.equals(r.owner())) {
-                // fenced: the LUN was moved or taken over; whatever is cached here is already on disk or replayed
-                l.cache.clear();
-                blockCache.invalidateLun(r.id());
-            }
-            if (!id.equals(old.owner()) && id.equals(r.owner())) {
-                blockCache.invalidateLun(r.id());
-                l.mirror.clear();
-            }
-            if (!Objects.equals(old.owner(), r.owner())) {
-                shipper.forget(l);
-                grants.forbidReadLeases(l);
-                if (id.equals(r.owner())) {
-                    // taken with nothing of it cached here and the peer's mirror of it empty (a move destaged all
-                    // first, a takeover replayed the mirror): leases are good while every write from now on is
-                    // mirrored (granted only with the peer in sync; a write that is not revokes them)
-                    grants.allowReadLeases(l, grants.generation(l));
-                }
-            }
-            l.transitioning = false;
-            l.record = r;
-        }
-        for (Lun l : new ArrayList<>(luns.values())) {
-            if (!seen.containsKey(l.id())) {
-                retire(l);
-            }
-        }
-        if (state == State.RUNNING) {
-            access.recompute();
-        }
-    }
-
-    /** The same LUN as before, perhaps changed (owner, size, hosts), not another one created under its id. */
-    private static boolean sameLun(LunRecord before, LunRecord now) {
-        return before.name().equals(now.name()) && before.backend().equals(now.backend())
-            && Objects.equals(before.wwid(), now.wwid());
-    }
-
-    /** A LUN deleted from the metadata: closed here, with nothing of it kept in memory. */
-    private void retire(Lun l) throws IOException {
-        luns.remove(l.id());
-        l.cache.clear();
-        l.mirror.clear();
-        shipper.forget(l);
-        blockCache.invalidateLun(l.id());
-        l.store.close();
+        follower.reload();
     }
 
     void requireRunning() throws IOException {
@@ -756,52 +682,20 @@ public final class Controller {
     // Faults
 
     public boolean hasPort(String address) {
-        for (HostFrontEnd f : frontEnds) {
-            if (f.addresses().contains(address)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private IllegalArgumentException noSuchPort(String address) {
-        return new IllegalArgumentException("controller " + id + " has no port " + address + " (ports: "
-            + portAddresses() + ")");
+        return portFaults.hasPort(address);
     }
 
     public void setPortDown(String address, boolean down) throws IOException {
-        for (HostFrontEnd f : frontEnds) {
-            if (f.setPortDown(address, down)) {
-                links.announcePorts(); // the peer's discovery log lists only ports that are up
-                return;
-            }
-        }
-        throw noSuchPort(address);
+        portFaults.setPortDown(address, down);
     }
 
     public void setPortLatency(String address, long millis) {
-        for (HostFrontEnd f : frontEnds) {
-            if (f.setPortLatency(address, millis)) {
-                return;
-            }
-        }
-        throw noSuchPort(address);
+        portFaults.setPortLatency(address, millis);
     }
 
+    /** Fails (error), drops the connection (drop) or either (mixed) for a share {@code rate} of I/O commands. */
     public void setPortFlaky(String address, double rate, String mode) {
-        if (rate < 0 || rate > 1) {
-            throw new IllegalArgumentException("flaky rate must be within 0..1, got " + rate);
-        }
-        String m = mode.toLowerCase(Locale.ROOT);
-        if (!List.of("error", "drop", "mixed").contains(m)) {
-            throw new IllegalArgumentException("unknown flaky mode '" + mode + "' (error, drop, mixed)");
-        }
-        for (HostFrontEnd f : frontEnds) {
-            if (f.setPortFlaky(address, rate, m)) {
-                return;
-            }
-        }
-        throw noSuchPort(address);
+        portFaults.setPortFlaky(address, rate, mode);
     }
 
     public void setLinkLatency(long millis) {
