@@ -18,7 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -66,10 +65,6 @@ public final class InterControllerLink {
         }
     }
 
-    /** A request waiting for its reply; failed by the sweep once {@code deadlineNanos} has passed. */
-    private record Pending(CompletableFuture<LinkFrame> future, Channel channel, long deadlineNanos) {
-    }
-
     private final String selfId;
     private final String peerId;
     private final NettyTransport transport;
@@ -87,9 +82,8 @@ public final class InterControllerLink {
     /** Messages and frames sent on data channels: their ratio is the mean batch. */
     private final java.util.concurrent.atomic.LongAdder dataMessages = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder dataFrames = new java.util.concurrent.atomic.LongAdder();
-    private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final PendingReplies pending;
     private volatile java.util.concurrent.ScheduledFuture<?> sweeper;
-    private final AtomicLong nextCorrelation = new AtomicLong(1);
     private final AtomicInteger shipRoundRobin = new AtomicInteger();
     private final ConcurrentHashMap<Channel, Boolean> connections = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, Boolean> dialing = new ConcurrentHashMap<>();
@@ -118,6 +112,7 @@ public final class InterControllerLink {
         this.security = security;
         this.ship = new AtomicReferenceArray<>(dataChannels);
         this.mirror = new AtomicReferenceArray<>(dataChannels);
+        this.pending = new PendingReplies(peerId, requestTimeoutMillis);
     }
 
     /** Binds the listening socket (the same port again after a restart). */
@@ -138,19 +133,7 @@ public final class InterControllerLink {
         running = true;
         // one sweep of the requests in flight, rather than a timer task per request
         long every = Math.max(20, Math.min(250, requestTimeoutMillis / 4));
-        sweeper = server.eventLoop().scheduleAtFixedRate(this::sweep, every, every, TimeUnit.MILLISECONDS);
-    }
-
-    /** Fails every request whose reply is overdue. */
-    private void sweep() {
-        long now = System.nanoTime();
-        for (var e : pending.entrySet()) {
-            Pending p = e.getValue();
-            if (now - p.deadlineNanos() > 0 && pending.remove(e.getKey(), p)) {
-                p.future().completeExceptionally(new LinkDownException("no reply from controller " + peerId + " within "
-                    + requestTimeoutMillis + " ms"));
-            }
-        }
+        sweeper = server.eventLoop().scheduleAtFixedRate(pending::sweep, every, every, TimeUnit.MILLISECONDS);
     }
 
     /** Closes every connection and the listener; pending requests fail. */
@@ -185,10 +168,7 @@ public final class InterControllerLink {
         for (Channel c : connections.keySet()) {
             c.close();
         }
-        for (Pending p : pending.values()) {
-            p.future().completeExceptionally(new LinkDownException("link to " + peerId + " disconnected"));
-        }
-        pending.clear();
+        pending.failAll("link to " + peerId + " disconnected");
     }
 
     /** Fault: cut the link both ways until {@link #heal()}. */
@@ -302,7 +282,7 @@ public final class InterControllerLink {
             // data channels batch what they send; management sends each message at once (a heartbeat never waits)
             ch.attr(OUTBOX).set(new LinkOutbox(ch, kind, f -> {
                 if (f.kind() != LinkFrame.REPLY) {
-                    fail(f.correlation(), "cannot send to controller " + peerId + ": its " + channelName(kind)
+                    pending.fail(f.correlation(), "cannot send to controller " + peerId + ": its " + channelName(kind)
                         + " connection closed");
                 }
             }, dataMessages, dataFrames));
@@ -375,16 +355,15 @@ public final class InterControllerLink {
             return CompletableFuture.failedFuture(new LinkDownException("no " + channelName(message.channel())
                 + " channel to controller " + peerId));
         }
-        long id = nextCorrelation.getAndIncrement();
         CompletableFuture<LinkFrame> f = new CompletableFuture<>();
-        pending.put(id, new Pending(f, ch, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(requestTimeoutMillis)));
+        long id = pending.add(f, ch);
         LinkOutbox outbox = ch.attr(OUTBOX).get();
         if (outbox != null) {
             outbox.send(message.withCorrelation(id));
         } else {
             ch.writeAndFlush(message.withCorrelation(id)).addListener(w -> {
                 if (!w.isSuccess()) {
-                    fail(id, "cannot send to controller " + peerId + ": " + w.cause());
+                    pending.fail(id, "cannot send to controller " + peerId + ": " + w.cause());
                 }
             });
         }
@@ -405,13 +384,6 @@ public final class InterControllerLink {
             ch.writeAndFlush(message);
         }
         return true;
-    }
-
-    private void fail(long id, String why) {
-        Pending p = pending.remove(id);
-        if (p != null) {
-            p.future().completeExceptionally(new LinkDownException(why));
-        }
     }
 
     private Channel pick(int kind, int hint) {
@@ -546,9 +518,7 @@ public final class InterControllerLink {
                     handler.onHeartbeat();
                     return;
                 case LinkFrame.REPLY:
-                    Pending p = pending.get(f.correlation());
-                    if (p == null || p.channel() != ctx.channel() || !pending.remove(f.correlation(), p)
-                        || !p.future().complete(f)) {
+                    if (!pending.complete(f, ctx.channel())) {
                         // late (timed out), or a reply to a request this connection never carried
                         f.release();
                     }
@@ -614,12 +584,7 @@ public final class InterControllerLink {
             if (slot != null) {
                 slotsOf(slot[0]).compareAndSet(slot[1], ch, null);
             }
-            for (var e : pending.entrySet()) {
-                if (e.getValue().channel() == ch && pending.remove(e.getKey(), e.getValue())) {
-                    e.getValue().future().completeExceptionally(
-                        new LinkDownException("link connection to controller " + peerId + " closed"));
-                }
-            }
+            pending.failCarriedBy(ch, "link connection to controller " + peerId + " closed");
             if (slot != null && slot[0] == LinkFrame.CHANNEL_MANAGEMENT) {
                 handler.onManagementDown();
             }
