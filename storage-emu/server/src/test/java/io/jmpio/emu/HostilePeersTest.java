@@ -376,7 +376,10 @@ class HostilePeersTest {
             for (String body : List.of("{\"name\":\"../escape\",\"size\":\"1M\"}", "{\"name\":\"x\",\"size\":\"8388607T\"}",
                 "{\"name\":\"x\",\"bytes\":-512}", "{\"name\":\"x\",\"size\":\"1M\",\"owner\":\"C\"}",
                 "{\"name\":\"x\",\"size\":\"1M\",\"backend\":\"tape\"}", "{\"name\":\"x\",\"size\":\"100\"}",
-                "{\"name\":\"lun0\",\"size\":\"1M\"}", "[1,2]", "{\"name\":\"x\",\"size\":\"1M\",\"allowedHosts\":[\"a b\"]}")) {
+                "{\"name\":\"lun0\",\"size\":\"1M\"}", "[1,2]", "{\"name\":\"x\",\"size\":\"1M\",\"allowedHosts\":[\"a b\"]}",
+                "{\"name\":{\"x\":1},\"size\":\"1M\"}", "{\"name\":\"x\",\"bytes\":1048576.5}",
+                "{\"name\":\"x\",\"bytes\":1e30}", "{\"name\":\"x\",\"bytes\":\"1M\"}", "{\"name\":\"x\",\"size\":\"1e30\"}",
+                "{\"name\":\"x\",\"size\":\"1M\",\"allowedHosts\":[{}]}", "{\"name\":\"x\",\"size\":[\"1M\"]}")) {
                 int code = http(admin, "POST /luns HTTP/1.1\r\n" + ok + "Content-Length: "
                     + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body);
                 assertTrue(code == 400 || code == 409, body + " answered " + code);

@@ -204,18 +204,44 @@ public final class AdminServer {
             }
             return dflt;
         }
+        if (!n.isValueNode()) {
+            throw new AdminException(400, "field '" + field + "' must be a string, not " + n.getNodeType().name()
+                .toLowerCase(java.util.Locale.ROOT));
+        }
         return n.asText();
+    }
+
+    /** The host ids of field {@code allowedHosts}: a list of strings ([] for every host). */
+    private static List<String> hostList(JsonNode body) throws AdminException {
+        JsonNode h = body.get("allowedHosts");
+        if (h == null || !h.isArray()) {
+            throw new AdminException(400, "field 'allowedHosts' must be a list of host ids ([] for every host)");
+        }
+        List<String> hosts = new ArrayList<>();
+        for (JsonNode e : h) {
+            if (!e.isTextual()) {
+                throw new AdminException(400, "field 'allowedHosts' must hold host ids (strings), found " + e);
+            }
+            hosts.add(e.asText());
+        }
+        return hosts;
     }
 
     private Object createLun(JsonNode body) throws IOException, AdminException {
         String name = text(body, "name", null);
-        long bytes = body.has("bytes") ? body.get("bytes").asLong() : LunSpec.parseSize(text(body, "size", null));
+        long bytes;
+        if (body.has("bytes")) {
+            JsonNode b = body.get("bytes");
+            if (!b.isIntegralNumber() || !b.canConvertToLong()) {
+                throw new AdminException(400, "field 'bytes' must be a whole number of bytes, got " + b);
+            }
+            bytes = b.asLong();
+        } else {
+            bytes = LunSpec.parseSize(text(body, "size", null));
+        }
         String owner = text(body, "owner", controller.id());
         String backend = text(body, "backend", BackingStores.FILE);
-        List<String> hosts = new ArrayList<>();
-        if (body.has("allowedHosts")) {
-            body.get("allowedHosts").forEach(h -> hosts.add(h.asText()));
-        }
+        List<String> hosts = body.has("allowedHosts") ? hostList(body) : List.of();
         return controller.createLun(new LunSpec(name, bytes, owner, backend, hosts));
     }
 
@@ -226,12 +252,7 @@ public final class AdminServer {
                 controller.resizeLun(lun, LunSpec.parseSize(text(body, "size", null)));
                 return Map.of("resized", lun);
             case "hosts": {
-                List<String> hosts = new ArrayList<>();
-                JsonNode h = body.get("allowedHosts");
-                if (h == null || !h.isArray()) {
-                    throw new AdminException(400, "field 'allowedHosts' must be a list of host ids ([] for every host)");
-                }
-                h.forEach(x -> hosts.add(x.asText()));
+                List<String> hosts = hostList(body);
                 controller.setAllowedHosts(lun, hosts);
                 return Map.of("lun", lun, "allowedHosts", hosts);
             }

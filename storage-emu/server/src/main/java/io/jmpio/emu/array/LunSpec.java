@@ -33,33 +33,37 @@ public record LunSpec(String name, long bytes, String owner, String backend, Lis
         return new LunSpec(parts[0], parseSize(parts[1]), owner, backend, List.of());
     }
 
-    /** "4096", "512K", "1G", "1.5T" (binary multiples). */
+    /** Digits, an optional fraction, an optional binary multiple (K, M, G, T), an optional B or iB. */
+    private static final java.util.regex.Pattern SIZE =
+        java.util.regex.Pattern.compile("([0-9]{1,30})(?:\\.([0-9]{1,30}))?\\s*([KMGT]?)(?:I?B)?");
+
+    /**
+     * "4096", "512K", "1G", "1.5T" (binary multiples): a positive whole number of bytes that a long holds. Anything
+     * else (exponents, signs, hex, a fraction of a byte, a number past 8 EiB) is refused naming what was given,
+     * never rounded or clamped into another size.
+     */
     public static long parseSize(String s) {
-        String t = s.trim().toUpperCase(Locale.ROOT);
-        if (t.endsWith("B") && t.length() > 1 && !Character.isDigit(t.charAt(t.length() - 2))) {
-            t = t.substring(0, t.length() - 1);
-        } else if (t.endsWith("IB")) {
-            t = t.substring(0, t.length() - 2);
-        }
-        long mult = 1;
-        if (!t.isEmpty()) {
-            switch (t.charAt(t.length() - 1)) {
-                case 'K': mult = 1L << 10; break;
-                case 'M': mult = 1L << 20; break;
-                case 'G': mult = 1L << 30; break;
-                case 'T': mult = 1L << 40; break;
-                default: mult = 1;
-            }
-        }
-        String num = mult == 1 ? t : t.substring(0, t.length() - 1);
-        try {
-            double v = Double.parseDouble(num);
-            if (v <= 0 || Double.isNaN(v) || Double.isInfinite(v)) {
-                throw new NumberFormatException();
-            }
-            return (long) (v * mult);
-        } catch (NumberFormatException e) {
+        java.util.regex.Matcher m = SIZE.matcher(s == null ? "" : s.trim().toUpperCase(Locale.ROOT));
+        if (!m.matches()) {
             throw new IllegalArgumentException("bad size '" + s + "': expected a number with an optional K, M, G or T suffix");
+        }
+        int shift = switch (m.group(3)) {
+            case "K" -> 10;
+            case "M" -> 20;
+            case "G" -> 30;
+            case "T" -> 40;
+            default -> 0;
+        };
+        java.math.BigDecimal bytes = new java.math.BigDecimal(m.group(1) + (m.group(2) == null ? "" : "." + m.group(2)))
+            .multiply(java.math.BigDecimal.valueOf(1L << shift));
+        if (bytes.signum() <= 0) {
+            throw new IllegalArgumentException("bad size '" + s + "': must be more than 0 bytes");
+        }
+        try {
+            return bytes.longValueExact();
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("bad size '" + s + "': " + (bytes.stripTrailingZeros().scale() > 0
+                ? "not a whole number of bytes" : "larger than " + Long.MAX_VALUE + " bytes"));
         }
     }
 }
