@@ -146,7 +146,7 @@ class HostCliTest {
         assertEquals(1, fb.code());
         assertTrue(fb.err().contains("failback must be immediate, manual, followover or a number of seconds"), fb.err());
         CliRun npr = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--no-path-retry", "-3", "--host-id", "h");
-        assertTrue(npr.err().contains("no-path-retry must be fail, queue or a positive number"), npr.err());
+        assertTrue(npr.err().contains("no-path-retry must be fail, queue or a number of seconds from 0.001"), npr.err());
         CliRun portal = CliRun.run("attach", "--portal", "nowhere", "--lun", "x", "--host-id", "h");
         assertTrue(portal.err().contains("expected HOST:PORT, got 'nowhere'"), portal.err());
         CliRun unreachable = CliRun.run("attach", "--portal", "127.0.0.1:1", "--lun", "x", "--host-id", "h", "--loss-timeout", "0");

@@ -20,16 +20,12 @@ public record Failback(Mode mode, long delayMillis) {
             case "manual": return new Failback(Mode.MANUAL, 0);
             case "followover": return new Failback(Mode.FOLLOWOVER, 0);
             default:
-                try {
-                    double s = Double.parseDouble(t);
-                    if (s < 0 || Double.isNaN(s) || Double.isInfinite(s)) {
-                        throw new NumberFormatException();
-                    }
-                    return new Failback(Mode.DELAY, (long) (s * 1000));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(
-                        "failback must be immediate, manual, followover or a number of seconds, got '" + text + "'");
+                long ms = Seconds.millis(t);
+                if (ms < 0) {
+                    throw new IllegalArgumentException("failback must be immediate, manual, followover or a number of"
+                        + " seconds from 0 to 9999999.999, got '" + text + "'");
                 }
+                return new Failback(Mode.DELAY, ms);
         }
     }
 

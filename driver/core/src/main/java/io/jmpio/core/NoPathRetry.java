@@ -21,16 +21,12 @@ public record NoPathRetry(Mode mode, long timeoutMillis) {
         if (t.equals("queue")) {
             return QUEUE;
         }
-        try {
-            double s = Double.parseDouble(t);
-            if (s <= 0 || Double.isNaN(s) || Double.isInfinite(s)) {
-                throw new NumberFormatException();
-            }
-            return new NoPathRetry(Mode.TIMED, (long) (s * 1000));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                "no-path-retry must be fail, queue or a positive number of seconds, got '" + text + "'");
+        long ms = Seconds.millis(t);
+        if (ms <= 0) {
+            throw new IllegalArgumentException("no-path-retry must be fail, queue or a number of seconds from 0.001 to"
+                + " 9999999.999, got '" + text + "'");
         }
+        return new NoPathRetry(Mode.TIMED, ms);
     }
 
     @Override

@@ -400,6 +400,34 @@ class HostilePeersTest {
     }
 
     @Test
+    void faultValuesOutsideTheirRangeAreRefusedAndChangeNothing() throws Exception {
+        try (ArrayServer a = ArrayServer.start(config())) {
+            String admin = a.controller("A").adminAddress();
+            String port = a.controller("A").portAddresses().get(0);
+            String ok = "Host: " + admin + "\r\nAuthorization: Bearer " + Files.readString(dir.resolve("admin.token")).strip()
+                + "\r\nContent-Type: application/json\r\n";
+            for (String value : List.of("1e30", "-1", "1.5", "\"NaN\"", "\"1f\"", "{}", "600001")) {
+                for (String verb : List.of("latency", "flaky")) {
+                    if (verb.equals("flaky") && value.equals("1.5")) {
+                        value = "2";
+                    }
+                    for (String target : verb.equals("latency") ? List.of(port, "link") : List.of(port)) {
+                        String body = "{\"verb\":\"" + verb + "\",\"target\":\"" + target + "\",\"value\":" + value + "}";
+                        assertEquals(400, http(admin, "POST /faults HTTP/1.1\r\n" + ok + "Content-Length: " + body.length()
+                            + "\r\n\r\n" + body), body);
+                    }
+                }
+            }
+            String status = a.controller("A").localStatus().toString();
+            assertFalse(java.util.regex.Pattern.compile("latencyMs=(?!0[,}])|flakyRate=(?!0\\.0[,}])").matcher(status).find(),
+                "no latency or flakiness was set: " + status);
+            String fine = "{\"verb\":\"flaky\",\"target\":\"" + port + "\",\"value\":0.25}";
+            assertEquals(200, http(admin, "POST /faults HTTP/1.1\r\n" + ok + "Content-Length: " + fine.length() + "\r\n\r\n"
+                + fine));
+        }
+    }
+
+    @Test
     void aHandEditedMetadataFileIsRefusedWithAClearError() throws Exception {
         try (ArrayServer a = ArrayServer.start(config())) {
             assertNotNull(a.metadata().load().byName("lun0"));

@@ -211,6 +211,26 @@ public final class AdminServer {
         return n.asText();
     }
 
+    /** Injected latency beyond this is a mistake, not a test: ten minutes. */
+    private static final long MAX_LATENCY_MILLIS = 600_000;
+
+    /** Field {@code value}: a number (or a number in a string) within [min, max], whole when {@code whole}. */
+    private static double value(JsonNode body, double min, double max, boolean whole, String what) throws AdminException {
+        JsonNode n = body.get("value");
+        double v = Double.NaN;
+        if (n != null && n.isNumber()) {
+            v = n.asDouble();
+        } else if (n != null && n.isTextual() && n.asText().strip().matches("[0-9]{1,15}(\\.[0-9]{1,15})?")) {
+            v = Double.parseDouble(n.asText().strip());
+        }
+        if (!(v >= min && v <= max) || whole && v != Math.rint(v)) {
+            throw new AdminException(400, what + " must be " + (whole ? "a whole number" : "a number") + " from "
+                + (whole ? String.valueOf((long) min) : String.valueOf(min)) + " to "
+                + (whole ? String.valueOf((long) max) : String.valueOf(max)) + ", got " + n);
+        }
+        return v;
+    }
+
     /** The host ids of field {@code allowedHosts}: a list of strings ([] for every host). */
     private static List<String> hostList(JsonNode body) throws AdminException {
         JsonNode h = body.get("allowedHosts");
@@ -305,10 +325,7 @@ public final class AdminServer {
             case "flaky":
             case "latency": {
                 if (verb.equals("latency") && target.equals("link")) {
-                    long ms = body.path("value").asLong(-1);
-                    if (ms < 0) {
-                        throw new AdminException(400, "latency needs MS >= 0");
-                    }
+                    long ms = (long) value(body, 0, MAX_LATENCY_MILLIS, true, "latency in ms");
                     for (Controller c : array.controllers()) {
                         c.setLinkLatency(ms);
                     }
@@ -333,15 +350,12 @@ public final class AdminServer {
                     case "port-down": owner.setPortDown(target, true); break;
                     case "port-up": owner.setPortDown(target, false); break;
                     case "latency": {
-                        long ms = body.path("value").asLong(-1);
-                        if (ms < 0) {
-                            throw new AdminException(400, "latency needs MS >= 0");
-                        }
+                        long ms = (long) value(body, 0, MAX_LATENCY_MILLIS, true, "latency in ms");
                         owner.setPortLatency(target, ms);
                         break;
                     }
                     default: {
-                        double rate = body.path("value").asDouble(-1);
+                        double rate = value(body, 0, 1, false, "flaky rate");
                         owner.setPortFlaky(target, rate, text(body, "mode", "mixed"));
                     }
                 }

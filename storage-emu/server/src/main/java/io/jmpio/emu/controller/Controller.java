@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * owner's cache), {@link Shipper}, {@link LocalReads} and {@link MirrorGrants} (shipping, reads under the
  * owner's lease, shipped-write positions), {@link LinkMessages} (what the peer sends), {@link AccessTable}
  * (ALUA/ANA), {@link Ownership} (resync, takeover, moves), {@link MetadataFollower} (the LUNs open here, kept in
- * step with the metadata), {@link LunAdmin}, {@link PortFaults} and {@link StatusReport}.
+ * step with the metadata), {@link LunAdmin}, {@link PortFaultVerbs} and {@link StatusReport}.
  *
  * <p>Threads besides the event loops: {@code timer} (heartbeats, mailbox, peer verdicts, failback and
  * auto-transfer checks; never blocks on disk), {@code ops} (takeover, moves, resync: the slow, serialised state
@@ -138,7 +138,7 @@ public final class Controller {
     private final PeerWatch watch;
     private final StatusReport status;
     private final MetadataFollower follower;
-    private final PortFaults portFaults;
+    private final PortFaultVerbs portFaults;
 
     volatile State state = State.STOPPED;
     /**
@@ -196,7 +196,7 @@ public final class Controller {
         this.watch = new PeerWatch(this);
         this.status = new StatusReport(this);
         this.follower = new MetadataFollower(this);
-        this.portFaults = new PortFaults(this);
+        this.portFaults = new PortFaultVerbs(this);
         this.link = new InterControllerLink(id, peerId, transport,
             new InetSocketAddress(cfg.linkListenAddress(), cfg.portFor(id, 1)), cfg.linkChannels(),
             Math.max(2 * cfg.heartbeatTimeoutMillis(), 1000), links, links::helloPayload, linkSecurity(cfg));

@@ -8,10 +8,10 @@ import java.util.Locale;
  * Fault injection on a controller's front-end ports, by address ("host:port"): down, latency, flaky. Each verb
  * finds the front end that has the port, and refuses an address that no front end of this controller has.
  */
-final class PortFaults {
+final class PortFaultVerbs {
     private final Controller c;
 
-    PortFaults(Controller controller) {
+    PortFaultVerbs(Controller controller) {
         this.c = controller;
     }
 
@@ -49,7 +49,7 @@ final class PortFaults {
     }
 
     void setPortFlaky(String address, double rate, String mode) {
-        if (rate < 0 || rate > 1) {
+        if (!(rate >= 0 && rate <= 1)) {
             throw new IllegalArgumentException("flaky rate must be within 0..1, got " + rate);
         }
         String m = mode.toLowerCase(Locale.ROOT);
