@@ -224,9 +224,9 @@ public final class AdminServer {
             v = Double.parseDouble(n.asText().strip());
         }
         if (!(v >= min && v <= max) || whole && v != Math.rint(v)) {
+            java.util.function.DoubleFunction<String> bound = x -> whole ? Long.toString((long) x) : Double.toString(x);
             throw new AdminException(400, what + " must be " + (whole ? "a whole number" : "a number") + " from "
-                + (whole ? String.valueOf((long) min) : String.valueOf(min)) + " to "
-                + (whole ? String.valueOf((long) max) : String.valueOf(max)) + ", got " + n);
+                + bound.apply(min) + " to " + bound.apply(max) + ", got " + n);
         }
         return v;
     }

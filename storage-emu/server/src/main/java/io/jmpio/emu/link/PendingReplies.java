@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * The link's requests waiting for their replies, by correlation id. Each completes with its reply — only one
@@ -52,30 +53,25 @@ final class PendingReplies {
 
     /** Fails every request that {@code channel} carried: it closed. */
     void failCarriedBy(Channel channel, String why) {
-        for (var e : pending.entrySet()) {
-            if (e.getValue().channel() == channel && pending.remove(e.getKey(), e.getValue())) {
-                e.getValue().future().completeExceptionally(new LinkDownException(why));
-            }
-        }
+        failIf(p -> p.channel() == channel, why);
     }
 
     /** Fails every request in flight. */
     void failAll(String why) {
-        for (var e : pending.entrySet()) {
-            if (pending.remove(e.getKey(), e.getValue())) {
-                e.getValue().future().completeExceptionally(new LinkDownException(why));
-            }
-        }
+        failIf(p -> true, why);
     }
 
     /** Fails every request whose reply is overdue. */
     void sweep() {
         long now = System.nanoTime();
+        failIf(p -> now - p.deadlineNanos() > 0, "no reply from controller " + peerId + " within " + timeoutMillis + " ms");
+    }
+
+    private void failIf(Predicate<Pending> which, String why) {
         for (var e : pending.entrySet()) {
             Pending p = e.getValue();
-            if (now - p.deadlineNanos() > 0 && pending.remove(e.getKey(), p)) {
-                p.future().completeExceptionally(new LinkDownException("no reply from controller " + peerId + " within "
-                    + timeoutMillis + " ms"));
+            if (which.test(p) && pending.remove(e.getKey(), p)) {
+                p.future().completeExceptionally(new LinkDownException(why));
             }
         }
     }
