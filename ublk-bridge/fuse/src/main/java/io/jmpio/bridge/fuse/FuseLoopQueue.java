@@ -48,8 +48,8 @@ final class FuseLoopQueue extends FuseRingQueue implements IoUringIoHandle {
     private boolean finished;
     private boolean released;
 
-    FuseLoopQueue(FuseSession session, int qid, int depth, int payloadSize, int fuseFd, IoEventLoop loop) {
-        super(session, qid, depth, payloadSize, fuseFd);
+    FuseLoopQueue(FuseRequests fuseRequests, int qid, int depth, int payloadSize, int fuseFd, IoEventLoop loop) {
+        super(fuseRequests, qid, depth, payloadSize, fuseFd);
         this.loop = loop;
     }
 

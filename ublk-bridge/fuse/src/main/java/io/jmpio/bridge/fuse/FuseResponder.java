@@ -1,6 +1,9 @@
 package io.jmpio.bridge.fuse;
 
+import static io.jmpio.bridge.fuse.FuseLayout.OUT_HEADER;
+
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 
 /**
  * Where the answer to one FUSE request goes: a {@code write()} on the {@code /dev/fuse} fd it was read from, or
@@ -8,6 +11,13 @@ import io.netty.buffer.ByteBuf;
  * thread.
  */
 interface FuseResponder {
+    /** A reply buffer with room for the out header (written by the responder) and {@code body} bytes after it. */
+    static ByteBuf out(int body) {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(OUT_HEADER + body);
+        b.writerIndex(OUT_HEADER);
+        return b;
+    }
+
     /** A reply whose body follows {@code OUT_HEADER} bytes of room in {@code out}; takes {@code out} over. */
     void reply(long unique, ByteBuf out);
 

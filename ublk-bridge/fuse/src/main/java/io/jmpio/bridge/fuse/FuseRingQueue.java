@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 abstract class FuseRingQueue {
     private static final Logger LOG = LoggerFactory.getLogger(FuseRingQueue.class);
 
-    final FuseSession session;
+    final FuseRequests fuseRequests;
     final int qid;
     final int depth;
     private final int payloadSize;
@@ -45,8 +45,8 @@ abstract class FuseRingQueue {
     int retired;
     private long requests;
 
-    FuseRingQueue(FuseSession session, int qid, int depth, int payloadSize, int fuseFd) {
-        this.session = session;
+    FuseRingQueue(FuseRequests fuseRequests, int qid, int depth, int payloadSize, int fuseFd) {
+        this.fuseRequests = fuseRequests;
         this.qid = qid;
         this.depth = depth;
         this.payloadSize = payloadSize;
@@ -188,9 +188,9 @@ abstract class FuseRingQueue {
             payload.setIndex(0, payloadBytes);
         }
 
-        /** Hands the request in this entry to the FUSE session (on the device queue's thread). */
+        /** Hands the request in this entry on (on the device queue's thread). */
         void dispatch() {
-            session.dispatchRing(this, args, payload);
+            fuseRequests.dispatchRing(this, args, payload);
         }
 
         private void answer(int error, long unique, int bytes) {

@@ -27,9 +27,9 @@ final class FuseRingThread extends FuseRingQueue implements Runnable {
     private volatile String failure;
     private RingWake wake;
 
-    FuseRingThread(FuseSession session, int qid, int depth, int payloadSize, int fuseFd, Executor deviceQueue,
+    FuseRingThread(FuseRequests fuseRequests, int qid, int depth, int payloadSize, int fuseFd, Executor deviceQueue,
                    CountDownLatch prepared) {
-        super(session, qid, depth, payloadSize, fuseFd);
+        super(fuseRequests, qid, depth, payloadSize, fuseFd);
         this.deviceQueue = deviceQueue;
         this.prepared = prepared;
     }

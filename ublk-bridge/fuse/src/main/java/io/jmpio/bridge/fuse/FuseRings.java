@@ -58,7 +58,7 @@ final class FuseRings {
      * the mount): each queue on the io_uring event loop of the device queue it feeds when {@code onLoops} and that
      * loop allows it, else on a thread of its own. Null when all are ready, else why not.
      */
-    String prepare(FuseSession session, BlockDevice device, int depth, int payloadSize, int fuseFd, boolean onLoops) {
+    String prepare(FuseRequests requests, BlockDevice device, int depth, int payloadSize, int fuseFd, boolean onLoops) {
         int cpus;
         try {
             cpus = possibleCpus(Files.readString(Path.of("/sys/devices/system/cpu/possible")).trim());
@@ -71,12 +71,12 @@ final class FuseRings {
             Executor deviceQueue = device.queueExecutor(q % Math.max(1, device.queueCount()));
             IoEventLoop loop = onLoops ? FuseLoopQueue.usableLoop(deviceQueue) : null;
             if (loop != null) {
-                FuseLoopQueue queue = new FuseLoopQueue(session, q, entriesPerQueue, payloadSize, fuseFd, loop);
+                FuseLoopQueue queue = new FuseLoopQueue(requests, q, entriesPerQueue, payloadSize, fuseFd, loop);
                 queues.add(queue);
                 queue.prepare();
                 prepared.countDown();
             } else {
-                FuseRingThread queue = new FuseRingThread(session, q, entriesPerQueue, payloadSize, fuseFd, deviceQueue,
+                FuseRingThread queue = new FuseRingThread(requests, q, entriesPerQueue, payloadSize, fuseFd, deviceQueue,
                     prepared);
                 queues.add(queue);
                 queue.start();

@@ -144,7 +144,7 @@ class FuseRequestFuzzTest {
                                                                   @ForAll("payloads") byte[] payload) throws Exception {
         int opcode = java.nio.ByteBuffer.wrap(args).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(4);
         Answers a = new Answers();
-        session.dispatchRing(a, Unpooled.wrappedBuffer(args), Unpooled.wrappedBuffer(payload));
+        session.requests().dispatchRing(a, Unpooled.wrappedBuffer(args), Unpooled.wrappedBuffer(payload));
         boolean silent = opcode == 2 || opcode == 36 || opcode == 42; // FORGET, INTERRUPT, BATCH_FORGET
         List<int[]> got = a.await(silent ? 0 : 1, 10_000);
         Thread.sleep(silent ? 20 : 0);
