@@ -9,7 +9,6 @@ import io.jmpio.api.IoCallback;
 import io.jmpio.netty.ConnectionGuard;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
@@ -18,32 +17,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: the fixed newstyle negotiation, then transmission with many requests in flight.
- * Requests are checked here (range, alignment, size, flags) and answered with the protocol's errors; valid
+ * One client connection: the fixed newstyle negotiation ({@link NbdNegotiation}), then transmission with many
+ * requests in flight, read no faster than the client takes the replies. Requests are checked here (range, alignment, size, flags) and answered with the protocol's errors; valid
  * ones go to the device, whose completions come back on its threads and are written on this channel's loop.
  * Input that leaves the stream unparseable (bad magic, an option too long to skip) closes the connection.
  */
 final class NbdConnection extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(NbdConnection.class);
-    /** Longest option payload read: names and queries are at most 4096 bytes each, so this is generous. */
-    static final int MAX_OPTION_LENGTH = 64 * 1024;
     /** Most requests outstanding before the connection stops reading (the client waits, nothing is lost). */
     static final int MAX_IN_FLIGHT = 512;
     /** Most bytes of data (read replies to come, write payloads held) outstanding before it stops reading. */
     static final long MAX_IN_FLIGHT_BYTES = 32L << 20;
 
-    private enum State { CLIENT_FLAGS, OPTIONS, TRANSMISSION, SKIP_PAYLOAD, CLOSING }
+    private enum State { NEGOTIATION, TRANSMISSION, SKIP_PAYLOAD, CLOSING }
 
     private final BlockDevice device;
     private final DeviceInfo info;
-    private final String exportName;
-    private final String description;
     private final int maxPayload;
-    /** Non-null: the export requires TLS (FORCEDTLS in the protocol's terms). */
-    private final SslContext tls;
-    private boolean tlsActive;
-    private State state = State.CLIENT_FLAGS;
-    private boolean noZeroes;
+    private final NbdNegotiation negotiation;
+    private State state = State.NEGOTIATION;
+    /** Replies are structured (negotiated before transmission). */
     private boolean structured;
     private long skipRemaining;
     private int inFlight;
@@ -55,12 +48,10 @@ final class NbdConnection extends ByteToMessageDecoder {
     private ChannelHandlerContext ctx;
 
     NbdConnection(BlockDevice device, String exportName, String description, SslContext tls) {
-        this.tls = tls;
         this.device = device;
         this.info = device.info();
-        this.exportName = exportName;
-        this.description = description;
         this.maxPayload = Math.min(32 << 20, info.maxTransferBytes());
+        this.negotiation = new NbdNegotiation(info, exportName, description, maxPayload, tls);
     }
 
     @Override
@@ -70,9 +61,7 @@ final class NbdConnection extends ByteToMessageDecoder {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        ByteBuf greeting = ctx.alloc().buffer(GREETING_LENGTH);
-        greeting.writeLong(NBDMAGIC).writeLong(IHAVEOPT).writeShort(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES);
-        ctx.writeAndFlush(greeting);
+        NbdNegotiation.greet(ctx);
         super.channelActive(ctx);
     }
 
@@ -127,21 +116,18 @@ final class NbdConnection extends ByteToMessageDecoder {
         while (ctx.channel().isActive()) {
             int before = in.readableBytes();
             switch (state) {
-                case CLIENT_FLAGS:
-                    if (in.readableBytes() < 4) {
+                case NEGOTIATION:
+                    NbdNegotiation.Step step = negotiation.step(ctx, in);
+                    if (step == NbdNegotiation.Step.MORE) {
                         return;
                     }
-                    int flags = in.readInt();
-                    if ((flags & ~CLIENT_FLAGS_KNOWN) != 0) {
-                        close("client flags 0x" + Integer.toHexString(flags) + " have bits this server does not know");
+                    if (step == NbdNegotiation.Step.CLOSE) {
+                        close(negotiation.failure());
                         return;
                     }
-                    noZeroes = (flags & FLAG_NO_ZEROES) != 0;
-                    state = State.OPTIONS;
-                    break;
-                case OPTIONS:
-                    if (!option(in)) {
-                        return;
+                    if (step == NbdNegotiation.Step.TRANSMISSION) {
+                        structured = negotiation.structured();
+                        state = State.TRANSMISSION;
                     }
                     break;
                 case TRANSMISSION:
@@ -172,240 +158,6 @@ final class NbdConnection extends ByteToMessageDecoder {
                 return;
             }
         }
-    }
-
-    // ------------------------------------------------------------------------------------------------
-    // Negotiation
-
-    /** Handles one whole option; false when more bytes are needed. */
-    private boolean option(ByteBuf in) {
-        if (in.readableBytes() < OPTION_HEADER_LENGTH) {
-            return false;
-        }
-        int start = in.readerIndex();
-        long magic = in.getLong(start);
-        int option = in.getInt(start + 8);
-        long length = in.getUnsignedInt(start + 12);
-        if (magic != IHAVEOPT) {
-            close("option without the IHAVEOPT magic (0x" + Long.toHexString(magic) + ")");
-            return false;
-        }
-        if (length > MAX_OPTION_LENGTH) {
-            optionReply(option, REP_ERR_TOO_BIG, "option " + option + " data of " + length + " bytes is too long");
-            ctx.flush();
-            close("option " + option + " with " + length + " bytes of data");
-            return false;
-        }
-        if (in.readableBytes() < OPTION_HEADER_LENGTH + length) {
-            return false;
-        }
-        in.skipBytes(OPTION_HEADER_LENGTH);
-        ByteBuf data = in.readSlice((int) length);
-        if (tls != null && !tlsActive && option != OPT_STARTTLS && option != OPT_ABORT) {
-            if (option == OPT_EXPORT_NAME) {
-                close("NBD_OPT_EXPORT_NAME before NBD_OPT_STARTTLS on an export that requires TLS");
-                return false;
-            }
-            optionReply(option, REP_ERR_TLS_REQD, "this export requires TLS: send NBD_OPT_STARTTLS first");
-            ctx.flush();
-            return true;
-        }
-        switch (option) {
-            case OPT_EXPORT_NAME:
-                String name = data.toString(StandardCharsets.UTF_8);
-                if (!knownExport(name)) {
-                    close("client asked for unknown export '" + name + "' with NBD_OPT_EXPORT_NAME");
-                    return false;
-                }
-                ByteBuf reply = ctx.alloc().buffer(134);
-                reply.writeLong(info.sizeBytes()).writeShort(transmissionFlags());
-                if (!noZeroes) {
-                    reply.writeZero(124);
-                }
-                ctx.writeAndFlush(reply);
-                state = State.TRANSMISSION;
-                return true;
-            case OPT_ABORT:
-                optionReply(option, REP_ACK, null);
-                ctx.flush();
-                close(null);
-                return false;
-            case OPT_LIST:
-                if (length != 0) {
-                    optionReply(option, REP_ERR_INVALID, "NBD_OPT_LIST takes no data");
-                } else {
-                    byte[] n = exportName.getBytes(StandardCharsets.UTF_8);
-                    ByteBuf server = ctx.alloc().buffer(4 + n.length);
-                    server.writeInt(n.length).writeBytes(n);
-                    optionReply(option, REP_SERVER, server);
-                    optionReply(option, REP_ACK, null);
-                }
-                break;
-            case OPT_STARTTLS:
-                if (tls == null) {
-                    optionReply(option, REP_ERR_POLICY, "TLS is not offered by this export (it is started with "
-                        + "--nbd-tls-cert and --nbd-tls-key when it should be)");
-                } else if (tlsActive) {
-                    optionReply(option, REP_ERR_INVALID, "TLS is already on");
-                } else if (length != 0) {
-                    optionReply(option, REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
-                } else if (in.isReadable()) {
-                    close("client sent more before the TLS handshake that NBD_OPT_STARTTLS starts");
-                    return false;
-                } else {
-                    // the acknowledgement is the last plaintext: the handler passes the first write through
-                    ctx.pipeline().addBefore(ctx.name(), "nbd-tls", new SslHandler(tls.newEngine(ctx.alloc()), true));
-                    ByteBuf ack = ctx.alloc().buffer(20);
-                    ack.writeLong(OPT_REPLY_MAGIC).writeInt(option).writeInt(REP_ACK).writeInt(0);
-                    ctx.writeAndFlush(ack);
-                    tlsActive = true;
-                    return true;
-                }
-                break;
-            case OPT_INFO:
-            case OPT_GO:
-                if (infoOrGo(option, data)) {
-                    ctx.flush();
-                    state = State.TRANSMISSION;
-                    return true;
-                }
-                break;
-            case OPT_STRUCTURED_REPLY:
-                if (length != 0) {
-                    optionReply(option, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
-                } else if (structured) {
-                    optionReply(option, REP_ERR_INVALID, "structured replies already negotiated");
-                } else {
-                    structured = true;
-                    optionReply(option, REP_ACK, null);
-                }
-                break;
-            case OPT_LIST_META_CONTEXT:
-            case OPT_SET_META_CONTEXT:
-                if (option == OPT_SET_META_CONTEXT && !structured) {
-                    optionReply(option, REP_ERR_INVALID, "NBD_OPT_SET_META_CONTEXT needs structured replies first");
-                } else if (!validMetaContextRequest(data)) {
-                    optionReply(option, REP_ERR_INVALID, "malformed meta context request");
-                } else {
-                    // No metadata contexts are served: every query gets the empty answer.
-                    optionReply(option, REP_ACK, null);
-                }
-                break;
-            default:
-                optionReply(option, REP_ERR_UNSUP, "option " + option + " is not supported");
-        }
-        ctx.flush();
-        return true;
-    }
-
-    /** NBD_OPT_INFO / NBD_OPT_GO; true when GO succeeded and transmission starts. */
-    private boolean infoOrGo(int option, ByteBuf data) {
-        if (data.readableBytes() < 6) {
-            optionReply(option, REP_ERR_INVALID, "request too short");
-            return false;
-        }
-        long nameLength = data.readUnsignedInt();
-        if (nameLength > data.readableBytes() - 2) {
-            optionReply(option, REP_ERR_INVALID, "export name length " + nameLength + " past the end of the option");
-            return false;
-        }
-        String name = data.readCharSequence((int) nameLength, StandardCharsets.UTF_8).toString();
-        int requests = data.readUnsignedShort();
-        if (data.readableBytes() != requests * 2) {
-            optionReply(option, REP_ERR_INVALID, requests + " information requests do not match the option length");
-            return false;
-        }
-        if (!knownExport(name)) {
-            optionReply(option, REP_ERR_UNKNOWN, "no export '" + name + "' (this server exports '" + exportName + "')");
-            return false;
-        }
-        boolean wantName = false;
-        boolean wantDescription = false;
-        boolean wantBlockSize = false;
-        for (int i = 0; i < requests; i++) {
-            int type = data.readUnsignedShort();
-            wantName |= type == INFO_NAME;
-            wantDescription |= type == INFO_DESCRIPTION;
-            wantBlockSize |= type == INFO_BLOCK_SIZE;
-        }
-        ByteBuf export = ctx.alloc().buffer(12);
-        export.writeShort(INFO_EXPORT).writeLong(info.sizeBytes()).writeShort(transmissionFlags());
-        optionReply(option, REP_INFO, export);
-        if (wantName) {
-            optionReply(option, REP_INFO, infoString(INFO_NAME, exportName));
-        }
-        if (wantDescription) {
-            optionReply(option, REP_INFO, infoString(INFO_DESCRIPTION, description));
-        }
-        if (wantBlockSize) {
-            ByteBuf bs = ctx.alloc().buffer(14);
-            bs.writeShort(INFO_BLOCK_SIZE).writeInt(info.logicalBlockSize())
-                .writeInt(Math.max(info.logicalBlockSize(), info.physicalBlockSize())).writeInt(maxPayload);
-            optionReply(option, REP_INFO, bs);
-        }
-        optionReply(option, REP_ACK, null);
-        return option == OPT_GO;
-    }
-
-    private ByteBuf infoString(int type, String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        return ctx.alloc().buffer(2 + b.length).writeShort(type).writeBytes(b);
-    }
-
-    private static boolean validMetaContextRequest(ByteBuf data) {
-        ByteBuf d = data.duplicate();
-        if (d.readableBytes() < 4) {
-            return false;
-        }
-        long nameLength = d.readUnsignedInt();
-        if (nameLength > d.readableBytes() - 4) {
-            return false;
-        }
-        d.skipBytes((int) nameLength);
-        long queries = d.readUnsignedInt();
-        for (long i = 0; i < queries; i++) {
-            if (d.readableBytes() < 4) {
-                return false;
-            }
-            long l = d.readUnsignedInt();
-            if (l > d.readableBytes()) {
-                return false;
-            }
-            d.skipBytes((int) l);
-        }
-        return d.readableBytes() == 0;
-    }
-
-    private boolean knownExport(String name) {
-        return name.isEmpty() || name.equals(exportName);
-    }
-
-    private int transmissionFlags() {
-        int f = TFLAG_HAS_FLAGS | TFLAG_SEND_FLUSH | TFLAG_CAN_MULTI_CONN;
-        if (info.fua()) {
-            f |= TFLAG_SEND_FUA;
-        }
-        if (info.discard()) {
-            f |= TFLAG_SEND_TRIM;
-        }
-        if (info.writeZeroes()) {
-            f |= TFLAG_SEND_WRITE_ZEROES;
-        }
-        if (structured) {
-            f |= TFLAG_SEND_DF;
-        }
-        return f;
-    }
-
-    /** Writes one option reply; {@code data} is a ByteBuf, a message String (errors) or null. */
-    private void optionReply(int option, int type, Object data) {
-        ByteBuf payload = data instanceof ByteBuf ? (ByteBuf) data
-            : data instanceof String ? ctx.alloc().buffer().writeBytes(((String) data).getBytes(StandardCharsets.UTF_8))
-            : ctx.alloc().buffer(0);
-        ByteBuf header = ctx.alloc().buffer(20);
-        header.writeLong(OPT_REPLY_MAGIC).writeInt(option).writeInt(type).writeInt(payload.readableBytes());
-        ctx.write(header);
-        ctx.write(payload);
     }
 
     // ------------------------------------------------------------------------------------------------
