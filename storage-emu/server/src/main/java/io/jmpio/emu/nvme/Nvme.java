@@ -49,6 +49,8 @@ final class Nvme {
     static final int SC_KEEP_ALIVE_INVALID = 0x01A;
     static final int SC_LBA_RANGE = 0x080;
     static final int SC_NS_NOT_READY = 0x082;
+    static final int SC_CONNECT_INCOMPATIBLE_FORMAT = 0x180;
+    static final int SC_CONNECT_CONTROLLER_BUSY = 0x181;
     static final int SC_CONNECT_INVALID_PARAM = 0x182;
     static final int SC_CONNECT_INVALID_HOST = 0x184;
     static final int SC_ASYNC_LIMIT = 0x105;

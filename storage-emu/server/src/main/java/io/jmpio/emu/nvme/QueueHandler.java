@@ -2,7 +2,6 @@ package io.jmpio.emu.nvme;
 
 import io.jmpio.emu.controller.HostWrite;
 import io.jmpio.emu.controller.IoResult;
-import io.jmpio.netty.ConnectionGuard;
 import io.jmpio.netty.RoundFlush;
 import io.jmpio.emu.controller.Opcode;
 import io.jmpio.emu.controller.Status;
@@ -12,7 +11,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -20,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One NVMe/TCP connection: one queue (admin, QID 0, or an I/O queue) of one controller. Runs ICReq, then
- * Connect, then the queue's commands: Fabrics (Connect, Property Get/Set), admin (Identify, Get Log Page,
+ * Connect ({@link FabricsConnect}), then the queue's commands: Fabrics (Property Get/Set), admin (Identify, Get Log Page,
  * Set/Get Features, Asynchronous Event Request, Keep Alive; those answered from the subsystem's state are
  * {@link AdminCommands}) or I/O (Read, Write, Flush, Write Zeroes, Dataset Management, reservations: {@link
  * IoCommands}); this class is the queue's transport: PDUs, data movement, flow control and answers. Writes
@@ -32,8 +30,6 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private static final Logger LOG = LoggerFactory.getLogger(QueueHandler.class);
     /** Bytes of a queue's commands' data held at once (R2T data being received). */
     static final long MAX_PENDING_DATA = 64L << 20;
-    /** Connect CATTR bit 2: the host does not use SQ flow control on this queue. */
-    static final int CATTR_DISABLE_SQ_FLOW = 0x04;
 
     private final NvmeSubsystem subsystem;
     private final PduCodec codec;
@@ -320,95 +316,22 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     }
 
     private void connect(Sqe sqe, ByteBuf data) {
-        int cid = sqe.cid();
         if (ctrl != null) {
-            respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0);
+            respond(sqe.cid(), Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0);
             return;
         }
-        int recfmt = sqe.u16(Sqe.CDW10);
-        int q = sqe.u16(Sqe.CDW10 + 2);
-        int sqsize = sqe.u16(Sqe.CDW11);
-        long kato = Integer.toUnsignedLong(sqe.dw(Sqe.CDW12));
-        int cattr = sqe.u8(Sqe.CDW11 + 2);
-        if (recfmt != 0) {
-            respond(cid, 0x180 | Nvme.DNR, 0, 0);
+        FabricsConnect.Joined joined = FabricsConnect.run(subsystem, this, ctx.channel(), sqe, data);
+        if (joined == null) {
             return;
         }
-        if (data.readableBytes() < 1024) {
-            respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
-            return;
-        }
-        int d = data.readerIndex();
-        byte[] hostId = new byte[16];
-        data.getBytes(d, hostId);
-        int cntlid = data.getUnsignedShortLE(d + 16);
-        String subnqn = nqn(data, d + 256);
-        String hostNqn = nqn(data, d + 512);
-        if (subnqn == null || !subnqn.equals(subsystem.nqn) && !subnqn.equals(Nvme.DISCOVERY_NQN)) {
-            respondConnectInvalid(cid, 256, "subsystem NQN '" + subnqn + "' is not served here");
-            return;
-        }
-        if (hostNqn == null || hostNqn.isEmpty()) {
-            respondConnectInvalid(cid, 512, "host NQN missing or malformed");
-            return;
-        }
-        boolean discovery = subnqn.equals(Nvme.DISCOVERY_NQN);
-        if (sqsize < 1 || sqsize >= IdentifyData.QUEUE_ENTRIES) {
-            respond(cid, Nvme.SC_CONNECT_INVALID_PARAM | Nvme.DNR, 44, 0);
-            return;
-        }
-        if (q == 0) {
-            NvmeController c = subsystem.newController(hostNqn, hostId, discovery, discovery && kato == 0 ? 0 : kato,
-                ctx.channel().eventLoop());
-            if (c == null) {
-                respond(cid, 0x181, 0, 0); // controller busy: no CNTLID left
-                return;
-            }
-            ctrl = c;
-            c.queues.add(ctx.channel());
-            c.startKeepAlive(() -> subsystem.remove(c));
-            LOG.info("NVMe/TCP {}: host {} connected {} controller {} (KATO {} ms)", ctx.channel().remoteAddress(),
-                hostNqn, discovery ? "discovery" : "I/O", c.cntlid, kato);
-        } else {
-            NvmeController c = subsystem.controller(cntlid);
-            if (c == null || c.discovery || !c.hostNqn.equals(hostNqn) || !java.util.Arrays.equals(c.hostId, hostId)) {
-                respondConnectInvalid(cid, 16, "no controller " + cntlid + " of host " + hostNqn + " to add a queue to");
-                return;
-            }
-            if (q > c.ioQueues) {
-                respond(cid, Nvme.SC_CONNECT_INVALID_PARAM | Nvme.DNR, 42, 0);
-                return;
-            }
-            ctrl = c;
-            c.queues.add(ctx.channel());
-            c.touched();
-        }
-        qid = q;
-        queueEntries = sqsize + 1;
-        sqFlowOff = (cattr & CATTR_DISABLE_SQ_FLOW) != 0;
+        ctrl = joined.controller();
+        qid = joined.qid();
+        queueEntries = joined.queueEntries();
+        sqFlowOff = joined.sqFlowOff();
         if (sqFlowOff) {
             sqhd = 0xFFFF;
         }
-        ConnectionGuard.ready(ctx.channel());
-        respond(cid, 0, ctrl.cntlid, 0);
-    }
-
-    private void respondConnectInvalid(int cid, int offset, String why) {
-        LOG.info("NVMe/TCP {}: Connect refused: {}", ctx.channel().remoteAddress(), why);
-        respond(cid, Nvme.SC_CONNECT_INVALID_PARAM | Nvme.DNR, 1 << 16 | offset, 0);
-    }
-
-    /** A NUL-terminated NQN of at most 223 printable characters, or null. */
-    private static String nqn(ByteBuf b, int at) {
-        int end = at;
-        while (end < at + 256 && b.getByte(end) != 0) {
-            end++;
-        }
-        if (end - at > 223) {
-            return null;
-        }
-        String s = b.toString(at, end - at, StandardCharsets.US_ASCII);
-        return s.chars().allMatch(c -> c > 0x20 && c < 0x7f) ? s : null;
+        respond(sqe.cid(), 0, ctrl.cntlid, 0);
     }
 
     // ------------------------------------------------------------------------------------------------
