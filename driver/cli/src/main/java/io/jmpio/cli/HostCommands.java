@@ -368,7 +368,7 @@ final class HostCommands {
 
     @Command(name = "status", mixinStandardHelpOptions = true, description = "Show a running device's paths, groups and statistics.")
     static final class Status implements Callable<Integer> {
-        @Option(names = "--control", paramLabel = "PATH", description = "Control socket of the device")
+        @Option(names = "--control", paramLabel = "PATH", description = "Control socket of the device (default: the one attached device in the run directory)")
         Path control;
 
         @Option(names = "--json", description = "Print the status as JSON")
@@ -399,13 +399,13 @@ final class HostCommands {
         @Spec
         CommandSpec spec;
 
-        @Parameters(index = "0", paramLabel = "NAME")
+        @Parameters(index = "0", paramLabel = "NAME", description = "A balancing policy (jmpio policies lists them)")
         String name;
 
         @Parameters(index = "1..*", paramLabel = "KEY=VALUE", description = "Policy options")
         List<String> options = new ArrayList<>();
 
-        @Option(names = "--control", paramLabel = "PATH")
+        @Option(names = "--control", paramLabel = "PATH", description = "Control socket of the device (default: the one attached device in the run directory)")
         Path control;
 
         @Override
@@ -417,13 +417,13 @@ final class HostCommands {
 
     @Command(name = "path", mixinStandardHelpOptions = true, description = "Take a path offline or give it back (by the id status shows, such as P1, or HOST:PORT).")
     static final class PathCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "offline|online")
+        @Parameters(index = "0", paramLabel = "offline|online", description = "Take the path out of use, or give it back")
         String action;
 
-        @Parameters(index = "1", paramLabel = "ID")
+        @Parameters(index = "1", paramLabel = "ID", description = "The path: its id in status (P1, ...) or HOST:PORT")
         String id;
 
-        @Option(names = "--control", paramLabel = "PATH")
+        @Option(names = "--control", paramLabel = "PATH", description = "Control socket of the device (default: the one attached device in the run directory)")
         Path control;
 
         @Spec
@@ -441,7 +441,7 @@ final class HostCommands {
 
     @Command(name = "failback", mixinStandardHelpOptions = true, description = "Move I/O to the best path group now (for --failback manual).")
     static final class FailbackCommand implements Callable<Integer> {
-        @Option(names = "--control", paramLabel = "PATH")
+        @Option(names = "--control", paramLabel = "PATH", description = "Control socket of the device (default: the one attached device in the run directory)")
         Path control;
 
         @Override
@@ -453,7 +453,7 @@ final class HostCommands {
 
     @Command(name = "detach", mixinStandardHelpOptions = true, description = "Detach a running device; requests waiting for a path fail.")
     static final class Detach implements Callable<Integer> {
-        @Option(names = "--control", paramLabel = "PATH")
+        @Option(names = "--control", paramLabel = "PATH", description = "Control socket of the device (default: the one attached device in the run directory)")
         Path control;
 
         @Option(names = "--force", description = "Detach even if the device is mounted or in use (its users get I/O errors)")

@@ -46,7 +46,7 @@ final class DeviceBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--queues", defaultValue = "2", description = "I/O queues of the device (default: ${DEFAULT-VALUE})")
     int queues;
 
-    @Option(names = "--policy", defaultValue = "round-robin")
+    @Option(names = "--policy", defaultValue = "round-robin", description = "Balancing policy of the device (default: ${DEFAULT-VALUE})")
     String policy;
 
     @Option(names = "--heartbeat-timeout", defaultValue = "500", description = "The array's peer-death timeout, which bounds the kill stall (default: ${DEFAULT-VALUE})")

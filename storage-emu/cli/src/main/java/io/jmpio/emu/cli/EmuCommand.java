@@ -93,16 +93,16 @@ final class EmuCommand implements Runnable {
         @Option(names = "--link-channels", paramLabel = "N", defaultValue = "2", description = "Data channels per kind (shipping, mirroring) on the link (default: ${DEFAULT-VALUE})")
         int linkChannels;
 
-        @Option(names = "--heartbeat-interval", paramLabel = "MS", defaultValue = "100")
+        @Option(names = "--heartbeat-interval", paramLabel = "MS", defaultValue = "100", description = "How often each controller tells its peer it is alive, on the link and in the mailbox (default: ${DEFAULT-VALUE})")
         long heartbeatInterval;
 
-        @Option(names = "--heartbeat-timeout", paramLabel = "MS", defaultValue = "500", description = "Peer declared dead after this much silence on link and mailbox (default: ${DEFAULT-VALUE})")
+        @Option(names = "--heartbeat-timeout", paramLabel = "MS", defaultValue = "500", description = "Peer declared dead after this much silence on link and mailbox; at least twice the interval (default: ${DEFAULT-VALUE})")
         long heartbeatTimeout;
 
         @Option(names = "--failback", paramLabel = "MODE", defaultValue = "auto", description = "auto or manual (default: ${DEFAULT-VALUE})")
         String failback;
 
-        @Option(names = "--failback-delay", paramLabel = "MS", defaultValue = "5000")
+        @Option(names = "--failback-delay", paramLabel = "MS", defaultValue = "5000", description = "With auto failback, how long a returned controller must stay alive before its LUNs go back to it (default: ${DEFAULT-VALUE})")
         long failbackDelay;
 
         @Option(names = "--non-owner-reads", paramLabel = "MODE", defaultValue = "local", description = "local: the"
@@ -113,16 +113,16 @@ final class EmuCommand implements Runnable {
         @Option(names = "--auto-transfer-threshold", paramLabel = "FRACTION", defaultValue = "0.75", description = "Share of a LUN's I/O arriving at the non-owner that moves ownership; 0 = off (default: ${DEFAULT-VALUE})")
         double autoTransferThreshold;
 
-        @Option(names = "--auto-transfer-window", paramLabel = "MS", defaultValue = "10000")
+        @Option(names = "--auto-transfer-window", paramLabel = "MS", defaultValue = "10000", description = "Time over which that share is measured (default: ${DEFAULT-VALUE})")
         long autoTransferWindow;
 
-        @Option(names = "--auto-transfer-min-ios", paramLabel = "N", defaultValue = "100")
+        @Option(names = "--auto-transfer-min-ios", paramLabel = "N", defaultValue = "100", description = "I/Os a LUN must have had in the window before its share can move it (default: ${DEFAULT-VALUE})")
         long autoTransferMinIos;
 
-        @Option(names = "--write-cache", paramLabel = "SIZE", defaultValue = "256M")
+        @Option(names = "--write-cache", paramLabel = "SIZE", defaultValue = "256M", description = "Dirty data each controller holds per LUN before writes wait for destage (default: ${DEFAULT-VALUE})")
         String writeCache;
 
-        @Option(names = "--read-cache", paramLabel = "SIZE", defaultValue = "64M")
+        @Option(names = "--read-cache", paramLabel = "SIZE", defaultValue = "64M", description = "Each controller's cache of blocks read from the media (default: ${DEFAULT-VALUE})")
         String readCache;
 
         @Override
@@ -322,7 +322,7 @@ final class EmuCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "ACTION", description = "list | create NAME SIZE [OWNER] [BACKEND] | delete NAME | resize NAME SIZE | move NAME OWNER | hosts NAME [HOST...]")
         String action;
 
-        @Parameters(index = "1..*", paramLabel = "ARGS", arity = "0..*")
+        @Parameters(index = "1..*", paramLabel = "ARGS", arity = "0..*", description = "The action's arguments, as above")
         List<String> args = new ArrayList<>();
 
         @Override

@@ -132,13 +132,13 @@ public final class ArrayConfig {
         return this;
     }
     public long failbackDelayMillis() { return failbackDelayMillis; }
-    public ArrayConfig failbackDelayMillis(long v) { failbackDelayMillis = Math.max(0, v); return this; }
+    public ArrayConfig failbackDelayMillis(long v) { failbackDelayMillis = notNegative(v, "failback delay"); return this; }
     public double autoTransferThreshold() { return autoTransferThreshold; }
     public ArrayConfig autoTransferThreshold(double v) { autoTransferThreshold = v; return this; }
     public long autoTransferWindowMillis() { return autoTransferWindowMillis; }
     public ArrayConfig autoTransferWindowMillis(long v) { autoTransferWindowMillis = positive(v, "auto-transfer window"); return this; }
     public long autoTransferMinIos() { return autoTransferMinIos; }
-    public ArrayConfig autoTransferMinIos(long v) { autoTransferMinIos = v; return this; }
+    public ArrayConfig autoTransferMinIos(long v) { autoTransferMinIos = notNegative(v, "auto-transfer minimum I/Os"); return this; }
     public int linkChannels() { return linkChannels; }
     public ArrayConfig linkChannels(int v) {
         if (v < 1 || v > 16) {
@@ -155,6 +155,26 @@ public final class ArrayConfig {
     public ArrayConfig destageIntervalMillis(long v) { destageIntervalMillis = positive(v, "destage interval"); return this; }
     public int eventLoopThreads() { return eventLoopThreads; }
     public ArrayConfig eventLoopThreads(int v) { eventLoopThreads = (int) positive(v, "event loop threads"); return this; }
+
+    /**
+     * Checks what no single setting can: a heartbeat timeout shorter than two heartbeat intervals declares a
+     * healthy peer dead between two of its heartbeats, and every such miss is a takeover nobody asked for.
+     */
+    public ArrayConfig validate() {
+        if (heartbeatTimeoutMillis < 2 * heartbeatIntervalMillis) {
+            throw new IllegalArgumentException("heartbeat timeout (" + heartbeatTimeoutMillis + " ms) must be at least twice"
+                + " the heartbeat interval (" + heartbeatIntervalMillis + " ms): a live peer would be declared dead"
+                + " between two of its heartbeats");
+        }
+        return this;
+    }
+
+    private static long notNegative(long v, String what) {
+        if (v < 0) {
+            throw new IllegalArgumentException(what + " must not be negative, got " + v);
+        }
+        return v;
+    }
 
     private static long positive(long v, String what) {
         if (v <= 0) {

@@ -49,6 +49,7 @@ public final class ArrayServer implements AutoCloseable {
 
     /** Creates the configured LUNs that do not exist yet, starts the controllers and their admin endpoints. */
     public static ArrayServer start(ArrayConfig cfg) throws IOException {
+        cfg.validate();
         ArrayServer s = new ArrayServer(cfg);
         try {
             s.createMissingLuns();
