@@ -1,5 +1,6 @@
 package io.jmpio.cli;
 
+import io.jmpio.core.MultipathConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -22,14 +23,21 @@ final class HostId {
             return given;
         }
         if (Files.exists(stateFile)) {
-            String id = Files.readString(stateFile, StandardCharsets.US_ASCII).trim();
+            String id = Files.readString(stateFile, StandardCharsets.ISO_8859_1).trim();
             if (!id.isEmpty()) {
+                try {
+                    new MultipathConfig().hostId(id);
+                } catch (IllegalArgumentException e) {
+                    throw new IOException(stateFile + ": " + e.getMessage() + " (fix it, delete it for a new one, or pass"
+                        + " --host-id)", e);
+                }
                 return id;
             }
         }
         String host;
         try {
             host = InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9.-]", "");
+            host = host.substring(0, Math.min(host.length(), 64));
         } catch (IOException e) {
             host = "host";
         }

@@ -62,16 +62,40 @@ public final class MultipathConfig {
     public Map<String, String> transportOptions() { return transportOptions; }
     /** The host id registered on every path; 1-255 printable ASCII characters. */
     public MultipathConfig hostId(String v) {
-        if (v == null || v.isEmpty() || v.length() > 255 || !v.chars().allMatch(c -> c > 32 && c < 127)) {
-            throw new IllegalArgumentException("host id must be 1-255 printable ASCII characters without spaces, got '" + v + "'");
+        // it is the host NQN at every Connect, which NVMe bounds at 223 bytes
+        if (v == null || v.isEmpty() || v.length() > 223 || !v.chars().allMatch(c -> c > 32 && c < 127)) {
+            throw new IllegalArgumentException("host id must be 1-223 printable ASCII characters without spaces (it is"
+                + " the host NQN), got '" + v + "'");
         }
         hostId = v;
         return this;
     }
     public String hostId() { return hostId; }
     /** The device's name (status, control socket); defaults to the LUN name. */
-    public MultipathConfig name(String v) { name = nonEmpty(v, "device name"); return this; }
-    public String name() { return name != null ? name : lun != null ? lun.replaceAll("[^A-Za-z0-9._-]", "_") : "mpath0"; }
+    /**
+     * The device's name: it names the control socket file, the FUSE file and the NBD export, so it is a plain file
+     * name (letters, digits, '.', '_', '-'; no path, nothing hidden).
+     */
+    public MultipathConfig name(String v) {
+        String n = nonEmpty(v, "device name");
+        if (!n.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException("device name '" + n + "' must be 1 to 64 letters, digits, '.', '_' or '-',"
+                + " starting with a letter or digit (it names the control socket, the FUSE file and the NBD export)");
+        }
+        name = n;
+        return this;
+    }
+    public String name() {
+        if (name != null) {
+            return name;
+        }
+        if (lun == null) {
+            return "mpath0";
+        }
+        // the target's name made a plain file name, as --name must be
+        String n = lun.replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("^[._-]+", "");
+        return n.isEmpty() ? "mpath0" : n.substring(0, Math.min(64, n.length()));
+    }
     /** Where policies are looked up ({@link PluginPath#loader}); the application's class loader by default. */
     public MultipathConfig pluginLoader(ClassLoader v) { pluginLoader = v; return this; }
     public ClassLoader pluginLoader() { return pluginLoader != null ? pluginLoader : MultipathConfig.class.getClassLoader(); }

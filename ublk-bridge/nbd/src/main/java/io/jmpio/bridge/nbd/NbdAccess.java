@@ -90,7 +90,10 @@ final class NbdAccess {
 
     private static Network parse(String item) {
         String[] parts = item.split("/", -1);
-        if (parts.length > 2 || parts[0].isEmpty() || !parts[0].matches("[0-9A-Fa-f:.]+")) {
+        // an IPv6 literal (a colon) or exactly four decimal octets: anything else would reach the resolver
+        boolean literal = parts[0].contains(":") ? parts[0].matches("[0-9A-Fa-f:.]+")
+            : parts[0].matches("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+        if (parts.length > 2 || parts[0].isEmpty() || !literal) {
             throw new IllegalArgumentException("NBD allow-list entry '" + item
                 + "' is not an IP address or ADDRESS/PREFIX network");
         }
