@@ -390,10 +390,10 @@ final class EmuCommand implements Runnable {
         @Mixin
         AdminEndpoint endpoint;
 
-        @Parameters(index = "0", paramLabel = "VERB")
+        @Parameters(index = "0", paramLabel = "VERB", description = "The fault, as above")
         String verb;
 
-        @Parameters(index = "1..*", paramLabel = "ARGS", arity = "0..*")
+        @Parameters(index = "1..*", paramLabel = "ARGS", arity = "0..*", description = "Its arguments, as above")
         List<String> args = new ArrayList<>();
 
         @Override
