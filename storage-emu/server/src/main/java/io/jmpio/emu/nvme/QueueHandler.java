@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One NVMe/TCP connection: one queue (admin, QID 0, or an I/O queue) of one controller. Runs ICReq, then
- * Connect ({@link FabricsConnect}), then the queue's commands: Fabrics (Property Get/Set), admin (Identify, Get Log Page,
- * Set/Get Features, Asynchronous Event Request, Keep Alive; those answered from the subsystem's state are
+ * Connect ({@link FabricsConnect}), then the queue's commands: Fabrics (Property Get/Set), admin (Identify, Get
+ * Log Page, Set/Get Features, Asynchronous Event Request, Keep Alive; those answered from the subsystem's state are
  * {@link AdminCommands}) or I/O (Read, Write, Flush, Write Zeroes, Dataset Management, reservations: {@link
  * IoCommands}); this class is the queue's transport: PDUs, data movement, flow control and answers. Writes
  * take their data in the capsule up to {@link IdentifyData#IN_CAPSULE_DATA}, by R2T and H2CData beyond. A

@@ -136,7 +136,7 @@ final class FuseSession implements KernelBridge {
         LOG.info("FUSE: {} serves {} ({} bytes) with {} threads", mountPoint, info.name(), info.sizeBytes(), fds.size());
     }
 
-    /** The requests of io_uring entries and of the tests go here. */
+    /** What answers this mount's requests, whichever transport brings them (the request fuzz test feeds it directly). */
     FuseRequests requests() {
         return requests;
     }

@@ -18,9 +18,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection: the fixed newstyle negotiation ({@link NbdNegotiation}), then transmission with many
- * requests in flight, read no faster than the client takes the replies. Requests are checked here (range, alignment, size, flags) and answered with the protocol's errors; valid
- * ones go to the device, whose completions come back on its threads and are written on this channel's loop.
- * Input that leaves the stream unparseable (bad magic, an option too long to skip) closes the connection.
+ * requests in flight, read no faster than the client takes the replies. Requests are checked here (range,
+ * alignment, size, flags) and answered with the protocol's errors; valid ones go to the device, whose completions
+ * come back on its threads and are written on this channel's loop. Input that leaves the stream unparseable (bad
+ * magic, an option too long to skip) closes the connection.
  */
 final class NbdConnection extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(NbdConnection.class);
