@@ -28,6 +28,9 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = PolicyScenario.class,
     description = "Measure the multipath device: IOPS at a queue depth, driver CPU per I/O, and the stall when a controller is killed.")
 final class DeviceBench implements java.util.concurrent.Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--seconds", defaultValue = "10", description = "Length of each measurement (default: ${DEFAULT-VALUE})")
     int seconds;
 
@@ -62,6 +65,12 @@ final class DeviceBench implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OptionRange.check(spec, "--seconds", seconds, 1, 3600);
+        OptionRange.check(spec, "--warmup", warmup, 0, 600);
+        OptionRange.check(spec, "--qd", queueDepth, 1, 4096);
+        OptionRange.check(spec, "--read-percent", readPercent, 0, 100);
+        OptionRange.check(spec, "--queues", queues, 1, 64);
+        OptionRange.check(spec, "--heartbeat-timeout", heartbeatTimeout, 50, 600_000);
         Path dir = Files.createTempDirectory("jmpio-bench");
         ArrayConfig ac = new ArrayConfig().dataDir(dir).basePort(0).portsPerController(ports)
             .heartbeatIntervalMillis(Math.max(10, heartbeatTimeout / 5)).heartbeatTimeoutMillis(heartbeatTimeout)

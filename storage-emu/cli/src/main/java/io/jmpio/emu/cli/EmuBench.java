@@ -66,7 +66,7 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
         + " reads under the owner's read lease) or ship (every read shipped to the owner) (default: ${DEFAULT-VALUE})")
     String nonOwnerReads;
 
-    @Option(names = "--lun-size", defaultValue = "1G")
+    @Option(names = "--lun-size", defaultValue = "1G", description = "Size of the in-process array's LUN (default: ${DEFAULT-VALUE})")
     String lunSize;
 
     @Option(names = "--rw", defaultValue = "randwrite,randread", split = ",",
@@ -95,6 +95,21 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OptionRange.check(spec, "--seconds", seconds, 1, 3600);
+        OptionRange.check(spec, "--warmup", warmup, 0, 600);
+        // one I/O queue of the target's 128 entries
+        OptionRange.check(spec, "--qd", queueDepth, 1, 128);
+        OptionRange.check(spec, "--bs", blockSize, 512, 1 << 20);
+        if (blockSize % 512 != 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                "--bs must be a multiple of 512, got " + blockSize);
+        }
+        for (String rw : workloads) {
+            if (!rw.equals("randwrite") && !rw.equals("randread")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--rw: unknown workload '" + rw + "' (randwrite or randread)");
+            }
+        }
         PrintWriter out = spec.commandLine().getOut();
         Path dir = null;
         ArrayServer array = null;
@@ -115,12 +130,6 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
                 array.transportKind(), backend, LUN, targets.get(0), targets.get(1));
         }
         try (NettyTransport client = NettyTransport.create("jmpio-bench", 1)) {
-            for (String rw : workloads) {
-                if (!rw.equals("randwrite") && !rw.equals("randread")) {
-                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                        "--rw: unknown workload '" + rw + "' (randwrite or randread)");
-                }
-            }
             Result[] results = new Result[targets.size() * workloads.size()];
             int i = 0;
             for (String rw : workloads) {

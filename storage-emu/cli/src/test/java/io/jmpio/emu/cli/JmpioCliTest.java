@@ -44,6 +44,24 @@ class JmpioCliTest {
     }
 
     @Test
+    void benchOptionsOutOfRangeAreRefusedBeforeAnythingStarts() {
+        String[][] refused = {
+            {"emu", "bench", "--qd", "0"}, {"emu", "bench", "--qd", "129"}, {"emu", "bench", "--seconds", "-5"},
+            {"emu", "bench", "--bs", "1000"}, {"emu", "bench", "--rw", "randwrite,nope"},
+            {"bench", "--qd", "0"}, {"bench", "--seconds", "0"}, {"bench", "--read-percent", "101"},
+            {"bench", "--queues", "0"}, {"bench", "--heartbeat-timeout", "10"}};
+        for (String[] args : refused) {
+            CliRun r = CliRun.run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            String option = args[args.length - 2];
+            assertTrue(r.err().contains(option) && r.err().contains(args[args.length - 1].replace("randwrite,", "")),
+                String.join(" ", args) + ": " + r.err());
+            // refused before an array was started (which takes seconds): nothing to wait for
+            assertTrue(!r.err().contains("controller A started"), r.err());
+        }
+    }
+
+    @Test
     void statusLunAndFaultCommandsAgainstARunningArray() throws Exception {
         try (ArrayServer a = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50)
                 .heartbeatTimeoutMillis(300).lun(LunSpec.parse("lun0:16M:A", "A", "file")))) {
