@@ -25,14 +25,14 @@ final class AdminClient {
      * admin token, else the one the state file names, else {@code admin.token} in the default data directory.
      */
     AdminClient(String admin, Path tokenFile) throws IOException {
-        this.candidates = admin != null ? List.of(admin) : fromStateFile(EmuState.stateFile());
+        this.candidates = admin != null ? List.of(endpoint(admin, "--admin")) : fromStateFile(EmuState.stateFile());
         this.bearer = "Bearer " + readToken(tokenFile);
     }
 
     private static String readToken(Path given) throws IOException {
         Path f = given;
         if (f == null && Files.exists(EmuState.stateFile())) {
-            String named = JSON.readTree(EmuState.stateFile().toFile()).path("adminTokenFile").asText("");
+            String named = stateDocument(EmuState.stateFile()).path("adminTokenFile").asText("");
             if (!named.isEmpty()) {
                 f = Path.of(named);
             }
@@ -57,13 +57,33 @@ final class AdminClient {
                 + "'jmpio emu start', or give --admin HOST:PORT)");
         }
         List<String> out = new ArrayList<>();
-        for (JsonNode c : JSON.readTree(f.toFile()).path("controllers")) {
-            out.add(c.path("admin").asText());
+        for (JsonNode c : stateDocument(f).path("controllers")) {
+            out.add(endpoint(c.path("admin").asText(""), f.toString()));
         }
         if (out.isEmpty()) {
             throw new IOException(f + " lists no controllers");
         }
         return out;
+    }
+
+    /** The state file that {@code emu start} wrote, or why it cannot be used. */
+    private static JsonNode stateDocument(Path f) throws IOException {
+        try {
+            return JSON.readTree(f.toFile());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException(f + " is not a state file written by 'jmpio emu start' (" + e.getOriginalMessage()
+                + "); delete it, or give --admin HOST:PORT and --token-file PATH", e);
+        }
+    }
+
+    /** An admin endpoint as HOST:PORT (a name, an IPv4 address or a bracketed IPv6 one), checked before any request. */
+    private static String endpoint(String admin, String from) throws IOException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9.-]+):([0-9]{1,5})")
+            .matcher(admin);
+        if (!m.matches() || Integer.parseInt(m.group(2)) < 1 || Integer.parseInt(m.group(2)) > 65535) {
+            throw new IOException(from + ": admin endpoint '" + admin + "' is not HOST:PORT");
+        }
+        return admin;
     }
 
     JsonNode get(String path) throws IOException {
@@ -108,7 +128,10 @@ final class AdminClient {
             } catch (AdminError e) {
                 throw e;
             } catch (IOException e) {
-                last = new IOException("admin endpoint " + admin + " unreachable: " + e.getMessage(), e);
+                String why = e.getMessage() != null ? e.getMessage()
+                    : e instanceof java.net.ConnectException ? "connection refused (is the array running?)"
+                    : e.getClass().getSimpleName();
+                last = new IOException("admin endpoint " + admin + " unreachable: " + why, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted");

@@ -41,6 +41,11 @@ class JmpioCliTest {
         assertTrue(r.err().contains("bad size 'lots'"), r.err());
         CliRun b = CliRun.run("emu", "start", "--data-dir", dir.toString(), "--backend", "tape");
         assertTrue(b.err().contains("unknown LUN backend 'tape'"), b.err());
+        for (String admin : new String[] {"a b:1", "127.0.0.1:1/../x", "127.0.0.1", "host:0", "host:70000"}) {
+            CliRun a = CliRun.run("emu", "status", "--admin", admin, "--token-file", "/nonexistent");
+            assertEquals(1, a.code());
+            assertTrue(a.err().contains("admin endpoint '" + admin + "' is not HOST:PORT"), a.err());
+        }
     }
 
     @Test
