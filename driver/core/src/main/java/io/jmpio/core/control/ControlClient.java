@@ -1,10 +1,12 @@
 package io.jmpio.core.control;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -17,9 +19,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Sends one command to a device's control socket and returns its result, or throws with its error. */
 public final class ControlClient {
+    /** Longest wait for a reply: commands answer at once (detach answers, then detaches). */
+    static final long REPLY_TIMEOUT_MILLIS = 30_000;
+    /** Longest reply read (a status of many paths is a few KiB). */
+    static final int MAX_REPLY_BYTES = 16 << 20;
+
     private ControlClient() {
     }
 
@@ -103,23 +113,68 @@ public final class ControlClient {
         if (!Files.exists(socket)) {
             throw new IOException("no control socket at " + socket + " (is the device attached?)");
         }
+        AtomicBoolean timedOut = new AtomicBoolean();
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            OutputStream out = Channels.newOutputStream(ch);
-            out.write(ControlServer.JSON.writeValueAsBytes(request));
-            out.write('\n');
-            out.flush();
-            String line = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8)).readLine();
-            if (line == null) {
-                throw new IOException("control socket " + socket + " closed without a reply");
+            // a device that takes the connection and never answers must not hold the command forever
+            CompletableFuture<Void> watchdog = CompletableFuture.runAsync(() -> {
+                timedOut.set(true);
+                try {
+                    ch.close();
+                } catch (IOException e) {
+                    // closing is all that is left to do
+                }
+            }, CompletableFuture.delayedExecutor(REPLY_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+            try {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                OutputStream out = Channels.newOutputStream(ch);
+                byte[] json = ControlServer.JSON.writeValueAsBytes(request);
+                byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+                line[json.length] = '\n';
+                out.write(line); // one write: a peer that answers the first bytes and closes is then read, not a broken pipe
+                out.flush();
+                String answer = replyLine(socket, new BufferedInputStream(Channels.newInputStream(ch)));
+                if (answer == null) {
+                    throw new IOException("control socket " + socket + " closed without a reply");
+                }
+                JsonNode reply = ControlServer.JSON.readTree(answer);
+                if (!reply.isObject() || !reply.has("ok")) {
+                    throw new IOException("control socket " + socket + " answered something that is not a jmpio reply");
+                }
+                if (!reply.path("ok").asBoolean(false)) {
+                    throw new IOException(reply.path("error").asText("request failed"));
+                }
+                return reply.path("result");
+            } finally {
+                watchdog.cancel(false);
             }
-            JsonNode reply = ControlServer.JSON.readTree(line);
-            if (!reply.path("ok").asBoolean(false)) {
-                throw new IOException(reply.path("error").asText("request failed"));
+        } catch (JacksonException e) {
+            throw new IOException("control socket " + socket + " answered something that is not a jmpio reply ("
+                + e.getOriginalMessage() + ")", e);
+        } catch (IOException e) {
+            if (timedOut.get()) {
+                throw new IOException("control socket " + socket + ": no reply within " + REPLY_TIMEOUT_MILLIS / 1000
+                    + " s (the device's log says what it is doing)", e);
             }
-            return reply.path("result");
-        } catch (java.net.SocketException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("control socket ")) {
+                throw e;
+            }
             throw new IOException("cannot reach control socket " + socket + ": " + e.getMessage(), e);
         }
+    }
+
+    /** One reply line, at most {@link #MAX_REPLY_BYTES}; null when the socket closed before any byte. */
+    private static String replyLine(Path socket, InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1 && b != '\n') {
+            if (line.size() >= MAX_REPLY_BYTES) {
+                throw new IOException("control socket " + socket + " sent a reply longer than " + MAX_REPLY_BYTES + " bytes");
+            }
+            line.write(b);
+        }
+        if (b == -1 && line.size() == 0) {
+            return null;
+        }
+        return line.toString(StandardCharsets.UTF_8);
     }
 }
