@@ -16,6 +16,8 @@ import java.util.List;
 /** Talks to an emulator's admin endpoint: the one given, else each controller listed in the state file. */
 final class AdminClient {
     static final ObjectMapper JSON = new ObjectMapper();
+    /** Longest answer read: a status of many LUNs and hosts is tens of KiB. */
+    static final int MAX_ANSWER_BYTES = 16 << 20;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<String> candidates;
     private final String bearer;
@@ -110,13 +112,17 @@ final class AdminClient {
                     .header("Authorization", bearer);
                 b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
-                HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-                JsonNode answer = JSON.readTree(r.body());
+                HttpResponse<java.io.InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+                JsonNode answer = answer(admin, r);
                 if (r.statusCode() == 503) {
                     // that controller is down (or busy): its partner answers for the array
                     String redirect = answer.path("redirect").asText("");
                     if (!redirect.isEmpty() && !todo.contains(redirect)) {
-                        todo.add(i + 1, redirect);
+                        try {
+                            todo.add(i + 1, endpoint(redirect, "the redirect of admin endpoint " + admin));
+                        } catch (IOException e) {
+                            throw new AdminError(e.getMessage());
+                        }
                     }
                     last = new IOException(answer.path("error").asText("admin endpoint " + admin + " unavailable"));
                     continue;
@@ -138,6 +144,28 @@ final class AdminClient {
             }
         }
         throw last;
+    }
+
+    /** An endpoint's answer as JSON, read up to {@link #MAX_ANSWER_BYTES}: an error naming it otherwise. */
+    private static JsonNode answer(String admin, HttpResponse<java.io.InputStream> r) throws IOException {
+        byte[] body;
+        try (java.io.InputStream in = r.body()) {
+            body = in.readNBytes(MAX_ANSWER_BYTES + 1);
+        }
+        if (body.length > MAX_ANSWER_BYTES) {
+            throw new AdminError("admin endpoint " + admin + " answered more than " + MAX_ANSWER_BYTES + " bytes");
+        }
+        try {
+            JsonNode n = JSON.readTree(body);
+            if (n == null || !n.isContainerNode()) {
+                throw new AdminError("admin endpoint " + admin + " answered HTTP " + r.statusCode()
+                    + " with something that is not a JSON object or list");
+            }
+            return n;
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new AdminError("admin endpoint " + admin + " answered HTTP " + r.statusCode()
+                + " with something that is not JSON (" + e.getOriginalMessage() + ")");
+        }
     }
 
     /** The endpoint answered with an error: not worth asking the other controller. */

@@ -67,6 +67,40 @@ class JmpioCliTest {
     }
 
     @Test
+    void answersThatAreNotTheArraysAreErrorsNamingTheEndpoint() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("token"), "t0ken");
+        byte[] huge = new byte[AdminClient.MAX_ANSWER_BYTES + 1];
+        java.util.Arrays.fill(huge, (byte) ' ');
+        Object[][] cases = {
+            {200, "<html>hello</html>".getBytes(), "with something that is not JSON"},
+            {200, "42".getBytes(), "not a JSON object or list"},
+            {503, "{\"error\":\"down\",\"redirect\":\"evil host:1\"}".getBytes(), "'evil host:1' is not HOST:PORT"},
+            {200, huge, "answered more than " + AdminClient.MAX_ANSWER_BYTES + " bytes"}};
+        for (Object[] c : cases) {
+            com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+            server.createContext("/", x -> {
+                byte[] body = (byte[]) c[1];
+                x.sendResponseHeaders((Integer) c[0], body.length);
+                try (var out = x.getResponseBody()) {
+                    out.write(body);
+                } catch (java.io.IOException e) {
+                    // the client stopped reading: expected for the oversized answer
+                }
+            });
+            server.start();
+            try {
+                String admin = "127.0.0.1:" + server.getAddress().getPort();
+                CliRun r = CliRun.run("emu", "status", "--admin", admin, "--token-file", dir.resolve("token").toString());
+                assertEquals(1, r.code(), r.err());
+                assertTrue(r.err().contains((String) c[2]), r.err());
+            } finally {
+                server.stop(0);
+            }
+        }
+    }
+
+    @Test
     void statusLunAndFaultCommandsAgainstARunningArray() throws Exception {
         try (ArrayServer a = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50)
                 .heartbeatTimeoutMillis(300).lun(LunSpec.parse("lun0:16M:A", "A", "file")))) {
