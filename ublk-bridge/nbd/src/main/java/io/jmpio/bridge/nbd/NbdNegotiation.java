@@ -90,6 +90,7 @@ final class NbdNegotiation {
         return Step.CLOSE;
     }
 
+    /** One whole option, answered; {@link Step#MORE} while its bytes have not all arrived. */
     private Step option(ChannelHandlerContext ctx, ByteBuf in) {
         if (in.readableBytes() < OPTION_HEADER_LENGTH) {
             return Step.MORE;
