@@ -1,20 +1,33 @@
 package io.jmpio.netty;
 
 import java.net.InetSocketAddress;
+import java.util.regex.Pattern;
 
 /** "host:port" (an IPv6 host in brackets) to a socket address, with an error naming what is wrong. */
 public final class HostPort {
+    /** A name or address: an IPv6 literal in brackets, or letters, digits and '.', '_', ':', '%', '-'. */
+    private static final Pattern HOST = Pattern.compile("\\[[0-9A-Za-z:.%]+]|[0-9A-Za-z._:%-]+");
+
     private HostPort() {
     }
 
     public static InetSocketAddress parse(String hostPort) {
+        int port = check(hostPort);
+        String host = hostPort.substring(0, hostPort.lastIndexOf(':'));
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new InetSocketAddress(host, port);
+    }
+
+    /**
+     * The port of a well-formed "host:port", checked without resolving the host (nothing such as "a b", "h:1/x"
+     * or "u@h" gets as far as a name lookup or a URL).
+     */
+    public static int check(String hostPort) {
         int colon = hostPort == null ? -1 : hostPort.lastIndexOf(':');
         if (colon <= 0 || colon == hostPort.length() - 1) {
             throw new IllegalArgumentException("expected HOST:PORT, got '" + hostPort + "'");
-        }
-        String host = hostPort.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
         }
         int port;
         try {
@@ -25,6 +38,9 @@ public final class HostPort {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range in '" + hostPort + "'");
         }
-        return new InetSocketAddress(host, port);
+        if (!HOST.matcher(hostPort.substring(0, colon)).matches()) {
+            throw new IllegalArgumentException("bad host in '" + hostPort + "'");
+        }
+        return port;
     }
 }

@@ -26,7 +26,7 @@ final class HostId {
             String id = Files.readString(stateFile, StandardCharsets.ISO_8859_1).trim();
             if (!id.isEmpty()) {
                 try {
-                    new MultipathConfig().hostId(id);
+                    MultipathConfig.checkHostId(id);
                 } catch (IllegalArgumentException e) {
                     throw new IOException(stateFile + ": " + e.getMessage() + " (fix it, delete it for a new one, or pass"
                         + " --host-id)", e);

@@ -62,13 +62,18 @@ public final class MultipathConfig {
     public Map<String, String> transportOptions() { return transportOptions; }
     /** The host id registered on every path; 1-255 printable ASCII characters. */
     public MultipathConfig hostId(String v) {
+        hostId = checkHostId(v);
+        return this;
+    }
+
+    /** A host id as {@link #hostId(String)} takes it, or IllegalArgumentException saying why not. */
+    public static String checkHostId(String v) {
         // it is the host NQN at every Connect, which NVMe bounds at 223 bytes
         if (v == null || v.isEmpty() || v.length() > 223 || !v.chars().allMatch(c -> c > 32 && c < 127)) {
             throw new IllegalArgumentException("host id must be 1-223 printable ASCII characters without spaces (it is"
                 + " the host NQN), got '" + v + "'");
         }
-        hostId = v;
-        return this;
+        return v;
     }
     public String hostId() { return hostId; }
     /** The device's name (status, control socket); defaults to the LUN name. */

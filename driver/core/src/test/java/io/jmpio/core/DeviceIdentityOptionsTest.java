@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,6 +25,19 @@ class DeviceIdentityOptionsTest {
     @ValueSource(strings = {"lun0", "mpath-a", "db_1.data", "A", "x1234567890123456789012345678901234567890123456789012345678901"})
     void plainNamesAreTaken(String name) {
         assertEquals(name, new MultipathConfig().name(name).name());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a b:4420", "h/x:4420", "u@h:4420", "h?q:4420", "[::1 ]:4420", "h:44x"})
+    void portalsThatAreNotHostPortAreRefusedBeforeAnyLookup(String portal) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MultipathConfig().portal(portal));
+        assertTrue(e.getMessage().contains("'" + portal + "'"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"127.0.0.1:4420", "[::1]:4420", "localhost:4420", "array-a.example:4420", "fe80::1%eth0:4420"})
+    void hostPortPortalsAreTaken(String portal) {
+        assertEquals(List.of(portal), new MultipathConfig().portal(portal).portals());
     }
 
     @ParameterizedTest

@@ -78,12 +78,14 @@ final class AdminClient {
         }
     }
 
-    /** An admin endpoint as HOST:PORT (a name, an IPv4 address or a bracketed IPv6 one), checked before any request. */
+    /** An admin endpoint as HOST:PORT, checked before any request (the token goes to it). */
     private static String endpoint(String admin, String from) throws IOException {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9.-]+):([0-9]{1,5})")
-            .matcher(admin);
-        if (!m.matches() || Integer.parseInt(m.group(2)) < 1 || Integer.parseInt(m.group(2)) > 65535) {
-            throw new IOException(from + ": admin endpoint '" + admin + "' is not HOST:PORT");
+        try {
+            if (io.jmpio.netty.HostPort.check(admin) == 0) {
+                throw new IllegalArgumentException("port 0");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IOException(from + ": admin endpoint '" + admin + "' is not HOST:PORT", e);
         }
         return admin;
     }

@@ -134,11 +134,8 @@ final class FuseBlockIo {
         return pending.remove(unique) != null;
     }
 
-    /**
-     * Waits up to {@code graceMillis} for the device to answer what it holds, then answers the rest with EIO.
-     * Returns how many were answered so.
-     */
-    int answerUnfinished(long graceMillis) {
+    /** Waits up to {@code graceMillis} for the device to answer what it holds, then answers the rest with EIO. */
+    void answerUnfinished(long graceMillis) {
         long deadline = System.currentTimeMillis() + graceMillis;
         while (!pending.isEmpty() && System.currentTimeMillis() < deadline) {
             try {
@@ -148,15 +145,12 @@ final class FuseBlockIo {
                 break;
             }
         }
-        int answered = 0;
         for (Map.Entry<Long, Reply> e : pending.entrySet()) {
             if (pending.remove(e.getKey()) != null) {
                 LOG.warn("FUSE: answering unfinished request {} with EIO at shutdown", e.getKey());
                 e.getValue().r.replyError(e.getKey(), EIO);
-                answered++;
             }
         }
-        return answered;
     }
 
     /** The completion of a request about to go to the device, recorded as waiting first. */
