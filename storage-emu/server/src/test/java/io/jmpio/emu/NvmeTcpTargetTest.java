@@ -229,6 +229,15 @@ class NvmeTcpTargetTest {
                     "an I/O queue for a controller that does not exist");
                 assertEquals(0x182, io.connect(5, 127, 0, a.subsystemNqn(), HOST, cntlid).sc(), "QID above the granted");
                 assertEquals(0, io.connect(1, 127, 0, a.subsystemNqn(), HOST, cntlid).status());
+                try (SpecNvmeHost twin = new SpecNvmeHost(port)) {
+                    twin.connectTransport(false, false);
+                    assertEquals(0x00C, twin.connect(1, 127, 0, a.subsystemNqn(), HOST, cntlid).sc(),
+                        "a QID the association already has: sequence error");
+                }
+                ByteBuffer keyed = io.sqe(0x02, 1, 0x40, 4096);
+                keyed.putInt(48, 7);
+                io.sendCommand(keyed, null);
+                assertEquals(0x011, io.await(null).sc(), "a keyed (RDMA) SGL on TCP: SGL descriptor type invalid");
                 long blocks = (64L << 20) / 512;
                 SpecNvmeHost.Reply past = io.read(1, blocks - 4, 8);
                 assertEquals(0x080, past.sc(), "read past the end: LBA out of range");
@@ -273,6 +282,14 @@ class NvmeTcpTargetTest {
             try (SpecNvmeHost h = new SpecNvmeHost(port)) {
                 h.sendCommand(h.sqe(0x06, 0, 0x5A, 4096), null);
                 assertEquals(0x03, h.readN(8)[0], "a capsule before ICReq: C2HTermReq");
+            }
+            try (SpecNvmeHost off = new SpecNvmeHost(port); SpecNvmeHost early = new SpecNvmeHost(port)) {
+                off.connectTransport(false, false);
+                SpecNvmeHost.Reply joined = off.connect(0, 31, 5000, a.subsystemNqn(), HOST + "3", 0xFFFF);
+                assertEquals(0, joined.status());
+                early.connectTransport(false, false);
+                assertEquals(0x00C, early.connect(1, 31, 0, a.subsystemNqn(), HOST + "3", joined.dw0() & 0xFFFF).sc(),
+                    "an I/O queue for a controller not yet enabled: sequence error");
             }
             try (SpecNvmeHost h = new SpecNvmeHost(port)) {
                 h.connectTransport(false, true);

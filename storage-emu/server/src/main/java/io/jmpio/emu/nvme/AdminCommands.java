@@ -187,7 +187,7 @@ final class AdminCommands {
                     queue.respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
                     return;
                 }
-                int granted = Math.min(Math.min(nsqr, ncqr) + 1, 16);
+                int granted = Math.min(Math.min(nsqr, ncqr) + 1, NvmeController.MAX_IO_QUEUES);
                 ctrl.ioQueues = granted;
                 queue.respond(cid, 0, (granted - 1) | (granted - 1) << 16, 0);
                 return;

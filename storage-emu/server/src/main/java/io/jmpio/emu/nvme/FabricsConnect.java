@@ -91,6 +91,18 @@ final class FabricsConnect {
                 queue.respond(cid, Nvme.SC_CONNECT_INVALID_PARAM | Nvme.DNR, 42, 0); // QID: byte 42 of the command
                 return null;
             }
+            if ((c.csts & 1) == 0) {
+                LOG.info("NVMe/TCP {}: Connect refused: I/O queue {} for controller {}, which is not enabled (CSTS.RDY 0)",
+                    channel.remoteAddress(), q, cntlid);
+                queue.respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0);
+                return null;
+            }
+            if (c.ioQueueByQid.putIfAbsent(q, channel) != null) {
+                LOG.info("NVMe/TCP {}: Connect refused: controller {} already has I/O queue {}", channel.remoteAddress(),
+                    cntlid, q);
+                queue.respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0); // as nvmet answers it
+                return null;
+            }
             c.queues.add(channel);
             c.touched();
         }

@@ -59,7 +59,7 @@ final class IdentifyData {
         b.putShort(514, (short) QUEUE_ENTRIES);             // MAXCMD
         b.putInt(516, discovery ? 0 : MAX_NAMESPACES);      // NN
         b.putShort(520, (short) (discovery ? 0 : (1 << 2) | (1 << 3) | (1 << 5))); // ONCS: DSM, Write Zeroes, Reservations
-        b.put(525, (byte) (discovery ? 0 : 1));             // VWC present
+        b.put(525, (byte) (discovery ? 0 : 5));             // VWC present; Flush of NSID FFFFFFFFh not supported (10b)
         b.putInt(536, 0x00100001);                          // SGLS: supported, offsets
         b.putInt(540, discovery ? 0 : MAX_NAMESPACES);      // MNAN
         ascii0(b, 768, 256, subnqn);                        // SUBNQN

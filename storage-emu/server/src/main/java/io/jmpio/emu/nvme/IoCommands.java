@@ -80,6 +80,10 @@ final class IoCommands {
                     queue.respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
                     return;
                 }
+                if (sqe.sglId() != Sqe.SGL_TRANSPORT_DATA_BLOCK) {
+                    queue.respond(cid, Nvme.SC_SGL_TYPE_INVALID | Nvme.DNR, 0, 0); // data goes by C2HData alone
+                    return;
+                }
                 if (bytes > IdentifyData.MAX_TRANSFER || sqe.sglLength() != bytes) {
                     queue.respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
                     return;

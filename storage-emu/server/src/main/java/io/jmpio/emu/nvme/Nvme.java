@@ -45,6 +45,7 @@ final class Nvme {
     static final int SC_INTERNAL = 0x006;
     static final int SC_INVALID_NS = 0x00B;
     static final int SC_COMMAND_SEQUENCE = 0x00C;
+    static final int SC_SGL_TYPE_INVALID = 0x011;
     static final int SC_SGL_INVALID_OFFSET = 0x016;
     static final int SC_KEEP_ALIVE_INVALID = 0x01A;
     static final int SC_LBA_RANGE = 0x080;

@@ -4,8 +4,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +25,8 @@ final class NvmeController {
     private static final Logger LOG = LoggerFactory.getLogger(NvmeController.class);
     /** AERs a host may keep outstanding (AERL 3, 0-based). */
     static final int AER_LIMIT = 4;
+    /** The most I/O queues a controller grants. */
+    static final int MAX_IO_QUEUES = 16;
 
     final int cntlid;
     final String hostNqn;
@@ -36,7 +40,10 @@ final class NvmeController {
     volatile int csts;
     volatile long katoMillis;
     volatile int aec;
-    volatile int ioQueues;
+    /** I/O queues granted: all of them until the host sets Number of Queues (as nvmet does). */
+    volatile int ioQueues = MAX_IO_QUEUES;
+    /** The connected I/O queues by QID: each QID joins an association once. */
+    final Map<Integer, Channel> ioQueueByQid = new ConcurrentHashMap<>();
     volatile long lastCommandNanos = System.nanoTime();
     final long connectedAtMillis = System.currentTimeMillis();
     private final ArrayDeque<Integer> aers = new ArrayDeque<>();

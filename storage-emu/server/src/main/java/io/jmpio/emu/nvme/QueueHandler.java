@@ -229,6 +229,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         receiving.clear();
         if (ctrl != null) {
             ctrl.queues.remove(ctx.channel());
+            ctrl.ioQueueByQid.remove(qid, ctx.channel());
             if (qid == 0) {
                 // the admin queue is the association: its I/O queues go with it
                 subsystem.remove(ctrl);
@@ -288,6 +289,8 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0); // fused, or not an SGL command
         } else if (qid == 0) {
             admin(sqe, p.data());
+        } else if ((ctrl.csts & 1) == 0) {
+            respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0); // the host disabled (or never enabled) it
         } else {
             ioCommands.io(ctrl, sqe, p.data());
         }
@@ -406,7 +409,11 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             command.run(inCapsule.retainedSlice());
             return;
         }
-        if (sgl != Sqe.SGL_TRANSPORT_DATA_BLOCK || inCapsule.isReadable() || sqe.sglLength() != length) {
+        if (sgl != Sqe.SGL_TRANSPORT_DATA_BLOCK) {
+            respond(cid, Nvme.SC_SGL_TYPE_INVALID | Nvme.DNR, 0, 0); // keyed (RDMA) and other SGLs mean nothing on TCP
+            return;
+        }
+        if (inCapsule.isReadable() || sqe.sglLength() != length) {
             respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
             return;
         }
