@@ -43,7 +43,8 @@ import java.util.zip.CRC32C;
  *
  * Replay checks each record's magic, length and checksum. A record that fails is reported and skipped: the
  * reader looks for the next magic whose record checks out, so one damaged record costs only itself. A record
- * cut short at the end of a segment is a write the process died in (never acknowledged) and is dropped.
+ * cut short at the end of a segment is a write the process died in or the disk had no room for (never
+ * acknowledged) and is dropped.
  */
 public final class CacheJournal implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CacheJournal.class);
@@ -126,9 +127,15 @@ public final class CacheJournal implements AutoCloseable {
     /** Starts a new segment; returns the segments written so far, to delete once they are destaged. */
     public synchronized List<Path> roll() throws IOException {
         List<Path> old = segments();
-        segment.close();
-        segmentNumber++;
-        segment = open(segmentNumber);
+        // an empty segment stays the current one: rolling it would leave one more empty file per destage cycle
+        // while destage cannot finish (a full disk); the next segment is open before the current one is closed,
+        // so a failed open leaves the journal as it was, still appendable
+        if (segment.size() > 0) {
+            FileChannel next = open(segmentNumber + 1);
+            segment.close();
+            segment = next;
+            segmentNumber++;
+        }
         old.removeIf(p -> number(p) >= segmentNumber);
         return old;
     }
@@ -192,8 +199,8 @@ public final class CacheJournal implements AutoCloseable {
             }
             int next = nextMagic(all, pos + 1);
             if (next < 0 && problem.contains("cut short") && limit - pos < HEADER + MAX_DATA) {
-                LOG.warn("journal {}: dropped {} bytes at {}: {} (a write the process died in, never acknowledged)",
-                    p, limit - pos, pos, problem);
+                LOG.warn("journal {}: dropped {} bytes at {}: {} (a write the process died in or the disk had no room "
+                    + "for, never acknowledged)", p, limit - pos, pos, problem);
                 break;
             }
             LOG.warn("journal {}: dropped {} bytes at {}: {}; replay goes on with the next intact record", p,

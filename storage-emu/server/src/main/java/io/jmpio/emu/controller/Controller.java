@@ -180,7 +180,7 @@ public final class Controller {
         this.dataDir = cfg.dataDir();
         this.metadata = new MetadataStore(dataDir);
         this.blockCache = new BlockCache(cfg.readCacheBytes());
-        this.nvram = new Nvram(id, dataDir.resolve("nvram").resolve(id));
+        this.nvram = new Nvram(id, dataDir.resolve("nvram").resolve(id), clock);
         this.links = new LinkMessages(this);
         this.ownerIo = new OwnerIo(this);
         this.destager = new Destager(this);

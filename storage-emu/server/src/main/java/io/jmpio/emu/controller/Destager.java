@@ -114,6 +114,7 @@ final class Destager {
                 if (l.failingSinceNanos != 0) {
                     l.failingSinceNanos = 0;
                     LOG.warn("controller {}: destage of {} works again", c.id, l.name());
+                    c.nvram.destageRecovered();
                 }
                 if (l.releasedUpTo < upTo && c.peerSynced) {
                     l.releasedUpTo = upTo;

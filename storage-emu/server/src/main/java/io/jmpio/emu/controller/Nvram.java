@@ -30,10 +30,15 @@ final class Nvram {
     private CacheJournal journal;
     private boolean dirty;
     private long nextSlot;
+    private final Clock clock;
+    private final RepeatedFailure rejournalFailure;
 
-    Nvram(String controllerId, Path dir) {
+    Nvram(String controllerId, Path dir, Clock clock) {
         this.id = controllerId;
         this.dir = dir;
+        this.clock = clock;
+        this.rejournalFailure = new RepeatedFailure(LOG, "controller " + controllerId
+            + ": journaling cached extents again (old segments kept meanwhile)");
     }
 
     /** Replays what the journal holds for LUNs this controller still owns, then opens a fresh journal. */
@@ -136,11 +141,17 @@ final class Nvram {
                 }
                 dirty = true;
             }
+            rejournalFailure.worked();
             return true;
         } catch (IOException | RuntimeException e) {
-            LOG.error("controller {}: cannot journal {}'s cached extents again; old segments kept", id, l.name(), e);
+            rejournalFailure.failed(clock.nanos(), l.name(), e);
             return false;
         }
+    }
+
+    /** Destage emptied the LUNs' caches again: the journaling that failed meanwhile is no longer needed. */
+    void destageRecovered() {
+        rejournalFailure.settled();
     }
 
     /** Replays cached writes the journal holds for LUNs this controller still owns at the same epoch. */

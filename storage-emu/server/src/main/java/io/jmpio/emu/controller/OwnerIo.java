@@ -29,9 +29,12 @@ final class OwnerIo {
     }
 
     private final Controller c;
+    /** A full or failing disk fails every request alike: told once, then summed up (not a line per request). */
+    private final RepeatedFailure ioFailure;
 
     OwnerIo(Controller controller) {
         this.c = controller;
+        this.ioFailure = new RepeatedFailure(LOG, "controller " + controller.id + ": host I/O to the drives or journal");
     }
 
     CompletableFuture<IoResult> execute(Lun l, int op, boolean fua, long offset, int length, byte[] data,
@@ -70,7 +73,7 @@ final class OwnerIo {
                             try {
                                 return IoResult.good(0, read(l, offset, length));
                             } catch (IOException e) {
-                                LOG.error("controller {}: read of {} at {}+{} failed", c.id, l.name(), offset, length, e);
+                                ioFailure.failed(c.clock.nanos(), "READ of " + l.name() + " at " + offset + "+" + length, e);
                                 return IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
                             }
                         }, c.disk);
@@ -96,7 +99,7 @@ final class OwnerIo {
                         } catch (FencedException e) {
                             return IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
                         } catch (IOException e) {
-                            LOG.error("controller {}: flush of {} failed", c.id, l.name(), e);
+                            ioFailure.failed(c.clock.nanos(), "FLUSH of " + l.name(), e);
                             return IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR);
                         }
                     }, c.disk);
@@ -105,7 +108,7 @@ final class OwnerIo {
                     f = CompletableFuture.completedFuture(IoResult.error(Status.INVALID_OPCODE, Sense.NONE));
             }
         } catch (IOException e) {
-            LOG.error("controller {}: {} on {} failed", c.id, Opcode.name(op), l.name(), e);
+            ioFailure.failed(c.clock.nanos(), Opcode.name(op) + " of " + l.name() + " at " + offset + "+" + length, e);
             f = CompletableFuture.completedFuture(IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR));
         } catch (RuntimeException e) {
             l.inflight.decrementAndGet();
@@ -168,6 +171,7 @@ final class OwnerIo {
         }
         long epoch = l.record.epoch();
         Extent e = c.nvram.admit(l, epoch, unslotted);
+        ioFailure.worked();
         if (!c.peerSynced || c.peerState != PeerState.ALIVE) {
             return unmirrored(l, e);
         }

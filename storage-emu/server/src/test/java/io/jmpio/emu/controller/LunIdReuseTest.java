@@ -75,7 +75,7 @@ class LunIdReuseTest {
         metadata.update(m -> m.with(LunRecords.create(m, m.nextId(), newSpec)));
         assertEquals(0, metadata.load().byName("new").id());
 
-        Nvram nvram = new Nvram("A", journalDir);
+        Nvram nvram = new Nvram("A", journalDir, Clock.SYSTEM);
         nvram.open(metadata, dir);
         nvram.close();
         try (BackingStore s = BackingStores.open("file", dir, "new", 1L << 20)) {
