@@ -45,6 +45,10 @@ record Namespace(int nsid, int anagrpid, long blocks, int blockSize, String id, 
         if (lbads < 9 || lbads > 12) {
             throw new IOException("namespace " + nsid + ": block size 2^" + lbads + " is not one the driver serves");
         }
+        if (nsze < 0 || nsze > Long.MAX_VALUE >> lbads) {
+            throw new IOException("namespace " + nsid + " on " + q.address() + ": size of " + Long.toUnsignedString(nsze)
+                + " blocks of 2^" + lbads + " bytes is more than any device can be");
+        }
         String id = hex(ns, 104, 16);
         if (id.matches("0+")) {
             id = descriptorId(q.identify(3, nsid));
@@ -104,7 +108,8 @@ record Namespace(int nsid, int anagrpid, long blocks, int blockSize, String id, 
     }
 
     int maxTransferBytes() {
-        return mdts == 0 ? DEFAULT_MAX_TRANSFER : (int) Math.min(8L << 20, (1L << mdts) * 4096);
+        // 2^11 x 4 KiB is already the 8 MiB the driver caps at; larger MDTS values would overflow the shift
+        return mdts == 0 ? DEFAULT_MAX_TRANSFER : mdts >= 11 ? 8 << 20 : (int) ((1L << mdts) * 4096);
     }
 
     TargetInfo target(String subnqn) {
