@@ -3,9 +3,11 @@ package io.jmpio.api;
 import java.util.List;
 
 /**
- * Chooses the path for each request among the usable paths of the best group. One instance serves every
- * I/O queue of a device at once, so implementations are thread-safe, and they should not allocate per
- * request. The path list changes while I/O runs: a policy never keeps paths it was not offered again.
+ * Chooses the path for each request among the usable paths of the best group. A device creates one instance
+ * per I/O queue: {@code select} and {@code completed} of an instance come from that queue's thread, so what a
+ * policy counts and learns is never contended between cores; {@code pathsChanged} comes from the device's own
+ * thread while I/O runs, so implementations are still thread-safe. They should not allocate per request. The
+ * path list changes while I/O runs: a policy never keeps paths it was not offered again.
  */
 public interface BalancingPolicy {
     /**

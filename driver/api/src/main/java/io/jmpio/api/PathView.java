@@ -19,7 +19,11 @@ public interface PathView {
 
     String controller();
 
-    /** Requests sent on this path and not yet answered, over all I/O queues. */
+    /**
+     * Requests sent on this path and not yet answered by the I/O queue whose policy instance asks (each queue
+     * has its own instance and balances its own share of the load; reading only its own counts keeps a
+     * load-aware selection on its own core).
+     */
     int inFlight();
 
     /** Bytes of those requests. */

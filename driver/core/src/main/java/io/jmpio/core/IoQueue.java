@@ -71,18 +71,18 @@ final class IoQueue {
         Path[] usable = t.usable;
         Path chosen = usable[0];
         if (usable.length > 1) {
-            BalancingPolicy policy = host.policy();
+            BalancingPolicy policy = host.policy(index);
             PathView v = null;
             try {
-                v = policy.select(t.views, r.op, r.offset, r.length);
+                v = policy.select(t.viewsOf(index), r.op, r.offset, r.length);
             } catch (RuntimeException e) {
                 if (!policyFaultLogged) {
                     policyFaultLogged = true;
                     LOG.error("policy {} threw; using the first path instead", host.policyName(), e);
                 }
             }
-            if (v instanceof Path && t.contains((Path) v)) {
-                chosen = (Path) v;
+            if (v instanceof QueuePathView && t.contains(((QueuePathView) v).path)) {
+                chosen = ((QueuePathView) v).path;
             }
             if (chosen == r.avoid) {
                 int at = Arrays.asList(usable).indexOf(chosen);
@@ -227,7 +227,7 @@ final class IoQueue {
 
     private void notifyPolicy(Path path, Request r, long latency, boolean failed) {
         try {
-            host.policy().completed(path, r.op, r.length, latency, failed);
+            host.policy(index).completed(path.viewFor(index), r.op, r.length, latency, failed);
         } catch (RuntimeException e) {
             if (!policyFaultLogged) {
                 policyFaultLogged = true;

@@ -62,7 +62,8 @@ public final class MultipathDevice implements BlockDevice {
     final GroupSelector selector;
     volatile Topology topology = Topology.EMPTY;
     private final Policies policies;
-    volatile BalancingPolicy policy;
+    /** One instance of the policy per I/O queue: what a policy counts and learns stays on its queue's core. */
+    volatile BalancingPolicy[] policy;
     volatile String policyName;
     volatile Map<String, String> policyOptions;
     final PathStats stats;
@@ -83,7 +84,10 @@ public final class MultipathDevice implements BlockDevice {
         @Override public String name() { return MultipathDevice.this.name(); }
         @Override public boolean closed() { return closed; }
         @Override public Topology topology() { return topology; }
-        @Override public BalancingPolicy policy() { return policy; }
+        @Override public BalancingPolicy policy(int queue) {
+            BalancingPolicy[] p = policy;
+            return p[queue % p.length];
+        }
         @Override public String policyName() { return policyName; }
         @Override public MultipathConfig config() { return config; }
         @Override public Ticker ticker() { return ticker; }
@@ -103,7 +107,7 @@ public final class MultipathDevice implements BlockDevice {
     private final MarginalDetector marginal = new MarginalDetector(this);
     private final StatusReport statusReport = new StatusReport(this);
 
-    private MultipathDevice(MultipathConfig config, Policies policies, BalancingPolicy policy) {
+    private MultipathDevice(MultipathConfig config, Policies policies, BalancingPolicy[] policy) {
         this.config = config;
         this.ticker = config.ticker();
         this.policies = policies;
@@ -138,7 +142,7 @@ public final class MultipathDevice implements BlockDevice {
     public static MultipathDevice open(MultipathConfig config) throws IOException {
         config.validate();
         Policies policies = Policies.from(config.pluginLoader());
-        BalancingPolicy policy = policies.create(config.policy(), config.policyOptions());
+        BalancingPolicy[] policy = perQueue(policies, config.ioQueues(), config.policy(), config.policyOptions());
         MultipathDevice d = new MultipathDevice(config, policies, policy);
         try {
             d.discover();
@@ -285,6 +289,18 @@ public final class MultipathDevice implements BlockDevice {
         }
     }
 
+    /**
+     * The policy {@code name}, one instance per I/O queue (each queue selects and completes on its own instance,
+     * so no policy state is shared between cores on the I/O path).
+     */
+    private static BalancingPolicy[] perQueue(Policies policies, int queues, String name, Map<String, String> options) {
+        BalancingPolicy[] p = new BalancingPolicy[Math.max(1, queues)];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = policies.create(name, options);
+        }
+        return p;
+    }
+
     /** Recomputes the active group; a change goes to the policy and wakes requests waiting for a path. */
     void republishLocked() {
         Topology old = topology;
@@ -302,10 +318,13 @@ public final class MultipathDevice implements BlockDevice {
         } else {
             event("I/O on " + groupName(t.activeGroup) + " (" + t.activeState.label() + "): " + ids);
         }
-        try {
-            policy.pathsChanged(t.views);
-        } catch (RuntimeException e) {
-            LOG.error("policy {} threw on a path change", policyName, e);
+        BalancingPolicy[] instances = policy;
+        for (int q = 0; q < instances.length; q++) {
+            try {
+                instances[q].pathsChanged(t.viewsOf(q));
+            } catch (RuntimeException e) {
+                LOG.error("policy {} threw on a path change", policyName, e);
+            }
         }
         if (t.usable.length > 0) {
             for (IoQueue q : queues) {
@@ -482,8 +501,10 @@ public final class MultipathDevice implements BlockDevice {
 
     /** Switches the balancing policy with I/O running. Unknown names and options fail with the known ones. */
     public void setPolicy(String name, Map<String, String> options) {
-        BalancingPolicy p = policies.create(name, options);
-        p.pathsChanged(topology.views);
+        BalancingPolicy[] p = perQueue(policies, queues.length, name, options);
+        for (int q = 0; q < p.length; q++) {
+            p[q].pathsChanged(topology.viewsOf(q));
+        }
         policy = p;
         policyName = name;
         policyOptions = Map.copyOf(options);

@@ -56,15 +56,31 @@ final class Path implements PathView {
         this(index, port, 1);
     }
 
+    /** What the policy instance of each I/O queue sees of this path. */
+    private final QueuePathView[] byQueue;
+
     /** A path of a device with {@code queues} I/O queues: each records its statistics in a shard of its own. */
     Path(int index, PortInfo port, int queues) {
         this.index = index;
         this.stats = new PathStats(queues);
+        this.byQueue = new QueuePathView[Math.max(1, queues)];
+        for (int q = 0; q < byQueue.length; q++) {
+            byQueue[q] = new QueuePathView(this, q);
+        }
         this.id = port.id();
         this.address = port.address();
         this.controller = port.controller();
         this.portId = port.portId();
         this.group = port.group();
+    }
+
+    /** This path as I/O queue {@code queue}'s policy sees it. */
+    QueuePathView viewFor(int queue) {
+        return byQueue[queue % byQueue.length];
+    }
+
+    int queues() {
+        return byQueue.length;
     }
 
     /** Eligible for I/O in its group: up, not taken offline, and in a state that serves I/O (or standby). */

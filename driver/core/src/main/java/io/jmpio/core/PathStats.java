@@ -81,6 +81,15 @@ final class PathStats {
         s.add(IN_FLIGHT_BYTES, -length);
     }
 
+    /** Requests queue {@code queue} has in flight on the path (its own shard: cheap from its own thread). */
+    long inFlightOf(int queue) {
+        return shards[queue].get(IN_FLIGHT);
+    }
+
+    long inFlightBytesOf(int queue) {
+        return shards[queue].get(IN_FLIGHT_BYTES);
+    }
+
     /** Closes the interval that began at the last roll. Called by one thread only. */
     synchronized void roll(long nowNanos) {
         interval.reset();

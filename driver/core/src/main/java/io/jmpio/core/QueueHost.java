@@ -16,7 +16,8 @@ interface QueueHost {
 
     Topology topology();
 
-    BalancingPolicy policy();
+    /** The policy instance of I/O queue {@code queue} (each queue has its own). */
+    BalancingPolicy policy(int queue);
 
     String policyName();
 

@@ -16,7 +16,8 @@ final class Topology {
     static final Topology EMPTY = new Topology(new Path[0], -1, null, false, 0);
 
     final Path[] usable;
-    final List<PathView> views;
+    /** The usable paths as each I/O queue's policy sees them (its own in-flight counts), by queue. */
+    private final List<PathView>[] queueViews;
     final int activeGroup;
     final AccessState activeState;
     /** No usable path, but some reachable path is transitioning: requests wait for the transition. */
@@ -26,7 +27,17 @@ final class Topology {
 
     Topology(Path[] usable, int activeGroup, AccessState activeState, boolean waitForTransition, long generation) {
         this.usable = usable;
-        this.views = Collections.unmodifiableList(Arrays.asList((PathView[]) usable));
+        int queues = usable.length == 0 ? 0 : usable[0].queues();
+        @SuppressWarnings("unchecked")
+        List<PathView>[] byQueue = new List[queues];
+        for (int q = 0; q < queues; q++) {
+            PathView[] v = new PathView[usable.length];
+            for (int i = 0; i < usable.length; i++) {
+                v[i] = usable[i].viewFor(q);
+            }
+            byQueue[q] = Collections.unmodifiableList(Arrays.asList(v));
+        }
+        this.queueViews = byQueue;
         this.activeGroup = activeGroup;
         this.activeState = activeState;
         this.waitForTransition = waitForTransition;
@@ -39,6 +50,11 @@ final class Topology {
         for (Path p : usable) {
             member[p.index] = true;
         }
+    }
+
+    /** The usable paths as I/O queue {@code queue}'s policy sees them. */
+    List<PathView> viewsOf(int queue) {
+        return queueViews.length == 0 ? List.of() : queueViews[queue % queueViews.length];
     }
 
     boolean contains(Path p) {

@@ -4,12 +4,13 @@ import io.jmpio.api.BalancingPolicy;
 import io.jmpio.api.BalancingPolicyProvider;
 import io.jmpio.api.IoOp;
 import io.jmpio.api.PathView;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -28,7 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * What a policy costs per request: one {@code select} and the matching {@code completed}, as the device
  * calls them, with 32 requests outstanding over four paths whose latencies differ (so the learning
  * policies have something to learn). {@code oneQueue} is one I/O thread; {@code twoQueues} is two I/O
- * threads sharing the policy, as a device with two queues does.
+ * threads, each with the policy instance of its own queue, as a device with two queues runs them. The paths'
+ * in-flight counters are kept as the device keeps them: one shard per queue, written by that queue's thread
+ * alone; a queue's policy sees the paths through views that read its own shard.
  *
  * <p>Run: {@code java -jar plugins/policies-bench/target/policies-bench.jar -f 1 -wi 3 -i 5}
  */
@@ -41,25 +44,50 @@ public class PolicySelectionBenchmark {
     private static final int PATHS = 4;
     private static final int DEPTH = 32;
     private static final int BLOCK = 4096;
+    private static final int QUEUES = 2;
+    /** Longs between two queues' shards: 128 bytes, so no two queues write one cache line (or its neighbour). */
+    private static final int STRIDE = 16;
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
 
-    /** A path with live in-flight counters, as the device's paths have. */
-    static final class BenchPath implements PathView {
+    /** A path with in-flight counters sharded per queue, as the device's paths have. */
+    static final class BenchPath {
         final int index;
         final String id;
-        final AtomicInteger inFlight = new AtomicInteger();
-        final AtomicLong inFlightBytes = new AtomicLong();
+        /** Queue q's in-flight count at q * STRIDE, its bytes at q * STRIDE + 1. */
+        final long[] shards = new long[QUEUES * STRIDE + STRIDE];
 
         BenchPath(int index) {
             this.index = index;
             this.id = (index < 2 ? "A" : "B") + index;
         }
 
-        @Override public int index() { return index; }
-        @Override public String id() { return id; }
-        @Override public String address() { return "127.0.0.1:" + (7000 + index); }
-        @Override public String controller() { return index < 2 ? "A" : "B"; }
-        @Override public int inFlight() { return inFlight.get(); }
-        @Override public long inFlightBytes() { return inFlightBytes.get(); }
+        void add(int queue, int requests, long bytes) {
+            int at = STRIDE + queue * STRIDE;
+            SLOT.setOpaque(shards, at, (long) SLOT.getOpaque(shards, at) + requests);
+            SLOT.setOpaque(shards, at + 1, (long) SLOT.getOpaque(shards, at + 1) + bytes);
+        }
+
+        long get(int queue, int field) {
+            return (long) SLOT.getOpaque(shards, STRIDE + queue * STRIDE + field);
+        }
+    }
+
+    /** A path as one queue's policy sees it: its identity and that queue's own in-flight counts. */
+    static final class QueueView implements PathView {
+        final BenchPath path;
+        final int queue;
+
+        QueueView(BenchPath path, int queue) {
+            this.path = path;
+            this.queue = queue;
+        }
+
+        @Override public int index() { return path.index; }
+        @Override public String id() { return path.id; }
+        @Override public String address() { return "127.0.0.1:" + (7000 + path.index); }
+        @Override public String controller() { return path.index < 2 ? "A" : "B"; }
+        @Override public int inFlight() { return (int) path.get(queue, 0); }
+        @Override public long inFlightBytes() { return path.get(queue, 1); }
     }
 
     @State(Scope.Benchmark)
@@ -68,12 +96,12 @@ public class PolicySelectionBenchmark {
             "latency", "adaptive", "failover"})
         public String policy;
 
-        BalancingPolicy balancing;
+        BalancingPolicyProvider provider;
         List<BenchPath> paths;
+        final AtomicInteger queues = new AtomicInteger();
 
         @Setup(Level.Trial)
         public void setUp() {
-            BalancingPolicyProvider provider = null;
             for (BalancingPolicyProvider p : ServiceLoader.load(BalancingPolicyProvider.class)) {
                 if (p.name().equals(policy)) {
                     provider = p;
@@ -82,22 +110,35 @@ public class PolicySelectionBenchmark {
             if (provider == null) {
                 throw new IllegalStateException("policy " + policy + " is not installed");
             }
-            balancing = provider.create(Map.of());
             BenchPath[] ps = new BenchPath[PATHS];
             for (int i = 0; i < PATHS; i++) {
                 ps[i] = new BenchPath(i);
             }
             paths = List.of(ps);
-            balancing.pathsChanged(paths);
         }
     }
 
-    /** One I/O queue's outstanding requests: a ring of the paths they went on. */
+    /** One I/O queue: its policy instance and its outstanding requests (a ring of the paths they went on). */
     @State(Scope.Thread)
     public static class Queue {
-        final BenchPath[] outstanding = new BenchPath[DEPTH];
+        final QueueView[] outstanding = new QueueView[DEPTH];
+        List<QueueView> views;
+        BalancingPolicy balancing;
+        int index;
         int next;
         long offset;
+
+        @Setup(Level.Trial)
+        public void setUp(Device d) {
+            index = d.queues.getAndIncrement() % QUEUES;
+            QueueView[] v = new QueueView[PATHS];
+            for (int i = 0; i < PATHS; i++) {
+                v[i] = new QueueView(d.paths.get(i), index);
+            }
+            views = List.of(v);
+            balancing = d.provider.create(Map.of());
+            balancing.pathsChanged(views);
+        }
     }
 
     @Benchmark
@@ -106,7 +147,7 @@ public class PolicySelectionBenchmark {
     }
 
     @Benchmark
-    @Threads(2)
+    @Threads(QUEUES)
     public PathView twoQueues(Device d, Queue q) {
         return request(d, q);
     }
@@ -114,17 +155,15 @@ public class PolicySelectionBenchmark {
     private static PathView request(Device d, Queue q) {
         int slot = q.next;
         q.next = (slot + 1) & (DEPTH - 1);
-        BenchPath done = q.outstanding[slot];
+        QueueView done = q.outstanding[slot];
         if (done != null) {
-            done.inFlight.decrementAndGet();
-            done.inFlightBytes.addAndGet(-BLOCK);
+            done.path.add(q.index, -1, -BLOCK);
             // Path i answers in (i + 1) * 100 us: a spread the latency-learning policies react to.
-            d.balancing.completed(done, IoOp.READ, BLOCK, (done.index + 1) * 100_000L, false);
+            q.balancing.completed(done, IoOp.READ, BLOCK, (done.path.index + 1) * 100_000L, false);
         }
         q.offset += BLOCK;
-        BenchPath chosen = (BenchPath) d.balancing.select(d.paths, IoOp.READ, q.offset, BLOCK);
-        chosen.inFlight.incrementAndGet();
-        chosen.inFlightBytes.addAndGet(BLOCK);
+        QueueView chosen = (QueueView) q.balancing.select(q.views, IoOp.READ, q.offset, BLOCK);
+        chosen.path.add(q.index, 1, BLOCK);
         q.outstanding[slot] = chosen;
         return chosen;
     }
