@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jmpio.api.BalancingPolicyProvider;
 import io.jmpio.api.PolicyOption;
 import io.jmpio.core.Failback;
+import io.jmpio.netty.AtomicFile;
 import io.jmpio.core.MultipathConfig;
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.core.NoPathRetry;
@@ -21,7 +22,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -264,9 +264,7 @@ final class HostCommands {
                 ready.put("hostId", cfg.hostId());
                 String json = JSON.writeValueAsString(ready);
                 if (readyFile != null) {
-                    Path tmp = readyFile.resolveSibling(readyFile.getFileName() + ".tmp");
-                    Files.writeString(tmp, json + "\n", StandardCharsets.UTF_8);
-                    Files.move(tmp, readyFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    AtomicFile.replace(readyFile, (json + "\n").getBytes(StandardCharsets.UTF_8));
                 }
                 System.out.println("jmpio: " + cfg.name() + " attached: " + json);
                 System.out.flush();

@@ -44,10 +44,7 @@ final class HostId {
         byte[] r = new byte[4];
         new SecureRandom().nextBytes(r);
         String id = "jmpio-" + (host.isEmpty() ? "host" : host) + "-" + HexFormat.of().formatHex(r);
-        Files.createDirectories(stateFile.getParent());
-        Path tmp = stateFile.resolveSibling("host-id.tmp");
-        Files.writeString(tmp, id + "\n", StandardCharsets.US_ASCII);
-        Files.move(tmp, stateFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        io.jmpio.netty.AtomicFile.replace(stateFile, (id + "\n").getBytes(StandardCharsets.US_ASCII));
         return id;
     }
 }

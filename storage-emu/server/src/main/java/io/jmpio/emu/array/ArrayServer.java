@@ -6,12 +6,11 @@ import io.jmpio.emu.admin.AdminServer;
 import io.jmpio.emu.controller.Clock;
 import io.jmpio.emu.controller.Controller;
 import io.jmpio.emu.nvme.NvmeSubsystem;
+import io.jmpio.netty.AtomicFile;
 import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.security.SecretFile;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -199,13 +198,9 @@ public final class ArrayServer implements AutoCloseable {
         return doc;
     }
 
-    /** Writes {@link #readyInfo()} atomically (temporary file, then rename). */
+    /** Writes {@link #readyInfo()} atomically, safe in a shared directory such as /tmp ({@link AtomicFile}). */
     public void writeReadyFile(Path file) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-        Files.write(tmp, JSON.writeValueAsBytes(readyInfo()));
-        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.replace(file, JSON.writeValueAsBytes(readyInfo()));
     }
 
     public String transportKind() {
