@@ -1,6 +1,7 @@
 package io.jmpio.emu.admin;
 
 import io.jmpio.netty.NettyTransport;
+import io.jmpio.netty.PeerText;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -148,16 +149,16 @@ final class AdminHttpServer {
     private String refusal(FullHttpRequest req) {
         String host = req.headers().get(HttpHeaderNames.HOST);
         if (host == null || !LOCAL_HOST.matcher(host).matches()) {
-            return "403 Host '" + abbreviate(host) + "' is not an address of this endpoint (use an IP address or "
+            return "403 Host '" + PeerText.printable(host) + "' is not an address of this endpoint (use an IP address or "
                 + "localhost; DNS names are refused so a web page cannot reach the endpoint by rebinding one)";
         }
         if (req.headers().contains(HttpHeaderNames.ORIGIN)) {
-            return "403 cross-origin request from '" + abbreviate(req.headers().get(HttpHeaderNames.ORIGIN))
+            return "403 cross-origin request from '" + PeerText.printable(req.headers().get(HttpHeaderNames.ORIGIN))
                 + "' refused: the admin endpoint is not for web pages";
         }
         String site = req.headers().get("Sec-Fetch-Site");
         if (site != null && !site.equals("none") && !site.equals("same-origin")) {
-            return "403 request from a web page (Sec-Fetch-Site: " + abbreviate(site) + ") refused";
+            return "403 request from a web page (Sec-Fetch-Site: " + PeerText.printable(site) + ") refused";
         }
         String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
         if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -175,14 +176,6 @@ final class AdminHttpServer {
             }
         }
         return null;
-    }
-
-    private static String abbreviate(String s) {
-        if (s == null) {
-            return "";
-        }
-        String t = s.replaceAll("[^\\x20-\\x7e]", "?");
-        return t.length() > 80 ? t.substring(0, 80) + "..." : t;
     }
 
     private final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -218,7 +211,7 @@ final class AdminHttpServer {
             String refused = refusal(req);
             if (refused != null) {
                 LOG.warn("controller {} admin: refused {} {} from {}: {}", controllerId, req.method(),
-                    abbreviate(req.uri()), ctx.channel().remoteAddress(), refused.substring(4));
+                    PeerText.printable(req.uri()), ctx.channel().remoteAddress(), refused.substring(4));
                 respond(ctx, Integer.parseInt(refused.substring(0, 3)), error(refused.substring(4)));
                 return;
             }

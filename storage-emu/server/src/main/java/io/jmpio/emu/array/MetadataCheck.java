@@ -1,5 +1,6 @@
 package io.jmpio.emu.array;
 
+import io.jmpio.netty.PeerText;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -31,7 +32,7 @@ final class MetadataCheck {
             if (r == null) {
                 throw new IOException(file + ": an empty LUN record");
             }
-            String what = file + ": LUN #" + r.id() + " '" + printable(r.name()) + "'";
+            String what = file + ": LUN #" + r.id() + " '" + PeerText.printable(r.name()) + "'";
             try {
                 LunSpec.checkName(r.name());
             } catch (IllegalArgumentException e) {
@@ -57,15 +58,15 @@ final class MetadataCheck {
                 throw new IOException(what + ": " + e.getMessage());
             }
             if (!controller(r.owner()) || !controller(r.preferredOwner())) {
-                throw new IOException(what + ": owner '" + printable(r.owner()) + "' / preferred owner '"
-                    + printable(r.preferredOwner()) + "' (A or B)");
+                throw new IOException(what + ": owner '" + PeerText.printable(r.owner()) + "' / preferred owner '"
+                    + PeerText.printable(r.preferredOwner()) + "' (A or B)");
             }
             if (r.epoch() < 0 || r.epoch() > MAX_EPOCH) {
                 throw new IOException(what + ": ownership epoch " + r.epoch() + " outside 0.." + MAX_EPOCH
                     + " (the link carries it as a u32)");
             }
             if (r.wwid() == null || !r.wwid().matches("[0-9a-f]{32}")) {
-                throw new IOException(what + ": wwid '" + printable(r.wwid()) + "' is not 32 hex digits");
+                throw new IOException(what + ": wwid '" + PeerText.printable(r.wwid()) + "' is not 32 hex digits");
             }
             LunReservation rv = r.reservation();
             if (rv.type() < 0 || rv.type() > 6 || rv.registrants().size() > 256 || rv.generation() < 0) {
@@ -82,7 +83,7 @@ final class MetadataCheck {
             }
             for (String h : r.allowedHosts()) {
                 if (h == null || h.isEmpty() || h.length() > 223 || !h.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-                    throw new IOException(what + ": allowed host '" + printable(h) + "' is not a host id");
+                    throw new IOException(what + ": allowed host '" + PeerText.printable(h) + "' is not a host id");
                 }
             }
         }
@@ -96,13 +97,13 @@ final class MetadataCheck {
         for (HostRecord h : m.hosts()) {
             if (h == null || h.nqn() == null || h.nqn().isEmpty() || h.nqn().length() > 223
                 || !h.nqn().chars().allMatch(c -> c > 0x20 && c < 0x7f) || !seen.add(h.nqn())) {
-                throw new IOException(file + ": registered host '" + printable(h == null ? null : h.nqn())
+                throw new IOException(file + ": registered host '" + PeerText.printable(h == null ? null : h.nqn())
                     + "' is not a host NQN (1-223 printable characters, once)");
             }
             if (h.hostId() == null || !h.hostId().matches("[0-9a-f]{32}") || h.firstSeenMillis() < 0
                 || h.lastSeenMillis() < h.firstSeenMillis()
                 || h.lastController() != null && !controller(h.lastController())) {
-                throw new IOException(file + ": registered host '" + printable(h.nqn())
+                throw new IOException(file + ": registered host '" + PeerText.printable(h.nqn())
                     + "': host identifier, times or controller out of range");
             }
         }
@@ -111,13 +112,5 @@ final class MetadataCheck {
     /** "A" or "B" (null is neither: List.of's contains would throw on it). */
     private static boolean controller(String id) {
         return id != null && ArrayConfig.PAIR.contains(id);
-    }
-
-    private static String printable(String s) {
-        if (s == null) {
-            return "null";
-        }
-        String t = s.replaceAll("[^\\x20-\\x7e]", "?");
-        return t.length() > 80 ? t.substring(0, 80) + "..." : t;
     }
 }

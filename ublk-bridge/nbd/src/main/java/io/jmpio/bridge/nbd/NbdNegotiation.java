@@ -3,6 +3,7 @@ package io.jmpio.bridge.nbd;
 import static io.jmpio.bridge.nbd.NbdProtocol.*;
 
 import io.jmpio.api.DeviceInfo;
+import io.jmpio.netty.PeerText;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslContext;
@@ -124,7 +125,7 @@ final class NbdNegotiation {
             case OPT_EXPORT_NAME:
                 String name = data.toString(StandardCharsets.UTF_8);
                 if (!knownExport(name)) {
-                    return close("client asked for unknown export '" + name + "' with NBD_OPT_EXPORT_NAME");
+                    return close("client asked for unknown export '" + PeerText.printable(name) + "' with NBD_OPT_EXPORT_NAME");
                 }
                 ByteBuf reply = ctx.alloc().buffer(134);
                 reply.writeLong(info.sizeBytes()).writeShort(transmissionFlags());
