@@ -27,19 +27,19 @@ public final class HostPort {
     public static int check(String hostPort) {
         int colon = hostPort == null ? -1 : hostPort.lastIndexOf(':');
         if (colon <= 0 || colon == hostPort.length() - 1) {
-            throw new IllegalArgumentException("expected HOST:PORT, got '" + hostPort + "'");
+            throw new IllegalArgumentException("expected HOST:PORT, got '" + PeerText.printable(hostPort) + "'");
         }
         int port;
         try {
             port = Integer.parseInt(hostPort.substring(colon + 1));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad port in '" + hostPort + "'");
+            throw new IllegalArgumentException("bad port in '" + PeerText.printable(hostPort) + "'");
         }
         if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port out of range in '" + hostPort + "'");
+            throw new IllegalArgumentException("port out of range in '" + PeerText.printable(hostPort) + "'");
         }
         if (!HOST.matcher(hostPort.substring(0, colon)).matches()) {
-            throw new IllegalArgumentException("bad host in '" + hostPort + "'");
+            throw new IllegalArgumentException("bad host in '" + PeerText.printable(hostPort) + "'");
         }
         return port;
     }

@@ -1,5 +1,7 @@
 package io.jmpio.transport.nvme;
 
+import io.jmpio.netty.HostPort;
+import io.jmpio.netty.PeerText;
 import io.jmpio.transport.TransportContext;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -121,9 +123,22 @@ final class DiscoveryLog {
             try {
                 port = Integer.parseInt(svc);
             } catch (NumberFormatException e) {
-                throw new IOException("discovery log of " + from + ": record " + i + " has service id '" + svc + "'");
+                port = -1;
+            }
+            if (port < 1 || port > 65535) {
+                throw new IOException("discovery log of " + from + ": record " + i + " has service id '"
+                    + PeerText.printable(svc) + "' (a TCP port, 1-65535)");
             }
             String address = (adrfam == 2 ? "[" + addr + "]" : addr) + ":" + port;
+            try {
+                HostPort.check(address); // what the target wrote reaches no name lookup, log or socket unchecked
+            } catch (IllegalArgumentException e) {
+                throw new IOException("discovery log of " + from + ": record " + i + ": " + e.getMessage());
+            }
+            if (!nqn.chars().allMatch(c -> c > 0x20 && c < 0x7f) || nqn.length() > 223) {
+                throw new IOException("discovery log of " + from + ": record " + i + " has subsystem NQN '"
+                    + PeerText.printable(nqn) + "' (at most 223 printable characters)");
+            }
             boolean sqFlowDisable = (b.get(at + 3) & TREQ_SQ_FLOW_DISABLE) != 0;
             out.add(new Entry(subtype, address, nqn, b.getShort(at + 4) & 0xFFFF, sqFlowDisable));
         }

@@ -47,4 +47,21 @@ class DiscoveryLogTest {
         IOException e = assertThrows(IOException.class, () -> DiscoveryLog.parse(b.array(), 1, "portal:1"));
         assertTrue(e.getMessage().contains("44x0") && e.getMessage().contains("portal:1"), e.getMessage());
     }
+
+    @Test
+    void whatAHostileTargetWritesIntoTheLogIsRefusedByNameAndDefused() {
+        String[][] bad = {
+            {"99999", "127.0.0.1", "nqn.test:a", "service id '99999'"},
+            {"0", "127.0.0.1", "nqn.test:a", "service id '0'"},
+            {"4420", "evil host/x", "nqn.test:a", "bad host"},
+            {"4420", "127.0.0.1\u001b[2J", "nqn.test:a", "bad host in '127.0.0.1?[2J:4420'"},
+            {"4420", "127.0.0.1", "nqn.test:\nforged log line", "subsystem NQN 'nqn.test:?forged log line'"},
+        };
+        for (String[] c : bad) {
+            ByteBuffer b = ByteBuffer.allocate(DiscoveryLog.RECORD).order(ByteOrder.LITTLE_ENDIAN);
+            entry(b, 0, 3, 1, 2, 0, 1, c[0], c[2], c[1]);
+            IOException e = assertThrows(IOException.class, () -> DiscoveryLog.parse(b.array(), 1, "portal:1"));
+            assertTrue(e.getMessage().contains(c[3]) && e.getMessage().contains("portal:1"), e.getMessage());
+        }
+    }
 }
