@@ -48,6 +48,9 @@ final class Path implements PathView {
     long marginalUntilNanos;
     int marginalStrikes;
 
+    /** What the policy instance of each I/O queue sees of this path. */
+    private final QueuePathView[] byQueue;
+
     /** The path's control session (probes, states, notices; I/O queues join it). Touched only by probe tasks. */
     volatile PathSession session;
 
@@ -55,9 +58,6 @@ final class Path implements PathView {
     Path(int index, PortInfo port) {
         this(index, port, 1);
     }
-
-    /** What the policy instance of each I/O queue sees of this path. */
-    private final QueuePathView[] byQueue;
 
     /** A path of a device with {@code queues} I/O queues: each records its statistics in a shard of its own. */
     Path(int index, PortInfo port, int queues) {

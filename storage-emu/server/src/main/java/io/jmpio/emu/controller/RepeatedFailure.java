@@ -17,7 +17,7 @@ final class RepeatedFailure {
     private long lastReportNanos;
     private long unreported;
 
-    /** {@code what} completes "controller A: ..." — e.g. "cannot journal writes". */
+    /** {@code what} begins every line, e.g. "controller A: host I/O to the drives or journal". */
     RepeatedFailure(Logger log, String what) {
         this.log = log;
         this.what = what;
