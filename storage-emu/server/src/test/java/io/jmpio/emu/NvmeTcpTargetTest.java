@@ -368,6 +368,13 @@ class NvmeTcpTargetTest {
                 assertEquals(0, admin.setFeature(0x0F, 7000).status(), "Set KATO");
                 assertEquals(7000, admin.admin(0x0A, 0, 0x0F, 0, 0, 0).dw0(), "Get KATO");
                 assertEquals(1, admin.admin(0x0A, 0, 0x06, 0, 0, 0).dw0(), "volatile write cache present");
+                assertEquals(1 << 2, admin.admin(0x0A, 0, 0x0F | 3 << 8, 0, 0, 0).dw0(), "KATO: changeable (SEL 3)");
+                assertEquals(0, admin.admin(0x0A, 0, 0x06 | 3 << 8, 0, 0, 0).dw0(), "VWC: not changeable");
+                assertEquals(0x002, admin.admin(0x0A, 0, 0x0F | 7 << 8, 0, 0, 0).sc(), "SEL 7 is reserved");
+                assertEquals(0x10D, admin.admin(0x09, 0, 0x0F | 1 << 31, 7000, 0, 0).sc(), "SV: not saveable");
+                SpecNvmeHost.Reply abort = admin.admin(0x08, 0, 1 | 5 << 16, 0, 0, 0);
+                assertEquals(0, abort.status(), "Abort is mandatory");
+                assertEquals(1, abort.dw0() & 1, "and aborts nothing: every command is answered in its turn");
                 assertEquals(512, admin.getLog(0x02, 512).data().length, "SMART log");
                 assertEquals(4096, admin.getLog(0x04, 4096).data().length, "changed namespace list");
                 assertEquals(0, admin.setFeature(0x07, 0).status());

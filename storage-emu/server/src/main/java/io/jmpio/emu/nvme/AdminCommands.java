@@ -175,6 +175,10 @@ final class AdminCommands {
         int cid = sqe.cid();
         int fid = sqe.u8(Sqe.CDW10);
         int value = sqe.dw(Sqe.CDW11);
+        if ((sqe.dw(Sqe.CDW10) & 1 << 31) != 0) {
+            queue.respond(cid, Nvme.SC_FEATURE_NOT_SAVEABLE | Nvme.DNR, 0, 0); // SV: nothing here is saved
+            return;
+        }
         switch (fid) {
             case 0x07: {
                 if (ctrl.discovery) {
@@ -208,6 +212,15 @@ final class AdminCommands {
     void getFeatures(NvmeController ctrl, Sqe sqe) {
         int cid = sqe.cid();
         int fid = sqe.u8(Sqe.CDW10);
+        int sel = sqe.dw(Sqe.CDW10) >>> 8 & 0x7;
+        if (sel > 3) {
+            queue.respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0); // SEL 4-7 are reserved
+            return;
+        }
+        if (sel != 0) {
+            featureDefaultsOrCapabilities(cid, fid, sel == 3);
+            return;
+        }
         switch (fid) {
             case 0x07:
                 queue.respond(cid, 0, ctrl.ioQueues == 0 ? 0 : (ctrl.ioQueues - 1) | (ctrl.ioQueues - 1) << 16, 0);
@@ -224,5 +237,33 @@ final class AdminCommands {
             default:
                 queue.respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
         }
+    }
+
+    /**
+     * Get Features with SEL default (1) or saved (2; nothing is saveable, so the default), or the supported
+     * capabilities (3: bit 2 changeable; none saveable or per namespace).
+     */
+    private void featureDefaultsOrCapabilities(int cid, int fid, boolean capabilities) {
+        int defaults;
+        boolean changeable;
+        switch (fid) {
+            case 0x07:
+                defaults = (NvmeController.MAX_IO_QUEUES - 1) | (NvmeController.MAX_IO_QUEUES - 1) << 16;
+                changeable = true;
+                break;
+            case 0x0B:
+            case 0x0F:
+                defaults = 0;
+                changeable = true;
+                break;
+            case 0x06:
+                defaults = 1;
+                changeable = false;
+                break;
+            default:
+                queue.respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
+                return;
+        }
+        queue.respond(cid, 0, capabilities ? (changeable ? 1 << 2 : 0) : defaults, 0);
     }
 }

@@ -14,6 +14,7 @@ final class Nvme {
     // admin opcodes
     static final int ADMIN_GET_LOG_PAGE = 0x02;
     static final int ADMIN_IDENTIFY = 0x06;
+    static final int ADMIN_ABORT = 0x08;
     static final int ADMIN_SET_FEATURES = 0x09;
     static final int ADMIN_GET_FEATURES = 0x0A;
     static final int ADMIN_ASYNC_EVENT = 0x0C;
@@ -57,6 +58,7 @@ final class Nvme {
     static final int SC_ASYNC_LIMIT = 0x105;
     static final int SC_INVALID_QUEUE = 0x101;
     static final int SC_INVALID_LOG_PAGE = 0x109;
+    static final int SC_FEATURE_NOT_SAVEABLE = 0x10D;
     static final int SC_FEATURE_NOT_CHANGEABLE = 0x10E;
     static final int SC_WRITE_FAULT = 0x280;
     static final int SC_READ_ERROR = 0x281;

@@ -363,6 +363,11 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                 outstanding--; // an outstanding AER does not count against the queue's entries
                 deliverEvents(ctrl);
                 return;
+            case Nvme.ADMIN_ABORT:
+                // a mandatory command with nothing to do here: every command is answered in its turn, none is
+                // held back to abort; DW0 bit 0 says "not aborted", as nvmet answers it
+                respond(cid, 0, 1, 0);
+                return;
             case Nvme.ADMIN_KEEP_ALIVE:
                 respond(cid, ctrl.katoMillis == 0 && !ctrl.discovery ? Nvme.SC_KEEP_ALIVE_INVALID : 0, 0, 0);
                 return;
