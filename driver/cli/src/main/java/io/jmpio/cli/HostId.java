@@ -1,6 +1,7 @@
 package io.jmpio.cli;
 
 import io.jmpio.core.MultipathConfig;
+import io.jmpio.netty.AtomicFile;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +45,7 @@ final class HostId {
         byte[] r = new byte[4];
         new SecureRandom().nextBytes(r);
         String id = "jmpio-" + (host.isEmpty() ? "host" : host) + "-" + HexFormat.of().formatHex(r);
-        io.jmpio.netty.AtomicFile.replace(stateFile, (id + "\n").getBytes(StandardCharsets.US_ASCII));
+        AtomicFile.replace(stateFile, (id + "\n").getBytes(StandardCharsets.US_ASCII));
         return id;
     }
 }

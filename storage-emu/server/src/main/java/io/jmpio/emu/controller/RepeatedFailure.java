@@ -69,10 +69,6 @@ final class RepeatedFailure {
         unreported = 0;
     }
 
-    boolean failing() {
-        return failing;
-    }
-
     private static String describe(Throwable cause) {
         if (cause == null) {
             return "no cause given";
