@@ -55,7 +55,7 @@ final class IoQueue {
             return;
         }
         if (host.closed()) {
-            r.fail(IoErrorKind.DEVICE_CLOSED, "device " + host.name() + " is detached");
+            failSoon(r, IoErrorKind.DEVICE_CLOSED, "device " + host.name() + " is detached");
             return;
         }
         Topology t = host.topology();
@@ -115,7 +115,7 @@ final class IoQueue {
         if (t.waitForTransition) {
             r.parkDeadlineNanos = now + TimeUnit.MILLISECONDS.toNanos(host.transitionTimeoutMillis());
         } else if (npr.mode() == NoPathRetry.Mode.FAIL) {
-            r.fail(IoErrorKind.NO_PATH, "no usable path to " + host.name() + ": " + host.noPathReason());
+            failSoon(r, IoErrorKind.NO_PATH, "no usable path to " + host.name() + ": " + host.noPathReason());
             return;
         } else if (npr.mode() == NoPathRetry.Mode.TIMED) {
             r.parkDeadlineNanos = r.parkedSinceNanos + TimeUnit.MILLISECONDS.toNanos(npr.timeoutMillis());
@@ -124,11 +124,24 @@ final class IoQueue {
         }
         if (host.parked().incrementAndGet() > host.config().queueLimit()) {
             host.parked().decrementAndGet();
-            r.fail(IoErrorKind.QUEUE_FULL, "no usable path to " + host.name() + " and " + host.config().queueLimit()
+            failSoon(r, IoErrorKind.QUEUE_FULL, "no usable path to " + host.name() + " and " + host.config().queueLimit()
                 + " requests already waiting (queue limit)");
             return;
         }
         parked.add(r);
+    }
+
+    /**
+     * Fails a request that is being dispatched, from a task of its own: a caller whose failure callback submits
+     * its next request at once (as a workload loop does) would otherwise recurse through submit, dispatch and
+     * the callback for as long as no path is usable, until its stack overflowed.
+     */
+    private void failSoon(Request r, IoErrorKind kind, String message) {
+        try {
+            loop.execute(() -> r.fail(kind, message));
+        } catch (java.util.concurrent.RejectedExecutionException loopShutDown) {
+            r.fail(kind, message);
+        }
     }
 
     /** A usable path appeared: everything waiting goes out again. */

@@ -2,6 +2,7 @@ package io.jmpio.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -223,6 +225,33 @@ abstract class MultipathDeviceTest {
         assertEquals(IoErrorKind.NO_PATH, e.kind());
         assertTrue(System.nanoTime() - t0 < 2_000_000_000L);
         assertTrue(e.getMessage().contains(id("A0")), e.getMessage());
+
+        // a caller whose failure callback submits its next request at once (a workload loop) gets its failures
+        // one after another, not nested in each other until its stack overflows
+        java.util.concurrent.CountDownLatch chain = new java.util.concurrent.CountDownLatch(50_000);
+        java.util.concurrent.atomic.AtomicInteger deepest = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> odd = new java.util.concurrent.atomic.AtomicReference<>();
+        io.jmpio.api.IoCallback[] next = new io.jmpio.api.IoCallback[1];
+        next[0] = new io.jmpio.api.IoCallback() {
+            @Override
+            public void completed(io.netty.buffer.ByteBuf data) {
+                data.release();
+                odd.set(new AssertionError("a read succeeded with every port down"));
+            }
+
+            @Override
+            public void failed(BlockIoException f) {
+                deepest.accumulateAndGet(Thread.currentThread().getStackTrace().length, Math::max);
+                chain.countDown();
+                if (chain.getCount() > 0) {
+                    device.read(0, 4096, next[0]);
+                }
+            }
+        };
+        device.read(0, 4096, next[0]);
+        assertTrue(chain.await(60, TimeUnit.SECONDS), "the chain of failed reads ended early: " + chain.getCount() + " left");
+        assertNull(odd.get());
+        assertTrue(deepest.get() < 200, "failure callbacks nest: a stack " + deepest.get() + " frames deep");
     }
 
     @Test
