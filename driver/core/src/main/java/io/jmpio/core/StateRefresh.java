@@ -32,6 +32,14 @@ final class StateRefresh {
      * ports missing from the list have gone and fail.
      */
     void applyReport(List<PortInfo> ports, boolean everyPort, boolean byScan) {
+        applyReport(ports, everyPort, byScan, true);
+    }
+
+    /**
+     * As {@link #applyReport(List, boolean, boolean)}; {@code withStates} false for a bare listing of the ports
+     * (a rescan): new ports become paths, but known paths keep the states their own sessions told.
+     */
+    private void applyReport(List<PortInfo> ports, boolean everyPort, boolean byScan, boolean withStates) {
         List<Path> gone = new ArrayList<>();
         synchronized (d.topologyLock) {
             if (everyPort) {
@@ -48,6 +56,9 @@ final class StateRefresh {
                         d.event("discovered path " + p.id + " (" + p.address + ") by scan");
                         d.checker.probeSoon(p);
                     }
+                } else if (!withStates) {
+                    p.reported = true;
+                    continue;
                 }
                 p.reported = true;
                 p.accessFromItself = port.reporting();
@@ -152,7 +163,10 @@ final class StateRefresh {
         }
         for (String portal : d.config.portals()) {
             try {
-                applyReport(d.transport.discover(d.context, portal).ports(), true, true);
+                // new ports become paths; a port missing from the listing is not failed for that alone: a
+                // controller that has just started lists only its own ports until it hears from its peer, and
+                // a port that really went closes its connections, which fails its path
+                applyReport(d.transport.listPorts(d.context, portal), false, true, false);
                 return;
             } catch (IOException | RuntimeException e) {
                 LOG.debug("rescan through {} failed: {}", portal, e.getMessage());

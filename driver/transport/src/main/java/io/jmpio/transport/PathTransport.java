@@ -18,6 +18,17 @@ public interface PathTransport extends AutoCloseable {
     Discovery discover(TransportContext context, String portal) throws IOException;
 
     /**
+     * The ports the portal lists for the target found by {@link #discover} (a periodic rescan, looking for ports
+     * that came or went): their states need not be read, since each known path's own session reports its
+     * state; a port's entry may say {@code reporting == false} and a placeholder state. By default a whole
+     * discovery; a transport whose discovery connects to every port (NVMe/TCP) asks the portal alone, so that
+     * a rescan does not log in to every controller of the array each time.
+     */
+    default java.util.List<PortInfo> listPorts(TransportContext context, String portal) throws IOException {
+        return discover(context, portal).ports();
+    }
+
+    /**
      * Opens the control session of one path (connects, identifies the host, reads its state). {@code notices}
      * is told, from any thread, when the target says access states or ports changed.
      */

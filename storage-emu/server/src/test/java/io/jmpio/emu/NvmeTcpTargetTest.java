@@ -352,6 +352,18 @@ class NvmeTcpTargetTest {
                 assertEquals(1L, hostIo.get(HOST).get("writes"));
                 assertEquals((long) data.length, hostIo.get(HOST).get("writeBytes"));
                 assertEquals(1L, hostIo.get(HOST).get("reads"));
+
+                // connecting again (every queue of every path does, and again after every fault) writes nothing
+                // new: each metadata write holds the array's cross-process lock
+                long generation = a.metadata().load().generation();
+                for (int i = 0; i < 5; i++) {
+                    try (SpecNvmeHost again = new SpecNvmeHost(nvmePorts(a, "B").get(0))) {
+                        again.connectTransport(false, false);
+                        again.adminQueue(a.subsystemNqn(), HOST);
+                    }
+                }
+                Thread.sleep(300); // the registration runs on B's ops thread: give a wrong write time to land
+                assertEquals(generation, a.metadata().load().generation(), "reconnections rewrote the metadata");
             }
         }
     }

@@ -163,6 +163,24 @@ final class NvmeTcpTransport implements PathTransport {
             + (problems.isEmpty() ? "" : " (unreachable: " + String.join("; ", problems) + ")"));
     }
 
+    /** The discovery log alone: the ports of the subsystem chosen at {@link #discover}, none of them logged in to. */
+    @Override
+    public List<PortInfo> listPorts(TransportContext ctx, String portal) throws IOException {
+        String nqn = subnqn;
+        if (nqn == null) {
+            return discover(ctx, portal).ports();
+        }
+        List<PortInfo> out = new ArrayList<>();
+        Set<String> addresses = new LinkedHashSet<>();
+        for (DiscoveryLog.Entry e : DiscoveryLog.walk(ctx, portal)) {
+            if (e.subnqn().equals(nqn) && addresses.add(e.address())) {
+                out.add(new PortInfo(e.address(), idOf(e.portId()), idOf(e.portId()), groupOf(AccessState.INACCESSIBLE),
+                    e.portId(), AccessState.INACCESSIBLE, false, false));
+            }
+        }
+        return out;
+    }
+
     @Override
     public PathSession openPath(TransportContext ctx, PortInfo port, Runnable notices) throws IOException {
         String nqn = subnqn;

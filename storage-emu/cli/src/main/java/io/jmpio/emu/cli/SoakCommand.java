@@ -59,6 +59,11 @@ final class SoakCommand implements Callable<Integer> {
     @Option(names = "--no-faults", description = "Inject nothing: every ownership change is one nobody asked for (with --cpu-hog, the load test of failure detection)")
     boolean noFaults;
 
+    @Option(names = "--faults", paramLabel = "KIND[,KIND...]", split = ",",
+        description = "Only these kinds of fault (default: all of kill, pause, restart, partition, port-down, "
+            + "port-latency, link-latency, flaky, move, policy): to replay one kind of trouble")
+    List<String> faultKinds;
+
     @Option(names = "--heartbeat-timeout", paramLabel = "MS", defaultValue = "500",
         description = "The array's heartbeat timeout (default: ${DEFAULT-VALUE})")
     long heartbeatTimeout;
@@ -72,6 +77,17 @@ final class SoakCommand implements Callable<Integer> {
         }
         if (workers < 1 || workers > 256) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be within 1..256, got " + workers);
+        }
+        java.util.Set<String> kinds = new java.util.LinkedHashSet<>(List.of(SoakFaults.KINDS));
+        if (faultKinds != null) {
+            kinds.clear();
+            for (String k : faultKinds) {
+                if (!List.of(SoakFaults.KINDS).contains(k)) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--faults: no fault kind '" + io.jmpio.netty.PeerText.printable(k)
+                        + "'; the kinds are " + String.join(", ", SoakFaults.KINDS));
+                }
+                kinds.add(k);
+            }
         }
         long s = seed != null ? seed : ThreadLocalRandom.current().nextLong();
         PrintStream out = System.out;
@@ -110,8 +126,9 @@ final class SoakCommand implements Callable<Integer> {
             out.printf("second 0 of the timeline (the log's times are of day): %s%n",
                 java.time.LocalTime.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
             load.start();
-            SoakReport rep = run(array, device, load, s);
-            int status = rep.write(report, out, s, minutes, (cpuHog ? " --cpu-hog" : "") + (noFaults ? " --no-faults" : ""));
+            SoakReport rep = run(array, device, load, s, kinds);
+            int status = rep.write(report, out, s, minutes, (cpuHog ? " --cpu-hog" : "") + (noFaults ? " --no-faults" : "")
+                + (faultKinds != null ? " --faults " + String.join(",", kinds) : ""));
             out.printf("report: %s%n", report.toAbsolutePath());
             return status;
         } finally {
@@ -132,10 +149,11 @@ final class SoakCommand implements Callable<Integer> {
         }
     }
 
-    private SoakReport run(ArrayServer array, MultipathDevice device, DemoWorkload load, long seed) throws Exception {
+    private SoakReport run(ArrayServer array, MultipathDevice device, DemoWorkload load, long seed,
+                           java.util.Set<String> kinds) throws Exception {
         long t0 = load.startNanos; // the timeline and the workload's findings share one origin
         long end = System.nanoTime() + (long) (minutes * 60e9);
-        SoakFaults faults = new SoakFaults(array, device, seed, t0);
+        SoakFaults faults = new SoakFaults(array, device, seed, t0, kinds);
         SoakReport rep = new SoakReport(faults, load);
         long nextFault = t0 + 2_000_000_000L;
         long nextSample = t0 + 1_000_000_000L;

@@ -28,7 +28,7 @@ final class SoakFaults {
         void run() throws Exception;
     }
 
-    private static final String[] KINDS = {"kill", "pause", "restart", "partition", "port-down", "port-latency",
+    static final String[] KINDS = {"kill", "pause", "restart", "partition", "port-down", "port-latency",
         "link-latency", "flaky", "move", "policy"};
     private static final int[] WEIGHTS = {3, 3, 2, 2, 3, 2, 2, 2, 2, 2};
     private static final String[] POLICIES = {"round-robin", "queue-length", "service-time", "least-blocks", "failover"};
@@ -43,7 +43,11 @@ final class SoakFaults {
     /** When the last controller-level fault or move ended (nanos), for telling injected takeovers from others. */
     volatile long lastBigChangeNanos;
 
-    SoakFaults(ArrayServer array, MultipathDevice device, long seed, long t0) {
+    /** The kinds of fault this run draws from (all by default; {@code jmpio soak --faults} narrows them). */
+    private final java.util.Set<String> kinds;
+
+    SoakFaults(ArrayServer array, MultipathDevice device, long seed, long t0, java.util.Set<String> kinds) {
+        this.kinds = kinds;
         this.array = array;
         this.device = device;
         this.rnd = new SplittableRandom(seed);
@@ -183,17 +187,17 @@ final class SoakFaults {
 
     private String pick() {
         int total = 0;
-        for (int w : WEIGHTS) {
-            total += w;
+        for (int i = 0; i < KINDS.length; i++) {
+            total += kinds.contains(KINDS[i]) ? WEIGHTS[i] : 0;
         }
         int r = rnd.nextInt(total);
         for (int i = 0; i < KINDS.length; i++) {
-            r -= WEIGHTS[i];
+            r -= kinds.contains(KINDS[i]) ? WEIGHTS[i] : 0;
             if (r < 0) {
                 return KINDS[i];
             }
         }
-        return KINDS[0];
+        throw new IllegalStateException("no fault kind to draw from");
     }
 
     private void add(long now, String kind, String target, long until, boolean big, Undo undo) {

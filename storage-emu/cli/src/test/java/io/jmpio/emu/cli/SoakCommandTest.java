@@ -37,5 +37,8 @@ class SoakCommandTest {
         assertTrue(Files.readAllLines(report.resolve("faults.csv")).size() > 4);
         assertTrue(Files.size(report.resolve("timeline.png")) > 1000);
         assertEquals(2, CliRun.run("soak", "--minutes", "-1").code());
+        CliRun bad = CliRun.run("soak", "--faults", "pause,meteor");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("no fault kind 'meteor'") && bad.err().contains("kill, pause, restart"), bad.err());
     }
 }

@@ -11,8 +11,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code array.json} in the data directory, shared by both controllers (like the configuration area arrays
@@ -21,6 +24,9 @@ import java.util.function.UnaryOperator;
  * the directory. A reader never sees a half-written file.
  */
 public final class MetadataStore {
+    private static final Logger LOG = LoggerFactory.getLogger(MetadataStore.class);
+    /** How long the cross-process lock is waited for before the wait is reported. */
+    private static final long LOCK_PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final ConcurrentHashMap<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
 
@@ -62,7 +68,7 @@ public final class MetadataStore {
         lock.lock();
         try (FileChannel lockFile = FileChannel.open(dir.resolve("array.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
-             FileLock ignored = lockFile.lock()) {
+             FileLock ignored = acquire(lockFile)) {
             ArrayMetadata next = change.apply(load());
             MetadataCheck.check(next, file); // nothing that could not be loaded again is ever written
             write(next);
@@ -70,6 +76,36 @@ public final class MetadataStore {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The cross-process lock, waited for without end (an update given up would leave the change unmade while its
+     * caller, a takeover say, cannot do without it), but not silently: the other controller may hold it frozen
+     * (paused, stopped by a debugger), and then that is the story of a stalled takeover.
+     */
+    private FileLock acquire(FileChannel lockFile) throws IOException {
+        FileLock held = lockFile.tryLock();
+        long since = System.nanoTime();
+        boolean told = false;
+        while (held == null) {
+            if (!told && System.nanoTime() - since > LOCK_PATIENCE_NANOS) {
+                LOG.warn("{} has been locked by another process for more than {} ms (a frozen or stuck controller?); "
+                    + "still waiting to update the array metadata", dir.resolve("array.lock"),
+                    TimeUnit.NANOSECONDS.toMillis(LOCK_PATIENCE_NANOS));
+                told = true;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted waiting for " + dir.resolve("array.lock"));
+            }
+            held = lockFile.tryLock();
+        }
+        if (told) {
+            LOG.warn("{} acquired after {} ms", dir.resolve("array.lock"), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since));
+        }
+        return held;
     }
 
     private void write(ArrayMetadata m) throws IOException {

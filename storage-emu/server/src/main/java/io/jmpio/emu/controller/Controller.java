@@ -661,6 +661,9 @@ public final class Controller {
         try {
             o.execute(() -> {
                 try {
+                    if (recordedLately(nqn, hostIdHex)) {
+                        return;
+                    }
                     metadata.update(m -> m.withHostSeen(nqn, hostIdHex, System.currentTimeMillis(), id));
                 } catch (IOException | RuntimeException e) {
                     if (state == State.RUNNING) {
@@ -672,6 +675,21 @@ public final class Controller {
             // the controller is stopping: the host is recorded at its next connection
         }
     }
+
+    /**
+     * Whether the metadata already says that this host, with this identifier, last came through this controller
+     * less than {@link #HOST_SEEN_REFRESH_MILLIS} ago: then a connection writes nothing. Hosts connect often (every
+     * queue of every path, again after each fault), and each write holds the array's cross-process metadata lock:
+     * a controller frozen while holding it would stall the peer's takeover until it thawed.
+     */
+    private boolean recordedLately(String nqn, String hostIdHex) throws IOException {
+        io.jmpio.emu.array.HostRecord h = metadata.load().host(nqn);
+        return h != null && h.hostId().equals(hostIdHex) && id.equals(h.lastController())
+            && System.currentTimeMillis() - h.lastSeenMillis() < HOST_SEEN_REFRESH_MILLIS;
+    }
+
+    /** How stale a host's "last seen" in the metadata may get while it keeps connecting. */
+    static final long HOST_SEEN_REFRESH_MILLIS = 60_000;
 
     /** The hosts registered with the array (from the metadata). */
     public List<io.jmpio.emu.array.HostRecord> registeredHosts() throws IOException {
