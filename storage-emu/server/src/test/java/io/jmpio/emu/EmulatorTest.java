@@ -285,12 +285,51 @@ class EmulatorTest {
             await("link up", 5000, () -> quietly(() -> viaB.serving()));
             viaA.write(0, random(4096, 1));
             a.controller("A").pause();
+            // a write that reaches A while it is paused waits; the host gives up on it and writes newer data
+            // through B, which takes over meanwhile
+            java.util.concurrent.CompletableFuture<SpecNvmeHost.Reply> held = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> {
+                    try {
+                        return viaA.tryWrite(0, random(4096, 3), false);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
             await("B took over from the silent A", 5000, () -> quietly(() -> "B".equals(owner(a))));
+            assertFalse(held.isDone(), "a paused controller answers nothing");
             byte[] newer = random(4096, 2);
             viaB.writeRetrying(0, newer);
             a.controller("A").resume();
+            SpecNvmeHost.Reply late = held.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(Host.isPathError(late.status()), "the held write is answered with a path error (ANA "
+                + "transition or inaccessible), not carried out over the newer data: status "
+                + Integer.toHexString(late.status()));
             await("A ships to B again", 5000, () -> quietly(() -> viaA.serving()));
             assertArrayEquals(newer, viaA.read(0, 4096), "the resumed controller serves the survivor's data");
+            assertArrayEquals(newer, viaB.read(0, 4096));
+        }
+    }
+
+    @Test
+    void aCommandHeldOverAPauseIsDroppedWhenItsHostHasGoneMeanwhile() throws Exception {
+        // a long heartbeat timeout: nobody takes over, A is still the owner when it resumes
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).heartbeatTimeoutMillis(60_000));
+             Host viaA = new Host(a, port(a, "A", 0), "host-1")) {
+            assertTrue(a.awaitLinked(10_000), "the controllers linked up");
+            byte[] acknowledged = random(4096, 1);
+            viaA.write(0, acknowledged);
+            a.controller("A").pause();
+            byte[] abandoned = random(4096, 2);
+            java.nio.ByteBuffer sqe = viaA.io.sqe(0x01, viaA.nsid, 0x01, abandoned.length);
+            sqe.putLong(40, 0).putInt(48, abandoned.length / 512 - 1);
+            viaA.io.sendCommand(sqe, abandoned);
+            viaA.io.close(); // the host gives up on the write: its queue's connection ends
+            Thread.sleep(200); // the close reaches A's event loop (which a pause does not stop)
+            a.controller("A").resume();
+            try (Host again = new Host(a, port(a, "A", 0), "host-1")) {
+                assertArrayEquals(acknowledged, again.read(0, 4096),
+                    "a write from a connection that had closed was carried out when the controller resumed");
+            }
         }
     }
 

@@ -450,7 +450,10 @@ public final class Controller {
         }
     }
 
-    /** Fault: alive but silent — no heartbeats, no answers; requests wait until {@link #resume()}. */
+    /**
+     * Fault: alive but silent — no heartbeats, no answers. Hosts' requests wait until {@link #resume()}, which
+     * answers them "transitioning" (as a thawed process would); the peer's link requests are carried out then.
+     */
     public synchronized void pause() {
         if (state != State.RUNNING) {
             throw new IllegalStateException("controller " + id + " is " + state.name().toLowerCase(Locale.ROOT)

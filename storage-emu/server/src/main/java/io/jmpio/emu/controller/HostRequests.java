@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one route of a host's block request through a controller, whatever its protocol: held while the
- * controller is paused, checked ({@link IoCheck}, the access state, the controller's memory budget), then the
+ * controller is paused (and answered "transitioning" when it resumes), checked ({@link IoCheck}, the access state, the controller's memory budget), then the
  * owner's I/O here ({@link OwnerIo}) or shipped to the owner ({@link Shipper}).
  */
 final class HostRequests {
@@ -21,6 +21,15 @@ final class HostRequests {
     /** What a request without data counts against that budget. */
     static final long MIN_REQUEST_COST = 4096;
 
+    /**
+     * The answer to a host's request that arrived while the controller was paused, given when it resumes: ANA
+     * transition (retryable), not the request carried out. A thawed process answers what it reads first the same
+     * way (its timers stalled, ownership not re-read yet); and the host may meanwhile have given up on the request,
+     * sent it through another controller and written newer data over it there, which carrying it out now would
+     * overwrite.
+     */
+    private static final IoResult HELD_OVER_PAUSE = IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
+
     private final Controller c;
     private final AtomicLong inflightBytes = new AtomicLong();
 
@@ -30,15 +39,18 @@ final class HostRequests {
 
     /**
      * One block request from a host on any protocol: checked as every request is ({@link IoCheck}), then
-     * served by the owner path here or shipped to the owner. A paused controller holds it until it resumes.
+     * served by the owner path here or shipped to the owner. A paused controller holds it until it resumes, then
+     * answers it "transitioning" for the host to send again.
      */
     CompletableFuture<IoResult> hostIo(int lunId, int op, boolean fua, long offset, int length, ByteBuf data,
                                               int portIndex) {
         Controller.State s = c.state;
         if (s == Controller.State.PAUSED) {
             CompletableFuture<IoResult> later = new CompletableFuture<>();
-            c.backlog.add(() -> hostIo(lunId, op, fua, offset, length, data, portIndex)
-                .whenComplete((r, e) -> later.complete(r != null ? r : IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR))));
+            c.backlog.add(() -> {
+                release(data);
+                later.complete(HELD_OVER_PAUSE);
+            });
             return later;
         }
         Lun l = c.luns.get(lunId);
@@ -77,8 +89,7 @@ final class HostRequests {
         Controller.State s = c.state;
         if (s == Controller.State.PAUSED) {
             CompletableFuture<HostWrite> later = new CompletableFuture<>();
-            c.backlog.add(() -> beginHostWrite(lunId, fua, offset, length, portIndex).whenComplete((w, e) ->
-                later.complete(w != null ? w : HostWrite.refused(IoResult.error(Status.MEDIUM_ERROR, Sense.IO_ERROR)))));
+            c.backlog.add(() -> later.complete(HostWrite.refused(HELD_OVER_PAUSE)));
             return later;
         }
         if (s != Controller.State.RUNNING) {

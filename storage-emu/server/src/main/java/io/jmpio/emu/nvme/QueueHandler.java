@@ -156,15 +156,28 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         // a paused array controller answers nothing, as a frozen one would: the PDU waits for the resume
         boolean taken = subsystem.controller.runWhenServing(() -> {
             if (ctx.executor().inEventLoop()) {
-                handle(p);
+                handleIfConnected(p);
             } else {
-                ctx.executor().execute(() -> handle(p));
+                ctx.executor().execute(() -> handleIfConnected(p));
             }
         });
         if (!taken) {
             p.release();
             ctx.close();
         }
+    }
+
+    /**
+     * A PDU that waited (a paused controller, injected latency, a full outbound buffer) is dropped when its
+     * connection has closed meanwhile: the host has given up on its commands (and may have sent them through
+     * another controller, and written newer data there), so carrying one out now could land it over that data.
+     */
+    private void handleIfConnected(Pdu p) {
+        if (!ctx.channel().isActive()) {
+            p.release();
+            return;
+        }
+        handle(p);
     }
 
     private void handle(Pdu p) {
