@@ -134,6 +134,7 @@ public final class Controller {
     final AccessTable access;
     final Ownership ownership;
     final LunAdmin admin;
+    private final HostRegistry hosts;
     private final HostRequests requests;
     private final PeerWatch watch;
     private final StatusReport status;
@@ -192,6 +193,7 @@ public final class Controller {
         this.streams = new WriteStreams(this);
         this.ownership = new Ownership(this);
         this.admin = new LunAdmin(this);
+        this.hosts = new HostRegistry(this);
         this.requests = new HostRequests(this);
         this.watch = new PeerWatch(this);
         this.status = new StatusReport(this);
@@ -657,42 +659,8 @@ public final class Controller {
      * registered with the array, not just with a connection. Done on the ops thread; never blocks the caller.
      */
     public void registerHost(String nqn, String hostIdHex) {
-        ScheduledExecutorService o = ops;
-        if (o == null || state != State.RUNNING) {
-            return;
-        }
-        try {
-            o.execute(() -> {
-                try {
-                    if (recordedLately(nqn, hostIdHex)) {
-                        return;
-                    }
-                    metadata.update(m -> m.withHostSeen(nqn, hostIdHex, System.currentTimeMillis(), id));
-                } catch (IOException | RuntimeException e) {
-                    if (state == State.RUNNING) {
-                        LOG.warn("controller {}: cannot record host {} in the metadata: {}", id, nqn, e.toString());
-                    } // else the stop interrupted the write (atomic: the old metadata stays); recorded next time
-                }
-            });
-        } catch (RuntimeException stopping) {
-            // the controller is stopping: the host is recorded at its next connection
-        }
+        hosts.register(nqn, hostIdHex);
     }
-
-    /**
-     * Whether the metadata already says that this host, with this identifier, last came through this controller
-     * less than {@link #HOST_SEEN_REFRESH_MILLIS} ago: then a connection writes nothing. Hosts connect often (every
-     * queue of every path, again after each fault), and each write holds the array's cross-process metadata lock:
-     * a controller frozen while holding it would stall the peer's takeover until it thawed.
-     */
-    private boolean recordedLately(String nqn, String hostIdHex) throws IOException {
-        io.jmpio.emu.array.HostRecord h = metadata.load().host(nqn);
-        return h != null && h.hostId().equals(hostIdHex) && id.equals(h.lastController())
-            && System.currentTimeMillis() - h.lastSeenMillis() < HOST_SEEN_REFRESH_MILLIS;
-    }
-
-    /** How stale a host's "last seen" in the metadata may get while it keeps connecting. */
-    static final long HOST_SEEN_REFRESH_MILLIS = 60_000;
 
     /** The hosts registered with the array (from the metadata). */
     public List<io.jmpio.emu.array.HostRecord> registeredHosts() throws IOException {
