@@ -22,7 +22,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -119,8 +118,8 @@ public final class Controller {
     final List<HostFrontEnd> frontEnds = new CopyOnWriteArrayList<>();
     final ConcurrentHashMap<Integer, Lun> luns = new ConcurrentHashMap<>();
     final BlockCache blockCache;
-    /** What a paused controller holds until it resumes. */
-    final ConcurrentLinkedQueue<Runnable> backlog = new ConcurrentLinkedQueue<>();
+    /** What a paused controller holds until it resumes, and in which order it runs then. */
+    final PauseGate pauseGate = new PauseGate();
 
     final LinkMessages links;
     final InterControllerLink link;
@@ -395,7 +394,7 @@ public final class Controller {
         }
         quietly("stopping the link", link::stop);
         quietly("stopping executors", this::shutdownExecutors);
-        backlog.clear(); // dropped: the connections they would answer are closed
+        pauseGate.clear(); // dropped: the connections they would answer are closed
         streams.clear();
         for (Lun l : luns.values()) {
             l.cache.clear();
@@ -461,6 +460,7 @@ public final class Controller {
             throw new IllegalStateException("controller " + id + " is " + state.name().toLowerCase(Locale.ROOT)
                 + ", not running");
         }
+        pauseGate.close();
         diskFenced = true;
         awaitDiskIdle();
         state = State.PAUSED;
@@ -500,10 +500,7 @@ public final class Controller {
         peerSynced = false;
         forgetPositions();
         state = State.RUNNING;
-        Runnable r;
-        while ((r = backlog.poll()) != null) {
-            r.run();
-        }
+        pauseGate.open();
         access.recompute();
         LOG.warn("controller {} resumed", id);
     }
@@ -557,11 +554,10 @@ public final class Controller {
      * controller answers nothing); false if it is stopped or killed.
      */
     public boolean runWhenServing(Runnable r) {
-        State s = state;
-        if (s == State.PAUSED) {
-            backlog.add(r);
+        if (pauseGate.closed() && pauseGate.hold(r)) {
             return true;
         }
+        State s = state;
         if (s != State.RUNNING) {
             return false;
         }

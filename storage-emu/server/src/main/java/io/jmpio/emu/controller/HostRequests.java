@@ -44,15 +44,16 @@ final class HostRequests {
      */
     CompletableFuture<IoResult> hostIo(int lunId, int op, boolean fua, long offset, int length, ByteBuf data,
                                               int portIndex) {
-        Controller.State s = c.state;
-        if (s == Controller.State.PAUSED) {
+        if (c.pauseGate.closed()) {
             CompletableFuture<IoResult> later = new CompletableFuture<>();
-            c.backlog.add(() -> {
+            if (c.pauseGate.hold(() -> {
                 release(data);
                 later.complete(HELD_OVER_PAUSE);
-            });
-            return later;
+            })) {
+                return later;
+            }
         }
+        Controller.State s = c.state;
         Lun l = c.luns.get(lunId);
         if (s != Controller.State.RUNNING || l == null) {
             release(data);
@@ -86,12 +87,13 @@ final class HostRequests {
      * begun once the owner has room for it; a refusal says why not (retryable statuses for a full cache).
      */
     CompletableFuture<HostWrite> beginHostWrite(int lunId, boolean fua, long offset, int length, int portIndex) {
-        Controller.State s = c.state;
-        if (s == Controller.State.PAUSED) {
+        if (c.pauseGate.closed()) {
             CompletableFuture<HostWrite> later = new CompletableFuture<>();
-            c.backlog.add(() -> later.complete(HostWrite.refused(HELD_OVER_PAUSE)));
-            return later;
+            if (c.pauseGate.hold(() -> later.complete(HostWrite.refused(HELD_OVER_PAUSE)))) {
+                return later;
+            }
         }
+        Controller.State s = c.state;
         if (s != Controller.State.RUNNING) {
             return CompletableFuture.completedFuture(HostWrite.refused(IoResult.error(Status.UNAVAILABLE, Sense.NONE)));
         }

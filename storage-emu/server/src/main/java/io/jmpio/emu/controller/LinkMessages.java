@@ -49,10 +49,12 @@ final class LinkMessages implements InterControllerLink.Handler {
 
     @Override
     public void onHello(byte[] payload) {
-        if (c.state == Controller.State.PAUSED) {
-            c.backlog.add(() -> onHello(payload));
-            return;
+        if (!c.pauseGate.closed() || !c.pauseGate.hold(() -> hello(payload))) {
+            hello(payload);
         }
+    }
+
+    private void hello(byte[] payload) {
         try {
             PeerInfo info = JSON.readValue(payload, PeerInfo.class).checked(c.peerId, Controller.MAX_PORTS_PER_CONTROLLER);
             PeerInfo previous = c.peerInfo;
@@ -93,19 +95,24 @@ final class LinkMessages implements InterControllerLink.Handler {
 
     @Override
     public CompletableFuture<LinkFrame> onRequest(LinkFrame f) {
-        Controller.State s = c.state;
-        if (s == Controller.State.PAUSED) {
+        if (c.pauseGate.closed()) {
             CompletableFuture<LinkFrame> later = new CompletableFuture<>();
-            c.backlog.add(() -> {
-                CompletableFuture<LinkFrame> r = onRequest(f);
+            if (c.pauseGate.hold(() -> {
+                CompletableFuture<LinkFrame> r = request(f);
                 if (r == null) {
                     later.complete(null);
                 } else {
                     r.whenComplete((x, e) -> later.complete(x));
                 }
-            });
-            return later;
+            })) {
+                return later;
+            }
         }
+        return request(f);
+    }
+
+    private CompletableFuture<LinkFrame> request(LinkFrame f) {
+        Controller.State s = c.state;
         if (s != Controller.State.RUNNING) {
             f.release();
             return null;
