@@ -7,8 +7,8 @@
  * slots and the journal), {@code Destager}, {@code Shipper} and {@code MirrorGrants} (I/O shipped to the owner
  * and the owner's storage positions of shipped writes), {@code LocalReads} (the non-owner's reads under a lease),
  * {@code WriteStreams} (writes whose data follows the command), {@code LinkMessages} (what the peer sends),
- * {@code Ownership} (resync, takeover, moves, failback), {@code MetadataFollower} (the LUNs kept in step with the
- * array metadata), {@code HostRegistry} (hosts recorded in it), {@code PauseGate} (what a paused controller holds, released in
- * order), {@code LunAdmin} and {@code StatusReport}.
+ * {@code Ownership} (resync, takeover, moves, failback), {@code MetadataFollower} (the LUNs kept in step with
+ * the array metadata), {@code HostRegistry} (hosts recorded in it), {@code PauseGate} (what a paused controller
+ * holds, released in order), {@code LunAdmin} and {@code StatusReport}.
  */
 package io.jmpio.emu.controller;
