@@ -452,8 +452,10 @@ public final class Controller {
     }
 
     /**
-     * Fault: alive but silent — no heartbeats, no answers. Hosts' requests wait until {@link #resume()}, which
-     * answers them "transitioning" (as a thawed process would); the peer's link requests are carried out then.
+     * Fault: alive but silent — no heartbeats, no answers. What arrives (hosts' PDUs, the peer's messages) is held
+     * until {@link #resume()}, which re-reads ownership first and then runs it in arrival order against what it
+     * finds: a host command whose connection closed meanwhile is dropped, and a request that had already reached
+     * the I/O route is answered "transitioning", as a thawed process answers.
      */
     public synchronized void pause() {
         if (state != State.RUNNING) {
