@@ -88,6 +88,10 @@ final class SoakCommand implements Callable<Integer> {
                 }
                 kinds.add(k);
             }
+            if (kinds.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--faults names no fault kind; the kinds are "
+                    + String.join(", ", SoakFaults.KINDS));
+            }
         }
         long s = seed != null ? seed : ThreadLocalRandom.current().nextLong();
         PrintStream out = System.out;

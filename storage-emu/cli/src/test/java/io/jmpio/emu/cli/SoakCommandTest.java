@@ -40,5 +40,8 @@ class SoakCommandTest {
         CliRun bad = CliRun.run("soak", "--faults", "pause,meteor");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("no fault kind 'meteor'") && bad.err().contains("kill, pause, restart"), bad.err());
+        CliRun none = CliRun.run("soak", "--faults", ",");
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("--faults names no fault kind"), none.err());
     }
 }
