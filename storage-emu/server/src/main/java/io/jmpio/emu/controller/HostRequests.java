@@ -44,14 +44,12 @@ final class HostRequests {
      */
     CompletableFuture<IoResult> hostIo(int lunId, int op, boolean fua, long offset, int length, ByteBuf data,
                                               int portIndex) {
-        if (c.pauseGate.closed()) {
-            CompletableFuture<IoResult> later = new CompletableFuture<>();
-            if (c.pauseGate.hold(() -> {
-                release(data);
-                later.complete(HELD_OVER_PAUSE);
-            })) {
-                return later;
-            }
+        CompletableFuture<IoResult> held = c.pauseGate.answerOnResume(() -> {
+            release(data);
+            return CompletableFuture.completedFuture(HELD_OVER_PAUSE);
+        });
+        if (held != null) {
+            return held;
         }
         Controller.State s = c.state;
         Lun l = c.luns.get(lunId);
@@ -87,11 +85,10 @@ final class HostRequests {
      * begun once the owner has room for it; a refusal says why not (retryable statuses for a full cache).
      */
     CompletableFuture<HostWrite> beginHostWrite(int lunId, boolean fua, long offset, int length, int portIndex) {
-        if (c.pauseGate.closed()) {
-            CompletableFuture<HostWrite> later = new CompletableFuture<>();
-            if (c.pauseGate.hold(() -> later.complete(HostWrite.refused(HELD_OVER_PAUSE)))) {
-                return later;
-            }
+        CompletableFuture<HostWrite> held = c.pauseGate.answerOnResume(
+            () -> CompletableFuture.completedFuture(HostWrite.refused(HELD_OVER_PAUSE)));
+        if (held != null) {
+            return held;
         }
         Controller.State s = c.state;
         if (s != Controller.State.RUNNING) {

@@ -95,20 +95,11 @@ final class LinkMessages implements InterControllerLink.Handler {
 
     @Override
     public CompletableFuture<LinkFrame> onRequest(LinkFrame f) {
-        if (c.pauseGate.closed()) {
-            CompletableFuture<LinkFrame> later = new CompletableFuture<>();
-            if (c.pauseGate.hold(() -> {
-                CompletableFuture<LinkFrame> r = request(f);
-                if (r == null) {
-                    later.complete(null);
-                } else {
-                    r.whenComplete((x, e) -> later.complete(x));
-                }
-            })) {
-                return later;
-            }
-        }
-        return request(f);
+        CompletableFuture<LinkFrame> held = c.pauseGate.answerOnResume(() -> {
+            CompletableFuture<LinkFrame> r = request(f); // null: nothing to answer
+            return r == null ? CompletableFuture.completedFuture(null) : r;
+        });
+        return held != null ? held : request(f);
     }
 
     private CompletableFuture<LinkFrame> request(LinkFrame f) {

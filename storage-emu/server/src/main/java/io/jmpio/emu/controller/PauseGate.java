@@ -1,6 +1,10 @@
 package io.jmpio.emu.controller;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a paused controller holds (hosts' PDUs and requests, the peer's link messages) until it resumes, and
@@ -10,6 +14,7 @@ import java.util.ArrayDeque;
  * run after a read it should have stopped).
  */
 final class PauseGate {
+    private static final Logger LOG = LoggerFactory.getLogger(PauseGate.class);
     private final Object lock = new Object();
     private final ArrayDeque<Runnable> held = new ArrayDeque<>();
     /** True from the pause until the last held task has run; read without the lock on the fast path. */
@@ -42,6 +47,34 @@ final class PauseGate {
     }
 
     /**
+     * A request that expects an answer: null when the gate is open (serve it now); else a future that {@code
+     * onResume}'s answer completes once the controller resumes, failure included.
+     */
+    <T> CompletableFuture<T> answerOnResume(Supplier<CompletableFuture<T>> onResume) {
+        if (!holding) {
+            return null;
+        }
+        CompletableFuture<T> later = new CompletableFuture<>();
+        boolean held = hold(() -> {
+            CompletableFuture<T> answer;
+            try {
+                answer = onResume.get();
+            } catch (RuntimeException e) {
+                later.completeExceptionally(e);
+                return;
+            }
+            answer.whenComplete((value, failure) -> {
+                if (failure != null) {
+                    later.completeExceptionally(failure);
+                } else {
+                    later.complete(value);
+                }
+            });
+        });
+        return held ? later : null;
+    }
+
+    /**
      * The controller resumed: runs everything held, in the order it came, on this thread, and what arrives while
      * it does after it; then lets work through.
      */
@@ -55,7 +88,12 @@ final class PauseGate {
                     return;
                 }
             }
-            next.run();
+            try {
+                next.run();
+            } catch (RuntimeException e) {
+                // one failed task must not keep the gate closed for good (nothing would be served again)
+                LOG.error("work held over a pause failed on resume", e);
+            }
         }
     }
 

@@ -42,4 +42,39 @@ class PauseGateTest {
         gate.open();
         assertFalse(ran.contains("dropped"), "a stop drops what was held");
     }
+
+    @Test
+    void aHeldTaskThatFailsNeitherKeepsTheGateClosedNorLosesTheOthers() {
+        PauseGate gate = new PauseGate();
+        List<String> ran = new CopyOnWriteArrayList<>();
+        gate.close();
+        assertTrue(gate.hold(() -> {
+            throw new IllegalStateException("a handler's bug");
+        }));
+        assertTrue(gate.hold(() -> ran.add("after the failure")));
+        gate.open();
+        assertEquals(List.of("after the failure"), ran);
+        assertFalse(gate.closed(), "the gate opens even though a held task failed");
+    }
+
+    @Test
+    void anAnswerHeldOverAPauseCompletesOnResumeWithWhatTheHandlerAnswersThenOrHowItFailed() throws Exception {
+        PauseGate gate = new PauseGate();
+        assertEquals(null, gate.answerOnResume(() -> CompletableFuture.completedFuture("now")),
+            "an open gate holds nothing: the caller serves the request itself");
+        gate.close();
+        CompletableFuture<String> answered = gate.answerOnResume(() -> CompletableFuture.completedFuture("on resume"));
+        CompletableFuture<String> thrown = gate.answerOnResume(() -> {
+            throw new IllegalArgumentException("refused");
+        });
+        CompletableFuture<String> pending = new CompletableFuture<>();
+        CompletableFuture<String> later = gate.answerOnResume(() -> pending);
+        assertFalse(answered.isDone(), "nothing is answered while paused");
+        gate.open();
+        assertEquals("on resume", answered.get(5, TimeUnit.SECONDS));
+        assertTrue(thrown.isCompletedExceptionally(), "a handler that throws fails its answer");
+        assertFalse(later.isDone(), "an answer given later completes later");
+        pending.complete("late");
+        assertEquals("late", later.get(5, TimeUnit.SECONDS));
+    }
 }
