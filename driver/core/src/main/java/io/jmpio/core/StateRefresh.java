@@ -49,18 +49,19 @@ final class StateRefresh {
             }
             for (PortInfo port : ports) {
                 Path p = pathAt(port.address());
-                if (p == null) {
+                boolean known = p != null;
+                if (!known) {
                     p = new Path(d.paths.size(), port, d.queueCount());
                     d.paths.add(p);
                     if (byScan) {
                         d.event("discovered path " + p.id + " (" + p.address + ") by scan");
                         d.checker.probeSoon(p);
                     }
-                } else if (!withStates) {
-                    p.reported = true;
-                    continue;
                 }
                 p.reported = true;
+                if (known && !withStates) {
+                    continue; // a known path keeps the state its own session told
+                }
                 p.accessFromItself = port.reporting();
                 p.preferred = port.preferred();
                 p.group = port.group();

@@ -322,15 +322,23 @@ class EmulatorTest {
             byte[] abandoned = random(4096, 2);
             java.nio.ByteBuffer sqe = viaA.io.sqe(0x01, viaA.nsid, 0x01, abandoned.length);
             sqe.putLong(40, 0).putInt(48, abandoned.length / 512 - 1);
+            long before = connectionsOnFirstPort(a.controller("A"));
             viaA.io.sendCommand(sqe, abandoned);
             viaA.io.close(); // the host gives up on the write: its queue's connection ends
-            Thread.sleep(200); // the close reaches A's event loop (which a pause does not stop)
+            // the close reaches A's event loop, which a pause does not stop
+            await("A saw the queue's connection close", 5000,
+                () -> connectionsOnFirstPort(a.controller("A")) == before - 1);
             a.controller("A").resume();
             try (Host again = new Host(a, port(a, "A", 0), "host-1")) {
                 assertArrayEquals(acknowledged, again.read(0, 4096),
                     "a write from a connection that had closed was carried out when the controller resumed");
             }
         }
+    }
+
+    private static long connectionsOnFirstPort(io.jmpio.emu.controller.Controller c) {
+        java.util.List<?> ports = (java.util.List<?>) c.localStatus().get("ports");
+        return ((Number) ((java.util.Map<?, ?>) ports.get(0)).get("connections")).longValue();
     }
 
     @Test

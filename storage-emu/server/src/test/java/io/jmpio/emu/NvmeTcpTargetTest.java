@@ -362,8 +362,22 @@ class NvmeTcpTargetTest {
                         again.adminQueue(a.subsystemNqn(), HOST);
                     }
                 }
-                Thread.sleep(300); // the registration runs on B's ops thread: give a wrong write time to land
-                assertEquals(generation, a.metadata().load().generation(), "reconnections rewrote the metadata");
+                // registrations run one after another on B's ops thread: once a new host's lands, those before
+                // it have run, and it must be the only write
+                String newcomer = "nqn.2014-08.org.nvmexpress:uuid:66666666-7777-8888-9999-000000000000";
+                try (SpecNvmeHost other = new SpecNvmeHost(nvmePorts(a, "B").get(0))) {
+                    other.connectTransport(false, false);
+                    other.adminQueue(a.subsystemNqn(), newcomer);
+                }
+                await("the newcomer recorded", 5000, () -> {
+                    try {
+                        return a.metadata().load().host(newcomer) != null;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+                assertEquals(generation + 1, a.metadata().load().generation(),
+                    "reconnections of a known host rewrote the metadata");
             }
         }
     }

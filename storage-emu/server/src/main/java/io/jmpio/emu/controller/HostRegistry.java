@@ -2,6 +2,8 @@ package io.jmpio.emu.controller;
 
 import io.jmpio.emu.array.HostRecord;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +19,11 @@ final class HostRegistry {
     static final long SEEN_REFRESH_MILLIS = 60_000;
 
     private final Controller c;
+    /** Per host NQN, the identifier and time this controller last recorded; touched on the ops thread only. */
+    private final Map<String, Recorded> recorded = new HashMap<>();
+
+    private record Recorded(String hostIdHex, long atMillis) {
+    }
 
     HostRegistry(Controller controller) {
         this.c = controller;
@@ -33,7 +40,9 @@ final class HostRegistry {
                     if (recordedLately(nqn, hostIdHex)) {
                         return;
                     }
-                    c.metadata.update(m -> m.withHostSeen(nqn, hostIdHex, System.currentTimeMillis(), c.id));
+                    long now = System.currentTimeMillis();
+                    c.metadata.update(m -> m.withHostSeen(nqn, hostIdHex, now, c.id));
+                    recorded.put(nqn, new Recorded(hostIdHex, now));
                 } catch (IOException | RuntimeException e) {
                     if (c.state == Controller.State.RUNNING) {
                         LOG.warn("controller {}: cannot record host {} in the metadata: {}", c.id, nqn, e.toString());
@@ -52,6 +61,11 @@ final class HostRegistry {
      * a controller frozen while holding it would stall the peer's takeover until it thawed.
      */
     private boolean recordedLately(String nqn, String hostIdHex) throws IOException {
+        Recorded mine = recorded.get(nqn);
+        if (mine != null && mine.hostIdHex().equals(hostIdHex)
+            && System.currentTimeMillis() - mine.atMillis() < SEEN_REFRESH_MILLIS) {
+            return true; // known without reading the file (the peer may have recorded the host since: harmless)
+        }
         HostRecord h = c.metadata.load().host(nqn);
         return h != null && h.hostId().equals(hostIdHex) && c.id.equals(h.lastController())
             && System.currentTimeMillis() - h.lastSeenMillis() < SEEN_REFRESH_MILLIS;
