@@ -339,6 +339,14 @@ class HostilePeersTest {
                 "a browser page, even with the token");
             assertEquals(403, http(admin, "GET /status HTTP/1.1\r\nHost: rebound.evil.example:7400\r\nAuthorization: "
                 + "Bearer " + token + "\r\n\r\n"), "a DNS name in Host (rebinding)");
+            assertEquals(400, http(admin, "GET /status HTTP/1.1\r\n" + ok + "Host: rebound.evil.example\r\n\r\n"),
+                "a second Host header (one check could read one copy, a proxy or a log the other)");
+            assertEquals(400, http(admin, "GET /status HTTP/1.1\r\nHost: " + admin + "\r\nAuthorization: Bearer wrong\r\n"
+                + "Authorization: Bearer " + token + "\r\n\r\n"), "two tokens");
+            assertEquals(400, http(admin, "POST /faults HTTP/1.1\r\n" + ok + "Origin: null\r\nOrigin: null\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + KILL.length() + "\r\n\r\n" + KILL), "two Origins");
+            assertEquals(400, http(admin, "GET http://rebound.evil.example/status HTTP/1.1\r\n" + ok + "\r\n"),
+                "an absolute request target (its authority overrides Host)");
             assertEquals(415, http(admin, "POST /faults HTTP/1.1\r\n" + ok + "Content-Type: text/plain\r\n"
                 + "Content-Length: " + KILL.length() + "\r\n\r\n" + KILL), "a form post");
             assertEquals(413, http(admin, "POST /luns HTTP/1.1\r\n" + ok + "Content-Type: application/json\r\n"

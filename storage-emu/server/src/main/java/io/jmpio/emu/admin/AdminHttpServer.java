@@ -145,8 +145,19 @@ final class AdminHttpServer {
         writers.shutdownNow();
     }
 
-    /** Why a request is refused before it is looked at (403/401), or null. */
+    /** Why a request is refused before it is looked at (400/403/401/415, then the reason), or null. */
     private String refusal(FullHttpRequest req) {
+        if (!req.uri().startsWith("/")) {
+            // absolute-form (a proxy's request) or asterisk-form: the authority in it would override Host
+            return "400 request target '" + PeerText.printable(req.uri()) + "' is not a path (this is no proxy)";
+        }
+        for (CharSequence once : new CharSequence[] {HttpHeaderNames.HOST, HttpHeaderNames.ORIGIN,
+            HttpHeaderNames.AUTHORIZATION, HttpHeaderNames.CONTENT_TYPE, "Sec-Fetch-Site"}) {
+            if (req.headers().getAll(once).size() > 1) {
+                // which copy a check reads and which one something else believes must never differ
+                return "400 more than one " + once + " header";
+            }
+        }
         String host = req.headers().get(HttpHeaderNames.HOST);
         if (host == null || !LOCAL_HOST.matcher(host).matches()) {
             return "403 Host '" + PeerText.printable(host) + "' is not an address of this endpoint (use an IP address or "

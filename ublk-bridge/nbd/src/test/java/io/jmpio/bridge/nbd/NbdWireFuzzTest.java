@@ -120,7 +120,7 @@ class NbdWireFuzzTest {
 
     /** Sends, then reads whatever comes until the server closes or goes quiet; a reset counts as a close. */
     private static void send(Socket s, byte[] bytes) throws IOException {
-        s.setSoTimeout(100);
+        s.setSoTimeout(25); // what has not come by then is the server waiting for more: each try costs this much
         try {
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             out.write(bytes);
