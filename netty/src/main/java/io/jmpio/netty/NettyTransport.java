@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
  * library allow it, else epoll, else NIO. {@code -Djmpio.transport=io_uring|epoll|nio} forces one.
  */
 public final class NettyTransport implements AutoCloseable {
+    /** How long a stopping event loop keeps running once it has nothing to do (see {@link #close()}). */
+    private static final long QUIET_PERIOD_MILLIS = 50;
     private final String kind;
     private final EventLoopGroup group;
     private final Class<? extends ServerChannel> serverChannelClass;
@@ -125,8 +127,13 @@ public final class NettyTransport implements AutoCloseable {
             : new io.netty.channel.unix.DomainSocketAddress(path.toFile());
     }
 
+    /**
+     * Stops the event loops. The quiet period lets each loop see the completions of the closes it submits for its
+     * channels while it still runs: with none, io_uring loops met them only after terminating, and every channel
+     * still open logged a "Can't invoke task later" stack trace (netty/netty#14872).
+     */
     @Override
     public void close() {
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(QUIET_PERIOD_MILLIS, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
     }
 }

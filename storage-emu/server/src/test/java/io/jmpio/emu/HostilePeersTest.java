@@ -459,6 +459,60 @@ class HostilePeersTest {
     }
 
     @Test
+    void driveFilesThatAreLinksShortMissingOrInTheWayAreRefusedAndNeverWrittenThrough() throws Exception {
+        try (ArrayServer a = ArrayServer.start(config())) {
+            assertNotNull(a.metadata().load().byName("lunb"));
+        }
+        Path drive = io.jmpio.emu.store.BackingStores.filePath(dir, "lunb");
+        Path elsewhere = dir.resolveSibling(dir.getFileName() + "-victim");
+        Files.writeString(elsewhere, "someone else's file\n");
+        Path kept = dir.resolveSibling(dir.getFileName() + "-lunb.img");
+        Files.move(drive, kept);
+        String[][] cases = {{"link", "symbolic link"}, {"short", "holds 4096 bytes"}, {"missing", "is missing"}};
+        for (String[] c : cases) {
+            Files.deleteIfExists(drive);
+            switch (c[0]) {
+                case "link":
+                    Files.createSymbolicLink(drive, elsewhere);
+                    break;
+                case "short":
+                    Files.write(drive, new byte[4096]);
+                    break;
+                default:
+                    break;
+            }
+            try (ArrayServer a = ArrayServer.start(config())) {
+                // the LUN stays offline, named in the log; the others are served
+                assertTrue(a.controller("A").lunRecords().stream().noneMatch(r -> r.name().equals("lunb")), c[0]);
+                assertTrue(a.controller("A").lunRecords().stream().anyMatch(r -> r.name().equals("lun0")), c[0]);
+                assertNotNull(a.metadata().load().byName("lunb"), "the record stays for the drive to be restored");
+            }
+            assertEquals("someone else's file\n", Files.readString(elsewhere), "written through a link");
+            if (c[0].equals("short")) {
+                assertEquals(4096, Files.size(drive), "a short drive was extended with zeroes");
+            }
+            if (c[0].equals("missing")) {
+                assertFalse(Files.exists(drive), "a missing drive was made anew, empty");
+            }
+        }
+        IOException refused = assertThrows(IOException.class,
+            () -> io.jmpio.emu.store.BackingStores.open("file", dir, "lunb", 16 << 20), "missing");
+        assertTrue(refused.getMessage().contains("is missing"), refused.getMessage());
+        Files.move(kept, drive);
+        try (ArrayServer a = ArrayServer.start(config())) {
+            assertTrue(a.controller("A").lunRecords().stream().anyMatch(r -> r.name().equals("lunb")), "restored");
+            // a drive file no LUN records is in the way of a new LUN of its name: refused, and left as it was
+            Path orphan = io.jmpio.emu.store.BackingStores.filePath(dir, "orphan");
+            Files.writeString(orphan, "data of a LUN deleted in a crash");
+            IOException e = assertThrows(IOException.class,
+                () -> a.controller("A").createLun(LunSpec.parse("orphan:1M:A", "A", "file")));
+            assertTrue(e.getMessage().contains("already exists"), e.getMessage());
+            assertEquals("data of a LUN deleted in a crash", Files.readString(orphan));
+            assertNull(a.metadata().load().byName("orphan"), "a refused create leaves no record");
+        }
+    }
+
+    @Test
     void aJournalWithACorruptMiddleRecordKeepsEveryOtherAcknowledgedWrite() throws Exception {
         byte[][] blocks = {random(11), random(12), random(13)};
         ArrayServer a = ArrayServer.start(config().destageIntervalMillis(600_000));

@@ -96,6 +96,23 @@ public final class ArrayServer implements AutoCloseable {
     }
 
     private void createMissingLuns0() throws IOException {
+        List<LunSpec> provisioned = new java.util.ArrayList<>();
+        try {
+            createMissingLuns1(provisioned);
+        } catch (IOException | RuntimeException e) {
+            // nothing was recorded: the drives made for it go too, or the next start would find them in the way
+            for (LunSpec spec : provisioned) {
+                try {
+                    io.jmpio.emu.store.BackingStores.destroy(spec.backend(), cfg.dataDir(), spec.name());
+                } catch (IOException ignored) {
+                    // the start fails with the first cause
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void createMissingLuns1(List<LunSpec> provisioned) throws IOException {
         metadata.update(m -> {
             ArrayMetadata out = m;
             for (LunSpec spec : cfg.luns()) {
@@ -112,6 +129,7 @@ public final class ArrayServer implements AutoCloseable {
                 }
                 try {
                     io.jmpio.emu.store.LunStorage.provision(spec, cfg.dataDir(), cfg.maxLunBytes());
+                    provisioned.add(spec);
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }

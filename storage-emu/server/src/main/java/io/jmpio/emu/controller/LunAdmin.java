@@ -95,8 +95,16 @@ final class LunAdmin {
         if (l.owned()) {
             c.destager.destageLun(l);
         }
-        l.store.resize(bytes);
+        // growing: the drive first (it may not have room), then the record; shrinking: the record first, so no
+        // crash between the two leaves a record longer than its drive (such a drive is refused at start)
+        boolean shrinking = bytes < l.record.bytes();
+        if (!shrinking) {
+            l.store.resize(bytes);
+        }
         c.metadata.update(m -> m.with(m.byId(lunId).withBytes(bytes)));
+        if (shrinking) {
+            l.store.resize(bytes);
+        }
         c.blockCache.invalidateLun(lunId);
         changed();
     }

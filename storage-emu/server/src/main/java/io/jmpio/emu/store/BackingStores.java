@@ -30,11 +30,23 @@ public final class BackingStores {
         return dataDir.resolve("luns").resolve(lunName + ".img");
     }
 
+    /** The store of a recorded LUN: a file-backed one's drive file must be there, whole (see {@link #create}). */
     public static BackingStore open(String kind, Path dataDir, String lunName, long bytes) throws IOException {
+        return open(kind, dataDir, lunName, bytes, false);
+    }
+
+    /** A new LUN's store: a file-backed one gets a new drive file, which must not exist yet. */
+    public static BackingStore create(String kind, Path dataDir, String lunName, long bytes) throws IOException {
+        return open(kind, dataDir, lunName, bytes, true);
+    }
+
+    private static BackingStore open(String kind, Path dataDir, String lunName, long bytes, boolean create)
+        throws IOException {
         checkKind(kind);
         switch (kind) {
             case FILE:
-                return new FileBackingStore(filePath(dataDir, lunName), bytes);
+                return create ? FileBackingStore.create(filePath(dataDir, lunName), bytes)
+                    : FileBackingStore.open(filePath(dataDir, lunName), bytes);
             case MEMORY:
                 synchronized (MEMORY_STORES) {
                     return MEMORY_STORES.computeIfAbsent(dataDir.toAbsolutePath() + "#" + lunName,

@@ -3,9 +3,13 @@ package io.jmpio.emu.store;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
@@ -19,15 +23,81 @@ final class FileBackingStore implements BackingStore {
     private final Path path;
     private final FileChannel channel;
 
-    FileBackingStore(Path path, long bytes) throws IOException {
+    private FileBackingStore(Path path, FileChannel channel) {
         this.path = path;
-        Files.createDirectories(path.getParent());
-        this.channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        if (channel.size() < bytes) {
-            channel.truncate(bytes); // no-op when growing; setLength below extends sparsely
-            try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(path.toFile(), "rw")) {
-                raf.setLength(bytes);
+        this.channel = channel;
+    }
+
+    /**
+     * A new LUN's drive: a sparse file of {@code bytes} that must not exist yet (a file left there is another LUN's
+     * data or someone else's, never silently taken over), created without following a symbolic link.
+     */
+    static FileBackingStore create(Path path, long bytes) throws IOException {
+        Path dir = drivesDirectory(path);
+        Files.createDirectories(dir);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS);
+        } catch (FileAlreadyExistsException e) {
+            throw new FileAlreadyExistsException(path.toString(), null, "already exists though no LUN records it "
+                + "(left by a LUN deleted in a crash, or put there by hand): move it away to create a LUN of this name");
+        }
+        try {
+            extend(ch, bytes);
+            return new FileBackingStore(path, ch);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The drive of a recorded LUN of {@code bytes}: a regular file (not a symbolic link: the array writes into it)
+     * at least that long. A missing or shorter file is refused by name, never created or extended: its data would
+     * be zeroes where the hosts wrote.
+     */
+    static FileBackingStore open(Path path, long bytes) throws IOException {
+        drivesDirectory(path);
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            throw new IOException("its drive file " + path + " is missing", e);
+        }
+        if (!a.isRegularFile()) {
+            throw new IOException("its drive file " + path + " is not a regular file" + (a.isSymbolicLink()
+                ? " but a symbolic link (the array does not write through links)" : ""));
+        }
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
+            LinkOption.NOFOLLOW_LINKS);
+        try {
+            long size = ch.size();
+            if (size < bytes) {
+                throw new IOException("its drive file " + path + " holds " + size + " bytes, less than the LUN's "
+                    + bytes + " (truncated or replaced?); restore it, the array does not extend a drive it did not "
+                    + "create");
             }
+            return new FileBackingStore(path, ch);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** The directory of the drive files, refused when it is a symbolic link (writes would land elsewhere). */
+    private static Path drivesDirectory(Path file) throws IOException {
+        Path dir = file.getParent();
+        if (Files.isSymbolicLink(dir)) {
+            throw new IOException(dir + " is a symbolic link; the array keeps its drives in a directory of its own");
+        }
+        return dir;
+    }
+
+    /** Grows the file to {@code bytes} sparsely: one zero byte written at the new end. */
+    private static void extend(FileChannel ch, long bytes) throws IOException {
+        if (bytes > ch.size()) {
+            ch.write(ByteBuffer.allocate(1), bytes - 1);
         }
     }
 
@@ -95,9 +165,7 @@ final class FileBackingStore implements BackingStore {
         if (bytes < channel.size()) {
             channel.truncate(bytes);
         } else {
-            try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(path.toFile(), "rw")) {
-                raf.setLength(bytes);
-            }
+            extend(channel, bytes);
         }
     }
 

@@ -20,12 +20,18 @@ public final class LunStorage {
         }
     }
 
-    /** Creates the drive of {@code spec} (file or memory); on failure removes what was created and says why. */
+    /**
+     * Creates the drive of {@code spec} (file or memory); on failure removes what was created and says why. A drive
+     * file already there is refused and left alone.
+     */
     public static void provision(LunSpec spec, Path dataDir, long maxBytes) throws IOException {
         checkSize(spec.bytes(), maxBytes);
         BackingStores.checkKind(spec.backend());
         try {
-            BackingStores.open(spec.backend(), dataDir, spec.name(), spec.bytes()).close();
+            BackingStores.create(spec.backend(), dataDir, spec.name(), spec.bytes()).close();
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // not ours to remove
+            throw new IOException("LUN " + spec.name() + " cannot be created: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             try {
                 BackingStores.destroy(spec.backend(), dataDir, spec.name());
