@@ -122,4 +122,20 @@ class PluginPathTest {
             () -> Policies.from(PluginPath.loader(List.of(empty))).provider("last-path"));
         assertTrue(e.getMessage().startsWith("unknown policy 'last-path' (known: adaptive, "), e.getMessage());
     }
+
+    @Test
+    void pluginsSomeoneElseCouldChangeAreRefused() throws Exception {
+        Path plugins = buildPluginJar(tmp);
+        Path jar = plugins.resolve("last-path-policy.jar");
+        Files.setPosixFilePermissions(plugins, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PluginPath.loader(List.of(plugins)));
+        assertTrue(e.getMessage().contains("plugin path " + plugins + " is writable by other users (mode rwxrwxrwx)"),
+            e.getMessage());
+        Files.setPosixFilePermissions(plugins, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(jar, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-r--"));
+        e = assertThrows(IllegalArgumentException.class, () -> PluginPath.loader(List.of(plugins)));
+        assertTrue(e.getMessage().contains("plugin jar " + jar + " is writable by other users"), e.getMessage());
+        Files.setPosixFilePermissions(jar, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Policies.from(PluginPath.loader(List.of(plugins))).provider("last-path"); // and now it loads
+    }
 }
