@@ -162,6 +162,7 @@ final class Nvram {
         }
         ArrayMetadata m = metadata.load();
         Map<Integer, BackingStore> stores = new HashMap<>();
+        java.util.Set<Integer> unopened = new java.util.HashSet<>();
         int applied = 0;
         int failed = 0;
         try {
@@ -178,12 +179,25 @@ final class Nvram {
                         id, lun.name(), e.offset(), e.length(), lun.bytes());
                     continue;
                 }
-                try {
-                    BackingStore s = stores.get(lun.id());
-                    if (s == null) {
+                if (unopened.contains(lun.id())) {
+                    failed++;
+                    continue;
+                }
+                BackingStore s = stores.get(lun.id());
+                if (s == null) {
+                    try {
                         s = BackingStores.open(lun.backend(), dataDir, lun.name(), lun.bytes());
-                        stores.put(lun.id(), s);
+                    } catch (IOException | RuntimeException ex) {
+                        // said once for the LUN, not once per record
+                        unopened.add(lun.id());
+                        failed++;
+                        LOG.error("controller {}: the journaled writes of {} cannot be replayed: {}", id, lun.name(),
+                            ex.getMessage());
+                        continue;
                     }
+                    stores.put(lun.id(), s);
+                }
+                try {
                     OwnerIo.writeToStore(s, e);
                     applied++;
                 } catch (IOException | RuntimeException ex) {
