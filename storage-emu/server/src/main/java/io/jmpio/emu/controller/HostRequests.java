@@ -44,12 +44,14 @@ final class HostRequests {
      */
     CompletableFuture<IoResult> hostIo(int lunId, int op, boolean fua, long offset, int length, ByteBuf data,
                                               int portIndex) {
-        CompletableFuture<IoResult> held = c.pauseGate.answerOnResume(() -> {
-            release(data);
-            return CompletableFuture.completedFuture(HELD_OVER_PAUSE);
-        });
-        if (held != null) {
-            return held;
+        if (c.pauseGate.closed()) { // one volatile read on the way of every request, no allocation
+            CompletableFuture<IoResult> held = c.pauseGate.answerOnResume(() -> {
+                release(data);
+                return CompletableFuture.completedFuture(HELD_OVER_PAUSE);
+            });
+            if (held != null) {
+                return held;
+            }
         }
         Controller.State s = c.state;
         Lun l = c.luns.get(lunId);
@@ -85,10 +87,12 @@ final class HostRequests {
      * begun once the owner has room for it; a refusal says why not (retryable statuses for a full cache).
      */
     CompletableFuture<HostWrite> beginHostWrite(int lunId, boolean fua, long offset, int length, int portIndex) {
-        CompletableFuture<HostWrite> held = c.pauseGate.answerOnResume(
-            () -> CompletableFuture.completedFuture(HostWrite.refused(HELD_OVER_PAUSE)));
-        if (held != null) {
-            return held;
+        if (c.pauseGate.closed()) {
+            CompletableFuture<HostWrite> held = c.pauseGate.answerOnResume(
+                () -> CompletableFuture.completedFuture(HostWrite.refused(HELD_OVER_PAUSE)));
+            if (held != null) {
+                return held;
+            }
         }
         Controller.State s = c.state;
         if (s != Controller.State.RUNNING) {

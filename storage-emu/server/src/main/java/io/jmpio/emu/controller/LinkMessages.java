@@ -95,11 +95,16 @@ final class LinkMessages implements InterControllerLink.Handler {
 
     @Override
     public CompletableFuture<LinkFrame> onRequest(LinkFrame f) {
-        CompletableFuture<LinkFrame> held = c.pauseGate.answerOnResume(() -> {
-            CompletableFuture<LinkFrame> r = request(f); // null: nothing to answer
-            return r == null ? CompletableFuture.completedFuture(null) : r;
-        });
-        return held != null ? held : request(f);
+        if (c.pauseGate.closed()) { // a volatile read per message, no allocation while running
+            CompletableFuture<LinkFrame> held = c.pauseGate.answerOnResume(() -> {
+                CompletableFuture<LinkFrame> r = request(f); // null: nothing to answer
+                return r == null ? CompletableFuture.completedFuture(null) : r;
+            });
+            if (held != null) {
+                return held;
+            }
+        }
+        return request(f);
     }
 
     private CompletableFuture<LinkFrame> request(LinkFrame f) {
