@@ -98,7 +98,7 @@ public final class ArrayServer implements AutoCloseable {
     private void createMissingLuns0() throws IOException {
         List<LunSpec> provisioned = new java.util.ArrayList<>();
         try {
-            createMissingLuns1(provisioned);
+            recordMissingLuns(provisioned);
         } catch (IOException | RuntimeException e) {
             // nothing was recorded: the drives made for it go too, or the next start would find them in the way
             for (LunSpec spec : provisioned) {
@@ -112,7 +112,8 @@ public final class ArrayServer implements AutoCloseable {
         }
     }
 
-    private void createMissingLuns1(List<LunSpec> provisioned) throws IOException {
+    /** Provisions and records the configured LUNs the metadata lacks, adding each drive made to {@code provisioned}. */
+    private void recordMissingLuns(List<LunSpec> provisioned) throws IOException {
         metadata.update(m -> {
             ArrayMetadata out = m;
             for (LunSpec spec : cfg.luns()) {

@@ -42,7 +42,7 @@ final class HostRegistry {
                     }
                     long now = System.currentTimeMillis();
                     c.metadata.update(m -> m.withHostSeen(nqn, hostIdHex, now, c.id));
-                    recorded.put(nqn, new Recorded(hostIdHex, now));
+                    remember(nqn, new Recorded(hostIdHex, now));
                 } catch (IOException | RuntimeException e) {
                     if (c.state == Controller.State.RUNNING) {
                         LOG.warn("controller {}: cannot record host {} in the metadata: {}", c.id, nqn, e.toString());
@@ -52,6 +52,21 @@ final class HostRegistry {
         } catch (RuntimeException stopping) {
             // the controller is stopping: the host is recorded at its next connection
         }
+    }
+
+    /**
+     * Keeps what was recorded, as many hosts as the metadata keeps at most: any client can connect under a new NQN,
+     * so the oldest go first (forgetting one costs one metadata read at its next connection).
+     */
+    private void remember(String nqn, Recorded r) {
+        if (recorded.size() >= HostRecord.MAX_HOSTS && !recorded.containsKey(nqn)) {
+            long now = r.atMillis();
+            recorded.values().removeIf(old -> now - old.atMillis() >= SEEN_REFRESH_MILLIS);
+            if (recorded.size() >= HostRecord.MAX_HOSTS) {
+                recorded.clear();
+            }
+        }
+        recorded.put(nqn, r);
     }
 
     /**
