@@ -57,8 +57,18 @@ final class SyncedPair {
         return c.hostIo(0, Opcode.WRITE, false, offset, data.length, Unpooled.wrappedBuffer(data), 0).get();
     }
 
+    /**
+     * Reads one block as a host would: TRANSITIONING is retried (a takeover's metadata names the new owner a moment
+     * before the new owner has reloaded it and ends the transition), any other status fails the test.
+     */
     static byte[] read(Controller c, long offset) throws Exception {
+        long until = System.nanoTime() + 30_000_000_000L;
         IoResult r = c.hostIo(0, Opcode.READ, false, offset, 4096, null, 0).get();
+        while (r.status() == Status.TRANSITIONING && System.nanoTime() < until) {
+            r.releaseData();
+            Thread.sleep(10);
+            r = c.hostIo(0, Opcode.READ, false, offset, 4096, null, 0).get();
+        }
         assertEquals(Status.GOOD, r.status(), "the read is answered");
         byte[] got = new byte[4096];
         r.data().readBytes(got);
