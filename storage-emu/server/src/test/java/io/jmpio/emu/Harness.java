@@ -117,6 +117,21 @@ final class Harness {
             return io.read(nsid, offset / BLOCK, length / BLOCK);
         }
 
+        /** Reads, retrying path statuses as a multipath host would; fails on any other status. */
+        byte[] readRetrying(long offset, int length) throws IOException, InterruptedException {
+            for (int i = 0; i < 200; i++) {
+                SpecNvmeHost.Reply r = tryRead(offset, length);
+                if (r.status() == 0) {
+                    return r.data();
+                }
+                if (!isPathError(r.status())) {
+                    fail("read failed: status " + Integer.toHexString(r.status()));
+                }
+                Thread.sleep(20);
+            }
+            throw new AssertionError("read kept failing");
+        }
+
         byte[] read(long offset, int length) throws IOException {
             SpecNvmeHost.Reply r = tryRead(offset, length);
             assertEquals(0, r.status(), "read at " + offset + ": status " + Integer.toHexString(r.status()));

@@ -31,8 +31,9 @@ final class AccessTable {
         if (ctl.equals(c.id) ? c.state != Controller.State.RUNNING : c.peerState == PeerState.DEAD || c.peerInfo == null) {
             return AluaState.UNAVAILABLE;
         }
-        if (l.transitioning || ctl.equals(c.id) && c.timersStalled(c.clock.nanos())) {
-            // Until the timer has re-read ownership after a freeze, nothing is served on possibly stale state.
+        if (l.transitioning || ctl.equals(c.id) && (c.timersStalled(c.clock.nanos()) || c.ownerFence.closed())) {
+            // Until the timer has re-read ownership after a freeze, and the peer has seen this controller alive
+            // again, nothing is served on possibly stale state.
             return AluaState.TRANSITIONING;
         }
         if (ctl.equals(l.record.owner())) {

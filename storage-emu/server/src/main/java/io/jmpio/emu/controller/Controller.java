@@ -132,6 +132,7 @@ public final class Controller {
     final WriteStreams streams;
     final AccessTable access;
     final Ownership ownership;
+    final OwnerFence ownerFence;
     final LunAdmin admin;
     private final HostRegistry hosts;
     private final HostRequests requests;
@@ -191,6 +192,7 @@ public final class Controller {
         this.access = new AccessTable(this);
         this.streams = new WriteStreams(this);
         this.ownership = new Ownership(this);
+        this.ownerFence = new OwnerFence(this);
         this.admin = new LunAdmin(this);
         this.hosts = new HostRegistry(this);
         this.requests = new HostRequests(this);
@@ -296,6 +298,7 @@ public final class Controller {
             mailbox.close();
             throw e;
         }
+        ownerFence.start(mailbox.peer());
         nvram.open(metadata, dataDir);
         nvram.markInUse();
         luns.clear();
@@ -502,6 +505,8 @@ public final class Controller {
         peerSynced = false;
         forgetPositions();
         state = State.RUNNING;
+        // before anything held runs: the peer may find this controller dead on what it saw during the pause
+        ownerFence.closeAfterGap("a pause");
         pauseGate.open();
         access.recompute();
         LOG.warn("controller {} resumed", id);

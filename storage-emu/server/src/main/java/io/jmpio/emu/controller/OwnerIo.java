@@ -43,7 +43,7 @@ final class OwnerIo {
         // to reach zero) either sees this request or this request sees the move: a write admitted after the
         // move's destage would be dropped with the cache when ownership changes
         l.inflight.incrementAndGet();
-        if (l.transitioning || c.timersStalled(c.clock.nanos())) {
+        if (l.transitioning || c.timersStalled(c.clock.nanos()) || c.ownerFence.closed()) {
             l.inflight.decrementAndGet();
             return CompletableFuture.completedFuture(IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING));
         }
@@ -261,9 +261,11 @@ final class OwnerIo {
                 c.state.name().toLowerCase(java.util.Locale.ROOT));
             return true;
         }
-        if (!l.owned() || c.timersStalled(c.clock.nanos())) {
+        if (!l.owned() || c.timersStalled(c.clock.nanos()) || c.ownerFence.closed()) {
             LOG.warn("controller {}: not writing {} to disk: {}", c.id, l.name(),
-                l.owned() ? "timers stalled, ownership not re-read yet" : "not the owner any more");
+                !l.owned() ? "not the owner any more" : c.ownerFence.closed()
+                    ? "the peer has not yet seen it alive after a gap in its heartbeats"
+                    : "timers stalled, ownership not re-read yet");
             return true;
         }
         return false;

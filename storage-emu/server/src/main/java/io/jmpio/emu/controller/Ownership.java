@@ -21,6 +21,8 @@ final class Ownership {
     private static final Logger LOG = LoggerFactory.getLogger(Ownership.class);
 
     private final Controller c;
+    /** From finding the peer dead until the takeover that follows has run (its metadata committed). */
+    private volatile boolean takeoverDue;
 
     Ownership(Controller controller) {
         this.c = controller;
@@ -33,6 +35,9 @@ final class Ownership {
     void resync() {
         if (c.state != Controller.State.RUNNING || c.peerState != PeerState.ALIVE) {
             return;
+        }
+        if (c.ownerFence.closed()) {
+            return; // it writes the drives: run again when the fence opens (see OwnerFence)
         }
         c.peerSynced = false;
         try {
@@ -65,8 +70,29 @@ final class Ownership {
         }
     }
 
+    /** The peer was found dead: a takeover is queued (see {@link #takingOver}). */
+    void takeoverDue() {
+        takeoverDue = true;
+    }
+
+    /**
+     * Whether a takeover from the dead peer is due or under way: until it has committed, this controller does not
+     * tell the peer it has seen it alive (a frozen peer would serve its LUNs again meanwhile; see OwnerFence).
+     */
+    boolean takingOver() {
+        return takeoverDue;
+    }
+
     /** The peer is dead: take its LUNs, replaying the mirror of its write cache first. */
     void takeOver() {
+        try {
+            takeOverFromDeadPeer();
+        } finally {
+            takeoverDue = false;
+        }
+    }
+
+    private void takeOverFromDeadPeer() {
         if (c.state != Controller.State.RUNNING || c.peerState != PeerState.DEAD) {
             return;
         }

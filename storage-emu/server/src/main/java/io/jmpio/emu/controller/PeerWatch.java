@@ -66,6 +66,7 @@ final class PeerWatch {
                     c.peerSynced = false;
                     c.monitor.restartObservation(now);
                 }
+                c.ownerFence.closeAfterGap("a stall of its timers");
                 c.forgetPositions();
                 c.lastTickNanos = now;
                 c.access.recompute();
@@ -77,13 +78,18 @@ final class PeerWatch {
             c.link.heartbeat();
             c.localReads.report();
             c.link.maintain();
-            c.monitor.mailbox(c.mailbox.peerCounter(), now);
+            Mailbox.PeerRecord peer = c.mailbox.peer();
+            long peerCounter = peer == null ? -1 : peer.counter();
+            c.monitor.mailbox(peerCounter, now);
             PeerState next = c.monitor.evaluate(now);
             if (next != c.peerState) {
                 onPeerState(next, now);
             } else if (next == PeerState.DEAD) {
                 takeOverLateArrivals();
             }
+            // the peer learns from this whether it may serve its LUNs after a gap of its own (see OwnerFence)
+            c.mailbox.peerCounterSeen(c.peerState != PeerState.DEAD && !c.ownership.takingOver() ? peerCounter : -1);
+            c.ownerFence.check(peer, c.peerState);
             c.ownership.checkFailback(now);
             for (int lunId : c.balancer.evaluate(now)) {
                 Lun l = c.luns.get(lunId);
@@ -145,6 +151,15 @@ final class PeerWatch {
             case DEAD:
                 c.peerSynced = false;
                 c.link.disconnectAll();
+                c.ownership.takeoverDue();
+                try {
+                    // published before the takeover begins: a peer that was only frozen must learn of it before
+                    // it serves its LUNs again
+                    c.mailbox.peerFoundDead();
+                } catch (IOException e) {
+                    LOG.error("controller {}: cannot publish in the mailbox that {} was found dead ({}); taking "
+                        + "over regardless", c.id, c.peerId, e.toString());
+                }
                 c.ops.execute(c.ownership::takeOver);
                 break;
             default:
