@@ -31,7 +31,8 @@ final class AccessTable {
         if (ctl.equals(c.id) ? c.state != Controller.State.RUNNING : c.peerState == PeerState.DEAD || c.peerInfo == null) {
             return AluaState.UNAVAILABLE;
         }
-        if (l.transitioning || ctl.equals(c.id) && (c.timersStalled(c.clock.nanos()) || c.ownerFence.closed())) {
+        if (l.transitioning || ctl.equals(c.id) && (c.timersStalled(c.clock.nanos())
+                || c.ownerFence.closed() && ctl.equals(l.record.owner()))) {
             // Until the timer has re-read ownership after a freeze, and the peer has seen this controller alive
             // again, nothing is served on possibly stale state.
             return AluaState.TRANSITIONING;

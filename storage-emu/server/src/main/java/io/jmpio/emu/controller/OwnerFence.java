@@ -78,7 +78,8 @@ final class OwnerFence {
         boolean reload;
         long closing;
         synchronized (this) {
-            if (peer != null && peer.deathsFound() > knownPeerDeaths) {
+            // any change counts (a mailbox recreated by hand starts again from 0): re-reading once costs little
+            if (peer != null && peer.deathsFound() != knownPeerDeaths) {
                 knownPeerDeaths = peer.deathsFound();
                 reloadBeforeOpening = true;
                 foundDead = true;
