@@ -21,7 +21,19 @@ import java.util.function.BooleanSupplier;
 
 /** A real emulated array on loopback with short timers, and a device config that reaches it through one port. */
 public final class Fixture {
+    /**
+     * How much slower than this host the tests run where they run now (system property {@code jmpio.test.pace},
+     * at least 1; 1 in a build). The guest tier runs the bridge conformance suite under TCG with its measured
+     * pace, so that timers and waits stretch there instead of taking slowness for failure.
+     */
+    public static final double PACE = Math.max(1.0, Double.parseDouble(System.getProperty("jmpio.test.pace", "1")));
+
     private Fixture() {
+    }
+
+    /** {@code millis} stretched by {@link #PACE}. */
+    public static long paced(long millis) {
+        return (long) Math.ceil(millis * PACE);
     }
 
     /**
@@ -30,9 +42,9 @@ public final class Fixture {
      */
     public static ArrayServer linkedArray(Path dir, String lunSpec, String backend) throws IOException, InterruptedException {
         ArrayServer a = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50)
-            .heartbeatTimeoutMillis(300).failbackDelayMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
-            .lun(LunSpec.parse(lunSpec, "A", backend)));
-        if (!a.awaitLinked(10_000)) {
+            .heartbeatTimeoutMillis(paced(300)).failbackDelayMillis(paced(300)).autoTransferThreshold(0)
+            .eventLoopThreads(2).lun(LunSpec.parse(lunSpec, "A", backend)));
+        if (!a.awaitLinked(paced(10_000))) {
             a.close();
             throw new AssertionError("the controllers did not link up");
         }
@@ -43,8 +55,8 @@ public final class Fixture {
     public static MultipathDevice deviceOnFourPaths(ArrayServer a, String hostId, NoPathRetry noPathRetry)
             throws IOException, InterruptedException {
         MultipathDevice d = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(port(a, "A", 0))
-            .name("lun0").hostId(hostId).ioQueues(2).ioTimeoutMillis(1000).checkIntervalMillis(100)
-            .probeTimeoutMillis(500).scanIntervalMillis(500).noPathRetry(noPathRetry));
+            .name("lun0").hostId(hostId).ioQueues(2).ioTimeoutMillis(paced(1000)).checkIntervalMillis(100)
+            .probeTimeoutMillis(paced(500)).scanIntervalMillis(500).noPathRetry(noPathRetry));
         try {
             await("four paths up", 15_000, () -> d.pathsUp() == 4);
         } catch (AssertionError e) {
@@ -84,8 +96,9 @@ public final class Fixture {
             .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(1000);
     }
 
+    /** Waits until {@code condition} holds, failing after {@code timeoutMillis} stretched by {@link #PACE}. */
     public static void await(String what, long timeoutMillis, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
+        long deadline = System.currentTimeMillis() + paced(timeoutMillis);
         while (!condition.getAsBoolean()) {
             if (System.currentTimeMillis() > deadline) {
                 fail("timed out waiting for: " + what);

@@ -151,7 +151,7 @@ public abstract class KernelBridgeConformance {
         });
         Fixture.await("writes under way", 15_000, () -> done.get() > 100);
         array.controller("A").kill();
-        writer.get(90, TimeUnit.SECONDS);
+        writer.get(Fixture.paced(90_000), TimeUnit.MILLISECONDS);
         assertEquals(600, done.get());
         try (BlockTarget t = open(bridge)) {
             for (int i = 300; i < 600; i++) {
@@ -182,9 +182,9 @@ public abstract class KernelBridgeConformance {
             assertTrue(!stuck.isDone(), "the write waits for a path (no-path-retry queue)");
             long t0 = System.nanoTime();
             bridge.close();
-            Object outcome = stuck.get(15, TimeUnit.SECONDS);
+            Object outcome = stuck.get(Fixture.paced(15_000), TimeUnit.MILLISECONDS);
             assertTrue(outcome instanceof Exception, "a write the device could not finish fails: " + outcome);
-            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(15));
+            assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(Fixture.paced(15_000)));
         } finally {
             bridge = null;
             try {
