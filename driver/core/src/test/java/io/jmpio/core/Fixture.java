@@ -26,9 +26,22 @@ public final class Fixture {
      * at least 1; 1 in a build). The guest tier runs the bridge conformance suite under TCG with its measured
      * pace, so that timers and waits stretch there instead of taking slowness for failure.
      */
-    public static final double PACE = Math.max(1.0, Double.parseDouble(System.getProperty("jmpio.test.pace", "1")));
+    public static final double PACE = pace(System.getProperty("jmpio.test.pace", "1"));
 
     private Fixture() {
+    }
+
+    private static double pace(String value) {
+        double p;
+        try {
+            p = Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("jmpio.test.pace: not a number: " + value, e);
+        }
+        if (!(p >= 1.0 && p <= 1000.0)) {
+            throw new IllegalArgumentException("jmpio.test.pace: " + value + " is outside 1..1000");
+        }
+        return p;
     }
 
     /** {@code millis} stretched by {@link #PACE}. */
@@ -41,9 +54,7 @@ public final class Fixture {
      * "lun0:64M:A", on {@code backend}), for the bridges' tests.
      */
     public static ArrayServer linkedArray(Path dir, String lunSpec, String backend) throws IOException, InterruptedException {
-        ArrayServer a = ArrayServer.start(new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50)
-            .heartbeatTimeoutMillis(paced(300)).failbackDelayMillis(paced(300)).autoTransferThreshold(0)
-            .eventLoopThreads(2).lun(LunSpec.parse(lunSpec, "A", backend)));
+        ArrayServer a = ArrayServer.start(shortTimers(dir).lun(LunSpec.parse(lunSpec, "A", backend)));
         if (!a.awaitLinked(paced(10_000))) {
             a.close();
             throw new AssertionError("the controllers did not link up");
@@ -54,9 +65,8 @@ public final class Fixture {
     /** A device named lun0 on every path of {@code a}, once all four are up (short timers, two queues). */
     public static MultipathDevice deviceOnFourPaths(ArrayServer a, String hostId, NoPathRetry noPathRetry)
             throws IOException, InterruptedException {
-        MultipathDevice d = MultipathDevice.open(new MultipathConfig().transport("nvme-tcp").portal(port(a, "A", 0))
-            .name("lun0").hostId(hostId).ioQueues(2).ioTimeoutMillis(paced(1000)).checkIntervalMillis(100)
-            .probeTimeoutMillis(paced(500)).scanIntervalMillis(500).noPathRetry(noPathRetry));
+        MultipathDevice d = MultipathDevice.open(deviceConfig(a).name("lun0").hostId(hostId).scanIntervalMillis(500)
+            .noPathRetry(noPathRetry));
         try {
             await("four paths up", 15_000, () -> d.pathsUp() == 4);
         } catch (AssertionError e) {
@@ -80,9 +90,13 @@ public final class Fixture {
     }
 
     static ArrayConfig arrayConfig(Path dir) {
-        return new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50).heartbeatTimeoutMillis(300)
-            .failbackDelayMillis(300).autoTransferThreshold(0).eventLoopThreads(2)
-            .lun(LunSpec.parse("lun0:64M:A", "A", "file"));
+        return shortTimers(dir).lun(LunSpec.parse("lun0:64M:A", "A", "file"));
+    }
+
+    /** A pair on ephemeral loopback ports with short (paced) timers and no LUN yet. */
+    private static ArrayConfig shortTimers(Path dir) {
+        return new ArrayConfig().dataDir(dir).basePort(0).heartbeatIntervalMillis(50).heartbeatTimeoutMillis(paced(300))
+            .failbackDelayMillis(paced(300)).autoTransferThreshold(0).eventLoopThreads(2);
     }
 
     static String port(ArrayServer a, String controller, int i) {
@@ -93,7 +107,7 @@ public final class Fixture {
     static MultipathConfig deviceConfig(ArrayServer a) {
         return new MultipathConfig().transport("nvme-tcp").portal(port(a, "A", 0))
             .hostId("nqn.2014-08.org.nvmexpress:uuid:00000000-1111-2222-3333-444444444444").ioQueues(2)
-            .ioTimeoutMillis(1000).checkIntervalMillis(100).probeTimeoutMillis(500).scanIntervalMillis(1000);
+            .ioTimeoutMillis(paced(1000)).checkIntervalMillis(100).probeTimeoutMillis(paced(500)).scanIntervalMillis(1000);
     }
 
     /** Waits until {@code condition} holds, failing after {@code timeoutMillis} stretched by {@link #PACE}. */

@@ -180,11 +180,12 @@ public abstract class KernelBridgeConformance {
             });
             Thread.sleep(1000);
             assertTrue(!stuck.isDone(), "the write waits for a path (no-path-retry queue)");
+            long answerWithinMillis = Fixture.paced(15_000);
             long t0 = System.nanoTime();
             bridge.close();
-            Object outcome = stuck.get(Fixture.paced(15_000), TimeUnit.MILLISECONDS);
+            Object outcome = stuck.get(answerWithinMillis, TimeUnit.MILLISECONDS);
             assertTrue(outcome instanceof Exception, "a write the device could not finish fails: " + outcome);
-            assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(Fixture.paced(15_000)));
+            assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(answerWithinMillis));
         } finally {
             bridge = null;
             try {
