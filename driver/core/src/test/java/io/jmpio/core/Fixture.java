@@ -107,7 +107,10 @@ public final class Fixture {
     static MultipathConfig deviceConfig(ArrayServer a) {
         return new MultipathConfig().transport("nvme-tcp").portal(port(a, "A", 0))
             .hostId("nqn.2014-08.org.nvmexpress:uuid:00000000-1111-2222-3333-444444444444").ioQueues(2)
-            .ioTimeoutMillis(paced(1000)).checkIntervalMillis(100).probeTimeoutMillis(paced(500)).scanIntervalMillis(1000);
+            .ioTimeoutMillis(paced(1000)).checkIntervalMillis(100).probeTimeoutMillis(paced(500)).scanIntervalMillis(1000)
+            // first contact is paced too, and retried: a slow target is not a missing one (the guest's TCG once
+            // took more than the build's 1000 ms to answer ICReq and Connect)
+            .connectTimeoutMillis(paced(1000)).lossTimeoutMillis(paced(5_000)).reconnectDelayMillis(paced(250));
     }
 
     /** Waits until {@code condition} holds, failing after {@code timeoutMillis} stretched by {@link #PACE}. */
