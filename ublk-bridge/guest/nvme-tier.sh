@@ -16,12 +16,14 @@ export JMPIO_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
 fault() { curl -sf -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$W/array/admin.token")" \
   -d "{\"verb\":\"$1\",\"target\":\"$2\"}" "http://$3/faults"; }
 pass() { echo "PASS: $*"; }
+# kernel_messages N: the kernel's own view, its last N NVMe messages and any warning or oops (a splat names the
+# code that failed)
+kernel_messages() { dmesg | grep -iE "nvme|warning|bug|call trace|blk_" | tail -"$1" || true; }
 fail() {
   echo "FAIL: $*"
   nvme list-subsys 2>&1 | tail -20 || true
   for f in "$W"/*.log; do echo "--- $f"; tail -40 "$f"; done
-  # the kernel's own view: its NVMe messages and any warning or oops (a splat names the code that failed)
-  dmesg | grep -iE "nvme|warning|bug|call trace|blk_" | tail -40 || true
+  kernel_messages 40
   exit 1
 }
 json() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
@@ -108,12 +110,12 @@ all_paths_live() {
 rc=0
 fio_across_kill 1 || rc=$?
 if [ $rc -gt 128 ]; then
-  # fio itself died of a signal (CI saw SIGABRT once, not reproduced in ten more kills): that is a crash of the
+  # fio itself died of a signal (CI saw SIGABRT once, not reproduced in 13 more kills): that is a crash of the
   # client, not a verify failure, which exits 1. It is shown in full and the step runs once more; a second
   # crash fails the tier like any other failure.
   echo "NOTE: fio died of signal $((rc - 128)) across the kill (not a verify failure); its log and the kernel's messages:"
   tail -25 "$W/fio-1.log"
-  dmesg | grep -iE "nvme|warning|bug|call trace|blk_" | tail -20 || true
+  kernel_messages 20
   all_paths_live || fail "the host did not get all four paths back after the kill"
   echo "NOTE: running the step once more"
   rc=0

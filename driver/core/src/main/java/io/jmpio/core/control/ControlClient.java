@@ -141,7 +141,7 @@ public final class ControlClient {
                     throw new IOException("control socket " + socket + " answered something that is not a jmpio reply");
                 }
                 if (!reply.path("ok").asBoolean(false)) {
-                    throw new IOException(reply.path("error").asText("request failed"));
+                    throw new RefusedException(reply.path("error").asText("request failed"));
                 }
                 return reply.path("result");
             } finally {
@@ -155,10 +155,21 @@ public final class ControlClient {
                 throw new IOException("control socket " + socket + ": no reply within " + REPLY_TIMEOUT_MILLIS / 1000
                     + " s (the device's log says what it is doing)", e);
             }
-            if (e.getMessage() != null && e.getMessage().startsWith("control socket ")) {
+            if (e instanceof RefusedException
+                    || e.getMessage() != null && e.getMessage().startsWith("control socket ")) {
                 throw e;
             }
             throw new IOException("cannot reach control socket " + socket + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The device answered and said no (its reason is the message): the socket was reached, so the error must
+     * not be reworded as a connection failure.
+     */
+    private static final class RefusedException extends IOException {
+        RefusedException(String reason) {
+            super(reason);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.jmpio.core.control;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,6 +66,15 @@ class ControlClientTest {
         if (!expected.startsWith("refused")) {
             assertTrue(e.getMessage().contains(socket.toString()), e.getMessage());
         }
+    }
+
+    @Test
+    void aRefusalIsTheDevicesReasonNotAConnectionFailure() throws Exception {
+        // the guest tier once printed "cannot reach control socket ...: not detaching lun0: ... is mounted on ..."
+        Path socket = serveOnce("{\"ok\":false,\"error\":\"not detaching lun0: /dev/ublkb0 is mounted on /mnt\"}\n"
+            .getBytes(StandardCharsets.UTF_8));
+        IOException e = assertThrows(IOException.class, () -> ControlClient.detach(socket, false));
+        assertEquals("not detaching lun0: /dev/ublkb0 is mounted on /mnt", e.getMessage());
     }
 
     @Test
