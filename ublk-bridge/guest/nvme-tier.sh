@@ -13,7 +13,7 @@ T0=$(date +%s)
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:6a6d7069-6f00-4e56-4d65-000000000001
 step() { echo "=== [$(( $(date +%s) - T0 )) s] $*"; }
 export JMPIO_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
-fault() { curl -sf -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$W/array/admin.token")" \
+fault() { curl -sf --max-time 120 -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$W/array/admin.token")" \
   -d "{\"verb\":\"$1\",\"target\":\"$2\"}" "http://$3/faults"; }
 pass() { echo "PASS: $*"; }
 # kernel_messages N: the kernel's own view, its last N NVMe messages and any warning or oops (a splat names the

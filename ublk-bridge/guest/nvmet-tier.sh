@@ -21,14 +21,15 @@ export JMPIO_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
 pass() { echo "PASS: $*"; }
 fail() {
   echo "FAIL: $*"
-  curl -s "http://$METRICS/status" 2>/dev/null | python3 -m json.tool 2>/dev/null | head -80 || true
+  curl -s --max-time 30 "http://$METRICS/status" 2>/dev/null | python3 -m json.tool 2>/dev/null | head -80 || true
   for f in "$W"/*.log; do echo "--- $f"; tail -40 "$f"; done
   dmesg | grep -i nvmet | tail -20 || true
   exit 1
 }
 json() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
 METRICS=127.0.0.1:9465
-status() { curl -sf "http://$METRICS/status"; }
+# every request has a deadline: a status endpoint that stopped answering must fail the wait, not hang the tier
+status() { curl -sf --max-time "$(paced 20)" "http://$METRICS/status"; }
 # in_use: the ids of the paths carrying I/O now, comma-separated
 in_use() {
   status | python3 -c "import json,sys; s=json.load(sys.stdin); print(','.join(p['id'] for g in s['groups'] for p in g['paths'] if p['inUse']))"
@@ -36,10 +37,27 @@ in_use() {
 path_ios() { # path_ios ID
   status | python3 -c "import json,sys; s=json.load(sys.stdin); print(sum(p['ios'] for g in s['groups'] for p in g['paths'] if p['id']=='$1'))"
 }
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-  local secs=$1 what=$2; shift 2
-  for _ in $(seq 1 "$(paced $((secs * 5)))"); do "$@" && return 0; sleep 0.2; done
-  fail "timed out after $secs s waiting for: $what"
+in_use_is() { [ "$(in_use)" = "$1" ]; } # in_use_is IDS
+ios_above() { local n; n=$(path_ios "$1") && [ "$n" -gt "$2" ]; } # ios_above ID COUNT
+# io_moves ID COUNT: path ID has carried more than COUNT I/Os. A fast guest can finish fio before the ANA flip
+# and the port removal are done; then reads of our own keep I/O flowing, so that the path carrying it shows
+# (a read that fails or hangs is an error that reached the application).
+io_moves() {
+  ios_above "$1" "$2" && return 0
+  if ! kill -0 "$FIOPID" 2>/dev/null; then
+    timeout "$(paced 60)" dd if="$DEV" of=/dev/null bs=4k count=256 iflag=direct status=none 2>> "$W/dd.log" \
+      || fail "reads through $DEV after fio ended: $(tail -2 "$W/dd.log")"
+  fi
+  ios_above "$1" "$2"
+}
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...: SECONDS (paced) of the clock, however long one try takes
+  local secs what deadline
+  secs=$(paced "$1"); what=$2; shift 2
+  deadline=$(( $(date +%s) + secs ))
+  until "$@"; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "timed out after $secs s waiting for: $what"
+    sleep 0.2
+  done
 }
 cleanup() {
   set +e
@@ -96,7 +114,7 @@ DEV=$(json "$W/attach.json" "['device']")
 [ "$(blockdev --getsize64 "$DEV")" = $((256 << 20)) ] || fail "size of $DEV: $(blockdev --getsize64 "$DEV")"
 N=$(status | python3 -c "import json,sys; s=json.load(sys.stdin); print(sum(len(g['paths']) for g in s['groups']))")
 [ "$N" = 2 ] || fail "jmpio found $N paths through port 1 and its referral, expected 2"
-wait_for 60 "I/O on the optimized path only" sh -c "[ \"\$(curl -sf http://$METRICS/status | python3 -c \"import json,sys; s=json.load(sys.stdin); print(','.join(p['id'] for g in s['groups'] for p in g['paths'] if p['inUse']))\")\" = P1 ]"
+wait_for 60 "I/O on the optimized path only" in_use_is P1
 pass "attached $DEV: 2 paths from one portal (the second by referral), I/O on P1 (optimized)"
 
 step "fio verify while the ANA states flip and a port goes"
@@ -104,16 +122,16 @@ FIO=(fio --name=v --filename="$DEV" --ioengine=io_uring --direct=1 --rw=randwrit
      --size=32m --verify=crc32c --verify_fatal=1 --do_verify=1 --loops=4)
 "${FIO[@]}" > "$W/fio.log" 2>&1 &
 FIOPID=$!
-wait_for 120 "I/O on P1" sh -c "[ \$(curl -sf http://$METRICS/status | python3 -c \"import json,sys; s=json.load(sys.stdin); print(sum(p['ios'] for g in s['groups'] for p in g['paths'] if p['id']=='P1'))\") -gt 200 ]"
+wait_for 120 "I/O on P1" io_moves P1 "200"
 echo non-optimized > $CFG/ports/1/ana_groups/1/ana_state
 echo optimized > $CFG/ports/2/ana_groups/1/ana_state
-wait_for 120 "I/O moved to P2" sh -c "[ \"\$(curl -sf http://$METRICS/status | python3 -c \"import json,sys; s=json.load(sys.stdin); print(','.join(p['id'] for g in s['groups'] for p in g['paths'] if p['inUse']))\")\" = P2 ]"
+wait_for 120 "I/O moved to P2" in_use_is P2
 P2=$(path_ios P2)
-wait_for 120 "I/O on P2 after the flip" sh -c "[ \$(curl -sf http://$METRICS/status | python3 -c \"import json,sys; s=json.load(sys.stdin); print(sum(p['ios'] for g in s['groups'] for p in g['paths'] if p['id']=='P2'))\") -gt $((P2 + 200)) ]"
+wait_for 120 "I/O on P2 after the flip" io_moves P2 "$((P2 + 200))"
 pass "ANA flipped through configfs: I/O moved to P2"
 rm $CFG/ports/2/subsystems/$NQN
 P1=$(path_ios P1)
-wait_for 180 "I/O back on P1 after port 2 went" sh -c "[ \$(curl -sf http://$METRICS/status | python3 -c \"import json,sys; s=json.load(sys.stdin); print(sum(p['ios'] for g in s['groups'] for p in g['paths'] if p['id']=='P1'))\") -gt $((P1 + 200)) ]"
+wait_for 180 "I/O back on P1 after port 2 went" io_moves P1 "$((P1 + 200))"
 pass "port 2 removed: I/O continues on P1"
 wait $FIOPID || fail "fio verify across the flips: $(tail -5 "$W/fio.log")"
 grep -q "err= 0" "$W/fio.log" || fail "fio reported errors"

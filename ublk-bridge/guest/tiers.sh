@@ -7,8 +7,8 @@
 # --rounds N (default 2) runs them that many times in a row, to show they pass every time and not once by luck.
 # --budget S: the seconds the tiers may take in all (bin/test derives it from what is left of CI's 45 minutes).
 # Round 1 always runs; a further round runs only if the last one, taken again, still ends inside the budget:
-# under TCG one round takes from about 9 minutes (a quiet, fast host) to over 20 (a slow one), and a round cut
-# off by the guest's timeout would prove nothing. A round left out is said, with the times that decided it.
+# under TCG one round took 14 minutes on our 2-core host (one vCPU, class-data archive; 26 before them) and
+# takes longer on a slower or busy one, and a round cut off by the guest's timeout would prove nothing. A round left out is said, with the times that decided it.
 cd "$(dirname "$0")"
 rounds=2
 budget=0

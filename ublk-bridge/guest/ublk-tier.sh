@@ -16,7 +16,7 @@ step() { echo "=== [$(( $(date +%s) - T0 )) s] $*"; }
 export JMPIO_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
 # Faults go to the array's admin endpoint (HTTP+JSON) with curl: no extra JVM start under emulation.
 # The admin token is in the array's data directory (created at its first start, mode 0600).
-fault() { curl -sf -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$W/array/admin.token")" \
+fault() { curl -sf --max-time 120 -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$W/array/admin.token")" \
   -d "{\"verb\":\"$1\",\"target\":\"$2\"}" "http://$3/faults"; }
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; for f in "$W"/*.log; do echo "--- $f"; tail -30 "$f"; done; exit 1; }
