@@ -98,8 +98,8 @@ final class AdminClient {
         return send("POST", path, body);
     }
 
-    JsonNode delete(String path) throws IOException {
-        return send("DELETE", path, null);
+    JsonNode delete(String path, Object body) throws IOException {
+        return send("DELETE", path, body);
     }
 
     /** Tries each candidate endpoint in turn; the first that answers decides. */

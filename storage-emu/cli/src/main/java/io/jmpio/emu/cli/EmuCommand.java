@@ -194,7 +194,7 @@ final class EmuCommand implements Runnable {
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Controllers, ports, LUNs, owners and ALUA states (from either controller).")
+        description = "Controllers, ports, LUNs, owners and ANA states (from either controller).")
     static final class Status implements java.util.concurrent.Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -325,6 +325,10 @@ final class EmuCommand implements Runnable {
         @Parameters(index = "1..*", paramLabel = "ARGS", arity = "0..*", description = "The action's arguments, as above")
         List<String> args = new ArrayList<>();
 
+        @Option(names = "--force", description = "Delete a LUN that connected hosts can see, or shrink one (the blocks "
+            + "past the new size are gone); without it both are refused")
+        boolean force;
+
         @Override
         public Integer call() throws IOException {
             AdminClient c = endpoint.client();
@@ -351,11 +355,11 @@ final class EmuCommand implements Runnable {
                 }
                 case "delete":
                     need(1, 1);
-                    r = c.delete("/luns/" + args.get(0));
+                    r = c.delete("/luns/" + args.get(0), Map.of("force", force));
                     break;
                 case "resize":
                     need(2, 2);
-                    r = c.post("/luns/" + args.get(0) + "/resize", Map.of("size", args.get(1)));
+                    r = c.post("/luns/" + args.get(0) + "/resize", Map.of("size", args.get(1), "force", force));
                     break;
                 case "move":
                     need(2, 2);

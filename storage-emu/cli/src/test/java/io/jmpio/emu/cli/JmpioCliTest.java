@@ -138,6 +138,7 @@ class JmpioCliTest {
             String[][] verbs = {
                 {"lun", "create", "after", "4M", "B", "memory"},
                 {"lun", "resize", "after", "8M"},
+                {"lun", "resize", "after", "2M", "--force"},
                 {"lun", "hosts", "after", "host1"},
                 {"lun", "move", "scratch", "B"},
                 {"lun", "delete", "after"},

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
+import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.array.LunSpec;
 import io.jmpio.emu.controller.Controller;
 import io.jmpio.netty.NettyTransport;
@@ -32,8 +33,8 @@ import org.slf4j.LoggerFactory;
  *   GET    /local-status           this controller only
  *   GET    /luns                   LUNs
  *   POST   /luns                   {"name","size","owner","backend","allowedHosts"}
- *   DELETE /luns/NAME
- *   POST   /luns/NAME/resize       {"size"}
+ *   DELETE /luns/NAME              {"force"}   (refused while a connected host can see it, unless force)
+ *   POST   /luns/NAME/resize       {"size","force"}   (shrinking is refused unless force)
  *   POST   /luns/NAME/move         {"owner"}
  *   POST   /luns/NAME/hosts        {"allowedHosts": [...]}   ([] = every host)
  *   GET    /hosts                  registered hosts with their sessions and I/O on both controllers
@@ -161,6 +162,9 @@ public final class AdminServer {
             case "POST luns/1":
                 return createLun(body);
             case "DELETE luns/2":
+                if (!flag(body, "force")) {
+                    refuseIfInUse(parts.get(1));
+                }
                 controller.deleteLun(parts.get(1));
                 return Map.of("deleted", parts.get(1));
             case "POST luns/3":
@@ -247,6 +251,76 @@ public final class AdminServer {
         return hosts;
     }
 
+    /** Field {@code name} as a flag: absent is false; anything but true or false is refused. */
+    private static boolean flag(JsonNode body, String name) throws AdminException {
+        JsonNode n = body.get(name);
+        if (n == null || n.isNull()) {
+            return false;
+        }
+        if (!n.isBoolean()) {
+            throw new AdminException(400, "field '" + name + "' must be true or false, got " + n);
+        }
+        return n.asBoolean();
+    }
+
+    private LunRecord record(String lun) {
+        for (LunRecord r : controller.lunRecords()) {
+            if (r.name().equals(lun)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A LUN that a connected host can see is not deleted without --force: its namespace would vanish under the
+     * host's filesystem. Connections are counted on both controllers (a partner that does not answer is not
+     * counted: management keeps working while it is down).
+     */
+    private void refuseIfInUse(String lun) throws AdminException {
+        LunRecord r = record(lun);
+        if (r == null) {
+            return; // the controller names the missing LUN
+        }
+        Map<String, Integer> users = new java.util.TreeMap<>();
+        for (Map<String, Object> s : allSessions()) {
+            Object host = s.get("host");
+            if (host instanceof String && r.allows((String) host)) {
+                users.merge(host + " on " + s.get("controller"), 1, Integer::sum);
+            }
+        }
+        if (!users.isEmpty()) {
+            StringBuilder who = new StringBuilder();
+            users.forEach((k, n) -> who.append(who.length() == 0 ? "" : ", ").append(k)
+                .append(n > 1 ? " (" + n + " connections)" : ""));
+            throw new AdminException(409, "LUN '" + lun + "' is in use by hosts that can see it: " + who
+                + "; disconnect them (nvme disconnect, jmpio detach) or give --force (\"force\": true) to delete it");
+        }
+    }
+
+    /** Every live host session on both controllers, each with the key "controller" added. */
+    private List<Map<String, Object>> allSessions() {
+        List<Map<String, Object>> sessions = new ArrayList<>();
+        for (String id : ArrayConfig.PAIR) {
+            Map<String, Object> s = id.equals(controller.id()) ? controller.localStatus() : peerStatus(id);
+            sessionsOf(id, s, sessions);
+        }
+        return sessions;
+    }
+
+    private static void sessionsOf(String id, Map<String, Object> status, List<Map<String, Object>> into) {
+        if (status.get("sessions") instanceof List) {
+            for (Object o : (List<?>) status.get("sessions")) {
+                if (o instanceof Map) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("controller", id);
+                    ((Map<?, ?>) o).forEach((k, v) -> m.put(String.valueOf(k), v));
+                    into.add(m);
+                }
+            }
+        }
+    }
+
     private Object createLun(JsonNode body) throws IOException, AdminException {
         String name = text(body, "name", null);
         long bytes;
@@ -268,9 +342,17 @@ public final class AdminServer {
     private Object lunAction(String lun, String action, JsonNode body, boolean forwarded)
             throws IOException, AdminException {
         switch (action) {
-            case "resize":
-                controller.resizeLun(lun, LunSpec.parseSize(text(body, "size", null)));
+            case "resize": {
+                long bytes = LunSpec.parseSize(text(body, "size", null));
+                LunRecord r = record(lun);
+                if (r != null && bytes < r.bytes() && !flag(body, "force")) {
+                    throw new AdminException(409, "shrinking LUN '" + lun + "' from " + r.bytes() + " to " + bytes
+                        + " bytes discards its last " + (r.bytes() - bytes) + " bytes, written or not; give --force"
+                        + " (\"force\": true) to shrink it");
+                }
+                controller.resizeLun(lun, bytes);
                 return Map.of("resized", lun);
+            }
             case "hosts": {
                 List<String> hosts = hostList(body);
                 controller.setAllowedHosts(lun, hosts);
@@ -450,7 +532,7 @@ public final class AdminServer {
         return m;
     }
 
-    /** The whole array: both controllers' own reports, and the LUNs with ALUA states as this controller sees them. */
+    /** The whole array: both controllers' own reports, and the LUNs with ANA states as this controller sees them. */
     private Map<String, Object> arrayStatus() {
         Map<String, Object> self = controller.localStatus();
         Map<String, Object> out = new LinkedHashMap<>();
@@ -474,16 +556,7 @@ public final class AdminServer {
         Map<String, Map<String, Long>> io = new LinkedHashMap<>();
         for (String id : ArrayConfig.PAIR) {
             Map<String, Object> s = id.equals(controller.id()) ? controller.localStatus() : peerStatus(id);
-            if (s.get("sessions") instanceof List) {
-                for (Object o : (List<?>) s.get("sessions")) {
-                    if (o instanceof Map) {
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put("controller", id);
-                        ((Map<?, ?>) o).forEach((k, v) -> m.put(String.valueOf(k), v));
-                        sessions.add(m);
-                    }
-                }
-            }
+            sessionsOf(id, s, sessions);
             if (s.get("hostIo") instanceof Map) {
                 ((Map<String, Object>) s.get("hostIo")).forEach((nqn, counters) -> {
                     if (counters instanceof Map) {
