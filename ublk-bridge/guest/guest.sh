@@ -28,6 +28,14 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ $# -gt 0 ] || { echo "guest.sh: no command given" >&2; exit 2; }
+whole() { # whole NAME VALUE MIN MAX: VALUE must be a whole number within MIN..MAX
+  if ! [[ "$2" =~ ^[0-9]+$ ]] || [ "${#2}" -gt 9 ] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+    echo "guest.sh: $1 must be a whole number within $3..$4, got '$2'" >&2; exit 2
+  fi
+}
+whole "--timeout" "$TIMEOUT" 1 86400
+whole "--mem (MB)" "$MEM" 512 65536
+whole "--cpus (or JMPIO_GUEST_CPUS)" "$CPUS" 1 16
 CACHE=${JMPIO_GUEST_CACHE:-/var/cache/jmpio-guest}
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
