@@ -109,6 +109,13 @@ class LunGuardsTest {
                 .equals("[]"));
             assertEquals(200, send(a, "A", "DELETE", "/luns/busy", "").code(), "no host: deleted without force");
             assertEquals(-1, bytes(a, "busy"));
+
+            // managed through B the moment A created it, before A's notice reaches B: the metadata decides
+            assertEquals(200, send(a, "A", "POST", "/luns",
+                "{\"name\":\"fresh\",\"size\":\"16M\",\"owner\":\"A\",\"backend\":\"memory\"}").code());
+            Answer grown = send(a, "B", "POST", "/luns/fresh/resize", "{\"size\":\"32M\"}");
+            assertEquals(200, grown.code(), grown.body().toString());
+            assertEquals(32L << 20, bytes(a, "fresh"));
         }
     }
 }

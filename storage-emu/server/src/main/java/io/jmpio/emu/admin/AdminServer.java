@@ -263,13 +263,8 @@ public final class AdminServer {
         return n.asBoolean();
     }
 
-    private LunRecord record(String lun) {
-        for (LunRecord r : controller.lunRecords()) {
-            if (r.name().equals(lun)) {
-                return r;
-            }
-        }
-        return null;
+    private LunRecord record(String lun) throws IOException {
+        return controller.lunRecord(lun);
     }
 
     /**
@@ -277,7 +272,7 @@ public final class AdminServer {
      * host's filesystem. Connections are counted on both controllers (a partner that does not answer is not
      * counted: management keeps working while it is down).
      */
-    private void refuseIfInUse(String lun) throws AdminException {
+    private void refuseIfInUse(String lun) throws IOException, AdminException {
         LunRecord r = record(lun);
         if (r == null) {
             return; // the controller names the missing LUN

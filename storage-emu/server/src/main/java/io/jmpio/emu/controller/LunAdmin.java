@@ -38,8 +38,19 @@ final class LunAdmin {
         return null;
     }
 
-    private Lun require(String name) throws IOException {
+    /** The named LUN, or null; one the partner has just created is found too. */
+    Lun find(String name) throws IOException {
         Lun l = byName(name);
+        if (l == null && c.state == Controller.State.RUNNING) {
+            // the partner's notice of a change may not have arrived yet: the metadata file decides
+            c.reloadMetadata();
+            l = byName(name);
+        }
+        return l;
+    }
+
+    private Lun require(String name) throws IOException {
+        Lun l = find(name);
         if (l == null) {
             throw new NoSuchFileException("no LUN named '" + name + "'");
         }
