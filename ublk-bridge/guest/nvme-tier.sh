@@ -6,16 +6,10 @@
 # is made, written across a kill, and e2fsck is clean. Prints PASS/FAIL per check; exits non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. ublk-bridge/guest/pace.sh
+. ublk-bridge/guest/tier-lib.sh
 W=$(mktemp -d /tmp/nvme-tier.XXXXXX)
 JM=bin/jmpio
-T0=$(date +%s)
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:6a6d7069-6f00-4e56-4d65-000000000001
-step() { echo "=== [$(( $(date +%s) - T0 )) s] $*"; }
-export JMPIO_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
-fault() { curl -sf --max-time 120 -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$W/array/admin.token")" \
-  -d "{\"verb\":\"$1\",\"target\":\"$2\"}" "http://$3/faults"; }
-pass() { echo "PASS: $*"; }
 # kernel_messages N: the kernel's own view, its last N NVMe messages and any warning or oops (a splat names the
 # code that failed)
 kernel_messages() { dmesg | grep -iE "nvme|warning|bug|call trace|blk_" | tail -"$1" || true; }
@@ -26,7 +20,6 @@ fail() {
   kernel_messages 40
   exit 1
 }
-json() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
 cleanup() {
   set +e
   mountpoint -q "$W/mnt" && umount -l "$W/mnt"
@@ -46,9 +39,9 @@ $JM emu start --base-port 0 --data-dir "$W/array" --lun lun0:256M:A --ready-file
   --heartbeat-interval 500 --heartbeat-timeout "$(paced 4000)" > "$W/array.log" 2>&1 &
 for _ in $(seq 1 "$(paced 900)"); do [ -s "$W/array.json" ] && break; sleep 0.2; done
 [ -s "$W/array.json" ] || fail "the array did not start"
-PORT=$(json "$W/array.json" "['controllers'][0]['ports'][0]")
-NQN=$(json "$W/array.json" "['subsystemNqn']")
-ADMIN_B=$(json "$W/array.json" "['controllers'][1]['admin']")
+PORT=$(json "$W/array.json" ".controllers[0].ports[0]")
+NQN=$(json "$W/array.json" ".subsystemNqn")
+ADMIN_B=$(json "$W/array.json" ".controllers[1].admin")
 sleep "$(paced 3)"   # the controllers link up and learn each other's ports
 
 step "discover"
@@ -158,22 +151,14 @@ sleep "$(paced 12)"   # A is back and the LUN failed back to it
 retry nvme resv-register "$DEV" --nrkey=0xa --rrega=0 --cptpl=3 || fail "resv-register"
 retry nvme resv-acquire "$DEV" --crkey=0xa --rtype=1 --racqa=0 || fail "resv-acquire"
 nvme resv-report "$DEV" --eds -o json > "$W/report1.json" 2>>"$W/resv.log" || fail "resv-report"
-python3 - "$W/report1.json" <<'PY' || fail "report after acquire: $(cat "$W/report1.json")"
-import json, sys
-r = json.load(open(sys.argv[1]))
-assert r["rtype"] == 1 and r["regctl"] == 1, r
-PY
+jq -e '.rtype == 1 and .regctl == 1' "$W/report1.json" > /dev/null || fail "report after acquire: $(cat "$W/report1.json")"
 fault kill A "$ADMIN_B" > /dev/null || fail "kill A"
 sleep "$(paced 6)"
 for _ in $(seq 1 "$(paced 10)"); do
   nvme resv-report "$DEV" --eds -o json > "$W/report2.json" 2>>"$W/resv.log" && break
   sleep 2
 done
-python3 - "$W/report2.json" <<'PY' || fail "report after the takeover: $(cat "$W/report2.json")"
-import json, sys
-r = json.load(open(sys.argv[1]))
-assert r["rtype"] == 1 and r["regctl"] == 1, r
-PY
+jq -e '.rtype == 1 and .regctl == 1' "$W/report2.json" > /dev/null || fail "report after the takeover: $(cat "$W/report2.json")"
 retry nvme resv-release "$DEV" --crkey=0xa --rtype=1 --rrela=0 || fail "resv-release"
 retry nvme resv-register "$DEV" --crkey=0xa --rrega=1 || fail "resv-register (unregister)"
 pass "resv-register/acquire/report/release; the reservation survived the takeover by B"

@@ -8,34 +8,29 @@
 # written and checked by e2fsck, all through jmpio's ublk device. Prints PASS/FAIL per check.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. ublk-bridge/guest/pace.sh
+. ublk-bridge/guest/tier-lib.sh
 W=$(mktemp -d /tmp/nvmet-tier.XXXXXX)
 JM=bin/jmpio
 export JMPIO_RUN_DIR=$W/run
-T0=$(date +%s)
 CFG=/sys/kernel/config/nvmet
 NQN=nqn.2026-11.io.jmpio:nvmet-tier
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:6a6d7069-6f00-4e56-4d65-000000000002
-step() { echo "=== [$(( $(date +%s) - T0 )) s] $*"; }
-export JMPIO_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
-pass() { echo "PASS: $*"; }
 fail() {
   echo "FAIL: $*"
-  curl -s --max-time 30 "http://$METRICS/status" 2>/dev/null | python3 -m json.tool 2>/dev/null | head -80 || true
+  curl -s --max-time 30 "http://$METRICS/status" 2>/dev/null | jq . 2>/dev/null | head -80 || true
   for f in "$W"/*.log; do echo "--- $f"; tail -40 "$f"; done
   dmesg | grep -i nvmet | tail -20 || true
   exit 1
 }
-json() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
 METRICS=127.0.0.1:9465
 # every request has a deadline: a status endpoint that stopped answering must fail the wait, not hang the tier
 status() { curl -sf --max-time "$(paced 20)" "http://$METRICS/status"; }
 # in_use: the ids of the paths carrying I/O now, comma-separated
 in_use() {
-  status | python3 -c "import json,sys; s=json.load(sys.stdin); print(','.join(p['id'] for g in s['groups'] for p in g['paths'] if p['inUse']))"
+  status | jq -er '[.groups[].paths[] | select(.inUse) | .id] | join(",")'
 }
 path_ios() { # path_ios ID
-  status | python3 -c "import json,sys; s=json.load(sys.stdin); print(sum(p['ios'] for g in s['groups'] for p in g['paths'] if p['id']=='$1'))"
+  status | jq -er --arg id "$1" '[.groups[].paths[] | select(.id == $id) | .ios] | add // 0'
 }
 in_use_is() { [ "$(in_use)" = "$1" ]; } # in_use_is IDS
 ios_above() { local n; n=$(path_ios "$1") && [ "$n" -gt "$2" ]; } # ios_above ID COUNT
@@ -109,10 +104,10 @@ $JM attach --transport nvme-tcp --portal 127.0.0.1:4420 --host-id "$HOSTNQN" --b
 APID=$!
 for _ in $(seq 1 "$(paced 900)"); do [ -s "$W/attach.json" ] && break; kill -0 $APID 2>/dev/null || fail "attach ended"; sleep 0.2; done
 [ -s "$W/attach.json" ] || fail "attach did not become ready"
-DEV=$(json "$W/attach.json" "['device']")
+DEV=$(json "$W/attach.json" ".device")
 [ -b "$DEV" ] || fail "$DEV is not a block device"
 [ "$(blockdev --getsize64 "$DEV")" = $((256 << 20)) ] || fail "size of $DEV: $(blockdev --getsize64 "$DEV")"
-N=$(status | python3 -c "import json,sys; s=json.load(sys.stdin); print(sum(len(g['paths']) for g in s['groups']))")
+N=$(status | jq -er '[.groups[].paths | length] | add // 0')
 [ "$N" = 2 ] || fail "jmpio found $N paths through port 1 and its referral, expected 2"
 wait_for 60 "I/O on the optimized path only" in_use_is P1
 pass "attached $DEV: 2 paths from one portal (the second by referral), I/O on P1 (optimized)"

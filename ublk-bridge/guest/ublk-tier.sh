@@ -6,19 +6,10 @@
 # Prints PASS/FAIL per check; exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. ublk-bridge/guest/pace.sh
+. ublk-bridge/guest/tier-lib.sh
 W=$(mktemp -d /tmp/ublk-tier.XXXXXX)
 JM=bin/jmpio
 export JMPIO_RUN_DIR=$W/run
-T0=$(date +%s)
-step() { echo "=== [$(( $(date +%s) - T0 )) s] $*"; }
-# C1 only and the serial collector: under TCG the JIT's warm-up dominates, not peak speed.
-export JMPIO_JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto"
-# Faults go to the array's admin endpoint (HTTP+JSON) with curl: no extra JVM start under emulation.
-# The admin token is in the array's data directory (created at its first start, mode 0600).
-fault() { curl -sf --max-time 120 -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$W/array/admin.token")" \
-  -d "{\"verb\":\"$1\",\"target\":\"$2\"}" "http://$3/faults"; }
-pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; for f in "$W"/*.log; do echo "--- $f"; tail -30 "$f"; done; exit 1; }
 # wait_file FILE [PID]: until FILE has content; fails early when PID (the writer) has exited.
 wait_file() {
@@ -29,7 +20,6 @@ wait_file() {
   done
   fail "timed out waiting for $1"
 }
-json() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
 cleanup() {
   set +e
   mountpoint -q "$W/mnt" && umount -l "$W/mnt"
@@ -45,8 +35,8 @@ $JM emu start --base-port 0 --data-dir "$W/array" --lun lun0:256M:A --ready-file
   --heartbeat-interval 500 --heartbeat-timeout "$(paced 4000)" > "$W/array.log" 2>&1 &
 wait_file "$W/array.json" $!
 # the multipath device reaches the array over NVMe/TCP: every path from the discovery log of A's first port
-PORTAL=$(json "$W/array.json" "['controllers'][0]['ports'][0]")
-ADMIN_A=$(json "$W/array.json" "['controllers'][0]['admin']")
+PORTAL=$(json "$W/array.json" ".controllers[0].ports[0]")
+ADMIN_A=$(json "$W/array.json" ".controllers[0].admin")
 sleep "$(paced 3)"   # the controllers link up and learn each other's NVMe/TCP ports (the discovery log lists all four)
 
 attach() { # attach NAME [extra args]
@@ -57,24 +47,24 @@ attach() { # attach NAME [extra args]
     --ready-file "$W/$name.json" --control "$W/ctl.sock" "$@" > "$W/$name.log" 2>&1 &
   echo $! > "$W/$name.pid"
   wait_file "$W/$name.json" "$(cat "$W/$name.pid")"
-  DEV=$(json "$W/$name.json" "['device']")
+  DEV=$(json "$W/$name.json" ".device")
 }
 
 step "attach"
 attach attach1
 [ -b "$DEV" ] || fail "$DEV is not a block device"
 [ "$(blockdev --getsize64 "$DEV")" = $((256 << 20)) ] || fail "size of $DEV"
-pass "attached $DEV ($(json "$W/attach1.json" "['flags']"))"
+pass "attached $DEV ($(json "$W/attach1.json" ".flags"))"
 
 step "fio verify"
 FIO=(fio --name=v --filename="$DEV" --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k --iodepth=16
      --size=16m --verify=crc32c --verify_fatal=1 --do_verify=1)
 "${FIO[@]}" --output-format=json > "$W/fio1.json" 2> "$W/fio1.log" || fail "fio verify: $(cat "$W/fio1.log")"
-read -r ERR WMS IOPS < <(python3 -c "import json; j=json.load(open('$W/fio1.json'))['jobs'][0]; print(j['error'], j['write']['runtime'], int(j['write']['iops']))")
+read -r ERR WMS IOPS < <(jq -r '.jobs[0] | "\(.error) \(.write.runtime) \(.write.iops | floor)"' "$W/fio1.json")
 [ "$ERR" = 0 ] || fail "fio reported error $ERR"
 pass "fio randwrite + crc32c verify (writes: $IOPS IOPS in the guest, $WMS ms)"
 # The second run writes 1.5x as much; the kill lands in the middle of its write phase.
-KILL_AFTER=$(python3 -c "print(max(0.5, $WMS * 1.5 / 2 / 1000))")
+KILL_AFTER=$(awk -v ms="$WMS" 'BEGIN { s = ms * 1.5 / 2 / 1000; printf "%.3f\n", (s > 0.5 ? s : 0.5) }')
 
 step "fio verify with controller A killed during the writes"
 "${FIO[@]}" --size=24m > "$W/fio2.log" 2>&1 &
@@ -85,7 +75,7 @@ wait $FIOPID || fail "fio with a controller killed"
 grep -q "err= 0" "$W/fio2.log" || fail "fio reported errors after the kill"
 grep -q "verify" "$W/fio2.log" || true
 pass "fio verify across the kill of controller A ($KILL_AFTER s into the writes)"
-fault restart A "$(json "$W/array.json" "['controllers'][1]['admin']")" >> "$W/kill.log" 2>&1 || true
+fault restart A "$(json "$W/array.json" ".controllers[1].admin")" >> "$W/kill.log" 2>&1 || true
 
 step "ext4"
 mkfs.ext4 -q -F "$DEV" || fail "mkfs.ext4"
