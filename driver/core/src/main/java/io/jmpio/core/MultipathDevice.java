@@ -6,6 +6,7 @@ import io.jmpio.api.DeviceInfo;
 import io.jmpio.api.IoCallback;
 import io.jmpio.api.IoErrorKind;
 import io.jmpio.api.IoOp;
+import io.jmpio.netty.FailureText;
 import io.jmpio.netty.NettyTransport;
 import io.jmpio.transport.Discovery;
 import io.jmpio.transport.PathTransport;
@@ -178,9 +179,9 @@ public final class MultipathDevice implements BlockDevice {
                     return;
                 } catch (PathTransport.TargetRefusedException e) {
                     refused = true;
-                    errors.add(portal + ": " + e.getMessage());
+                    errors.add(portal + ": " + FailureText.of(e));
                 } catch (IOException | RuntimeException e) {
-                    errors.add(portal + ": " + e.getMessage());
+                    errors.add(portal + ": " + FailureText.of(e));
                 }
             }
             // a slow or restarting target is not a missing one: ask again until the loss timeout

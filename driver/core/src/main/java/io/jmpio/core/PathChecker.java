@@ -1,5 +1,6 @@
 package io.jmpio.core;
 
+import io.jmpio.netty.FailureText;
 import io.jmpio.transport.AccessState;
 import io.jmpio.transport.PathSession;
 import io.jmpio.transport.PortInfo;
@@ -58,16 +59,16 @@ final class PathChecker {
         } catch (PathSession.AccessDeniedException e) {
             closeSession(p);
             if (p.health == Path.Health.UP) {
-                d.pathFailed(p, e.getMessage());
+                d.pathFailed(p, FailureText.of(e));
             } else if (p.health == Path.Health.FAILED) {
-                p.reason = e.getMessage();
+                p.reason = FailureText.of(e);
             }
         } catch (IOException | RuntimeException e) {
             closeSession(p);
             if (p.health == Path.Health.UP) {
-                d.pathFailed(p, "probe: " + e.getMessage());
+                d.pathFailed(p, "probe: " + FailureText.of(e));
             } else if (p.health == Path.Health.FAILED) {
-                p.reason = "probe: " + e.getMessage();
+                p.reason = "probe: " + FailureText.of(e);
             }
         } finally {
             p.probing.set(false);

@@ -1,5 +1,6 @@
 package io.jmpio.core;
 
+import io.jmpio.netty.FailureText;
 import io.jmpio.transport.IoCommand;
 import io.jmpio.transport.Outcome;
 import io.jmpio.transport.PathSession;
@@ -50,7 +51,7 @@ final class QueueConnection implements QueueListener {
         try {
             channel = s.openQueue(queue.loop, queue.host.ioChannelClass(), queue.index, this);
         } catch (RuntimeException e) {
-            closed(channel, "cannot open a queue: " + e.getMessage(), true, List.of());
+            closed(channel, "cannot open a queue: " + FailureText.of(e), true, List.of());
         }
     }
 

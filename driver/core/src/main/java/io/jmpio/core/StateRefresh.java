@@ -1,5 +1,6 @@
 package io.jmpio.core;
 
+import io.jmpio.netty.FailureText;
 import io.jmpio.transport.PathSession;
 import io.jmpio.transport.PortInfo;
 import java.io.IOException;
@@ -150,7 +151,7 @@ final class StateRefresh {
                     break;
                 }
             } catch (IOException | RuntimeException e) {
-                LOG.debug("state report from {} failed: {}", p.id, e.getMessage());
+                LOG.debug("state report from {} failed: {}", p.id, FailureText.of(e));
             }
         }
         reportsListEveryPort = everyPort;
@@ -170,7 +171,7 @@ final class StateRefresh {
                 applyReport(d.transport.listPorts(d.context, portal), false, true, false);
                 return;
             } catch (IOException | RuntimeException e) {
-                LOG.debug("rescan through {} failed: {}", portal, e.getMessage());
+                LOG.debug("rescan through {} failed: {}", portal, FailureText.of(e));
             }
         }
     }

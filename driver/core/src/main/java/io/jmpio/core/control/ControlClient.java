@@ -3,6 +3,7 @@ package io.jmpio.core.control;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jmpio.netty.FailureText;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -159,7 +160,7 @@ public final class ControlClient {
                     || e.getMessage() != null && e.getMessage().startsWith("control socket ")) {
                 throw e;
             }
-            throw new IOException("cannot reach control socket " + socket + ": " + e.getMessage(), e);
+            throw new IOException("cannot reach control socket " + socket + ": " + FailureText.of(e), e);
         }
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.netty.ConnectionGuard;
+import io.jmpio.netty.FailureText;
 import io.jmpio.netty.NettyTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -190,7 +191,7 @@ public final class ControlServer implements AutoCloseable {
         try {
             var f = b.bind(transport.domainAddress(staged)).awaitUninterruptibly();
             if (!f.isSuccess()) {
-                throw new IOException("cannot listen on control socket " + socketPath + ": " + f.cause().getMessage(),
+                throw new IOException("cannot listen on control socket " + socketPath + ": " + FailureText.of(f.cause()),
                     f.cause());
             }
             server = f.channel();

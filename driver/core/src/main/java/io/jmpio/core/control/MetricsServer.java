@@ -1,6 +1,7 @@
 package io.jmpio.core.control;
 
 import io.jmpio.core.MultipathDevice;
+import io.jmpio.netty.FailureText;
 import io.jmpio.netty.HostPort;
 import io.jmpio.netty.ConnectionGuard;
 import io.jmpio.netty.NettyTransport;
@@ -55,7 +56,7 @@ public final class MetricsServer implements AutoCloseable {
             new HttpObjectAggregator(8192), new Answer(device)));
         if (!f.isSuccess()) {
             transport.close();
-            throw new IOException("cannot listen for metrics on " + listen + ": " + f.cause().getMessage(), f.cause());
+            throw new IOException("cannot listen for metrics on " + listen + ": " + FailureText.of(f.cause()), f.cause());
         }
         return new MetricsServer(transport, f.channel());
     }

@@ -1,5 +1,6 @@
 package io.jmpio.transport.nvme;
 
+import io.jmpio.netty.FailureText;
 import io.jmpio.transport.TransportContext;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -110,7 +111,7 @@ final class AdminQueue implements AutoCloseable {
             throw new IOException("interrupted while connecting to " + address);
         } catch (ExecutionException e) {
             a.close();
-            throw new IOException(e.getCause().getMessage(), e.getCause());
+            throw new IOException(FailureText.of(e.getCause()), e.getCause());
         } catch (TimeoutException e) {
             a.close();
             throw new IOException("no ICResp and Connect answer from " + address + " within " + ctx.connectTimeoutMillis() + " ms");
@@ -176,7 +177,7 @@ final class AdminQueue implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted during " + what);
         } catch (ExecutionException e) {
-            throw new IOException(what + " on " + address + ": " + e.getCause().getMessage(), e.getCause());
+            throw new IOException(what + " on " + address + ": " + FailureText.of(e.getCause()), e.getCause());
         } catch (TimeoutException e) {
             queue.loop().execute(() -> queue.close(what + " unanswered for " + ctx.commandTimeoutMillis() + " ms", true));
             throw new IOException(what + " on " + address + ": no answer within " + ctx.commandTimeoutMillis() + " ms");

@@ -1,5 +1,6 @@
 package io.jmpio.transport.nvme;
 
+import io.jmpio.netty.FailureText;
 import io.jmpio.transport.AccessState;
 import io.jmpio.transport.Discovery;
 import io.jmpio.transport.PathSession;
@@ -137,9 +138,9 @@ final class NvmeTcpTransport implements PathTransport {
                 told = true;
             } catch (Namespace.NotVisible ex) {
                 refused = true;
-                problems.add(e.address() + ": " + ex.getMessage());
+                problems.add(e.address() + ": " + FailureText.of(ex));
             } catch (IOException ex) {
-                problems.add(e.address() + ": " + ex.getMessage());
+                problems.add(e.address() + ": " + FailureText.of(ex));
             }
             out.add(new PortInfo(e.address(), idOf(e.portId()), idOf(e.portId()), groupOf(state), e.portId(), state, false,
                 told));

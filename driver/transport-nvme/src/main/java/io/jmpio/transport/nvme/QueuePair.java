@@ -1,5 +1,6 @@
 package io.jmpio.transport.nvme;
 
+import io.jmpio.netty.FailureText;
 import io.jmpio.netty.RoundFlush;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -172,7 +173,7 @@ final class QueuePair {
         f.addListener(x -> {
             if (!f.isSuccess()) {
                 close("cannot connect to " + address.getHostString() + ":" + address.getPort() + ": "
-                    + (f.cause() == null ? "refused" : f.cause().getMessage()), true);
+                    + (f.cause() == null ? "refused" : FailureText.of(f.cause())), true);
                 return;
             }
             if (state != State.CONNECTING) {
@@ -464,7 +465,7 @@ final class QueuePair {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
             close(c instanceof NvmeTransportException ? "protocol error: " + c.getMessage()
-                : "connection error: " + (c.getMessage() == null ? c.toString() : c.getMessage()), true);
+                : "connection error: " + FailureText.of(c), true);
         }
     }
 

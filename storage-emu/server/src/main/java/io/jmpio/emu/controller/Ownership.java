@@ -4,6 +4,7 @@ import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.LinkFrame;
+import io.jmpio.netty.FailureText;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.util.List;
@@ -66,7 +67,7 @@ final class Ownership {
             }
             LOG.info("controller {}: in sync with peer {}; mirroring writes", c.id, c.peerId);
         } catch (IOException e) {
-            LOG.warn("controller {}: resync with {} failed ({}); writing through", c.id, c.peerId, e.getMessage());
+            LOG.warn("controller {}: resync with {} failed ({}); writing through", c.id, c.peerId, FailureText.of(e));
         }
     }
 
@@ -168,7 +169,7 @@ final class Ownership {
             try {
                 move(l, target);
             } catch (IOException e) {
-                LOG.warn("controller {}: {} of {} to {} failed: {}", c.id, why, l.name(), target, e.getMessage());
+                LOG.warn("controller {}: {} of {} to {} failed: {}", c.id, why, l.name(), target, FailureText.of(e));
             } finally {
                 l.moving.set(false);
             }
@@ -217,7 +218,7 @@ final class Ownership {
             try {
                 managementRequest(LinkFrame.OP_METADATA_CHANGED, lunId, 0);
             } catch (IOException e) {
-                LOG.warn("controller {}: peer did not confirm the move of {}: {}", c.id, l.name(), e.getMessage());
+                LOG.warn("controller {}: peer did not confirm the move of {}: {}", c.id, l.name(), FailureText.of(e));
             }
             LOG.info("controller {}: ownership of {} moved to {}", c.id, l.name(), target);
         } finally {
@@ -290,7 +291,7 @@ final class Ownership {
             try {
                 managementRequest(LinkFrame.OP_METADATA_CHANGED, 0, 0);
             } catch (IOException e) {
-                LOG.warn("controller {}: peer did not confirm a metadata change: {}", c.id, e.getMessage());
+                LOG.warn("controller {}: peer did not confirm a metadata change: {}", c.id, FailureText.of(e));
             }
         }
     }

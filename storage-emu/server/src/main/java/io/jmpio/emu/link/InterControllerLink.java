@@ -1,5 +1,6 @@
 package io.jmpio.emu.link;
 
+import io.jmpio.netty.FailureText;
 import io.jmpio.netty.NettyTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -126,7 +127,7 @@ public final class InterControllerLink {
             .bind(new InetSocketAddress(bindAddress.getAddress(), port)).awaitUninterruptibly();
         if (!f.isSuccess()) {
             throw new IOException("cannot listen for the inter-controller link on " + bindAddress.getHostString() + ":"
-                + port + ": " + f.cause().getMessage(), f.cause());
+                + port + ": " + FailureText.of(f.cause()), f.cause());
         }
         server = f.channel();
         boundPort = ((InetSocketAddress) server.localAddress()).getPort();
@@ -593,7 +594,7 @@ public final class InterControllerLink {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (cause instanceof IOException) {
-                LOG.info("link connection with {} closed: {}", ctx.channel().remoteAddress(), cause.getMessage());
+                LOG.info("link connection with {} closed: {}", ctx.channel().remoteAddress(), FailureText.of(cause));
             } else {
                 LOG.warn("link connection with {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
             }
