@@ -18,6 +18,7 @@ import io.jmpio.core.control.ControlClient;
 import io.jmpio.core.control.ControlServer;
 import io.jmpio.core.control.MetricsServer;
 import io.jmpio.core.control.StatusText;
+import io.jmpio.netty.FailureText;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -300,7 +301,7 @@ final class HostCommands {
                     try {
                         bridge.close();
                     } catch (RuntimeException e) {
-                        System.err.println("jmpio: closing the bridge: " + e.getMessage());
+                        System.err.println("jmpio: closing the bridge: " + FailureText.of(e));
                     }
                 }
                 device.close();
@@ -314,7 +315,7 @@ final class HostCommands {
                     try {
                         Files.deleteIfExists(readyFile);
                     } catch (IOException e) {
-                        System.err.println("jmpio: cannot remove " + readyFile + ": " + e.getMessage());
+                        System.err.println("jmpio: cannot remove " + readyFile + ": " + FailureText.of(e));
                     }
                 }
             }
@@ -487,7 +488,7 @@ final class HostCommands {
                 Bridges.Choice c = bridges.auto();
                 System.out.println("auto: " + c.provider().name());
             } catch (IllegalStateException e) {
-                System.out.println("auto: none (" + e.getMessage() + ")");
+                System.out.println("auto: none (" + FailureText.of(e) + ")");
             }
             return 0;
         }

@@ -1,5 +1,6 @@
 package io.jmpio.cli;
 
+import io.jmpio.netty.FailureText;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,7 +44,7 @@ public final class Jmpio implements Runnable {
         });
         cl.setParameterExceptionHandler((e, a) -> {
             CommandLine cmd = e.getCommandLine();
-            cmd.getErr().println("jmpio: " + e.getMessage());
+            cmd.getErr().println("jmpio: " + FailureText.of(e));
             cmd.usage(cmd.getErr());
             return CommandLine.ExitCode.USAGE;
         });

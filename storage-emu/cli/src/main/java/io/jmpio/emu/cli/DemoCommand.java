@@ -11,6 +11,7 @@ import io.jmpio.core.control.StatusText;
 import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
 import io.jmpio.emu.array.LunSpec;
+import io.jmpio.netty.FailureText;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -350,7 +351,7 @@ final class DemoCommand implements Callable<Integer> {
                 try (Stream<Path> files = Files.walk(work)) {
                     files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 } catch (IOException e) {
-                    System.err.println("jmpio demo: cannot remove " + work + ": " + e.getMessage());
+                    System.err.println("jmpio demo: cannot remove " + work + ": " + FailureText.of(e));
                 }
                 work = null;
             }

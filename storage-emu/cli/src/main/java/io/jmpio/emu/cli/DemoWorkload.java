@@ -1,6 +1,7 @@
 package io.jmpio.emu.cli;
 
 import io.jmpio.core.BlockPattern;
+import io.jmpio.netty.FailureText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -101,11 +102,11 @@ final class DemoWorkload {
                     completed(t0);
                 } catch (java.io.IOException e) {
                     errors.incrementAndGet();
-                    note("I/O error seen by the application: " + e.getMessage());
+                    note("I/O error seen by the application: " + FailureText.of(e));
                 }
             }
         } catch (java.io.IOException e) {
-            note("closing: " + e.getMessage());
+            note("closing: " + FailureText.of(e));
         }
     }
 

@@ -3,6 +3,7 @@ package io.jmpio.emu.cli;
 import io.jmpio.core.MultipathDevice;
 import io.jmpio.emu.array.ArrayServer;
 import io.jmpio.emu.controller.Controller;
+import io.jmpio.netty.FailureText;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,7 +90,7 @@ final class SoakFaults {
             a.undo().run();
             record(now, "end " + a.kind(), a.target(), "");
         } catch (Exception e) {
-            record(now, "end " + a.kind(), a.target(), "failed: " + e.getMessage());
+            record(now, "end " + a.kind(), a.target(), "failed: " + FailureText.of(e));
         }
         if (a.big()) {
             lastBigChangeNanos = System.nanoTime();
@@ -181,7 +182,7 @@ final class SoakFaults {
             }
         } catch (Exception e) {
             // a refusal is a result too (a move while the pair is not in sync, a port of a stopped controller)
-            record(now, kind, ctl, "not injected: " + e.getMessage());
+            record(now, kind, ctl, "not injected: " + FailureText.of(e));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.jmpio.emu.admin;
 
+import io.jmpio.netty.FailureText;
 import io.jmpio.netty.NettyTransport;
 import io.jmpio.netty.PeerText;
 import io.netty.bootstrap.ServerBootstrap;
@@ -118,7 +119,7 @@ final class AdminHttpServer {
             readers.shutdownNow();
             writers.shutdownNow();
             throw new IOException("controller " + controllerId + ": cannot listen for admin requests on " + host + ":"
-                + port + ": " + f.cause().getMessage(), f.cause());
+                + port + ": " + FailureText.of(f.cause()), f.cause());
         }
         server = f.channel();
     }
@@ -216,7 +217,7 @@ final class AdminHttpServer {
             waiting.remove(ctx.channel());
             ctx.channel().config().setAutoRead(false); // one request per connection
             if (!req.decoderResult().isSuccess()) {
-                respond(ctx, 400, error("malformed HTTP request: " + req.decoderResult().cause().getMessage()));
+                respond(ctx, 400, error("malformed HTTP request: " + FailureText.of(req.decoderResult().cause())));
                 return;
             }
             String refused = refusal(req);

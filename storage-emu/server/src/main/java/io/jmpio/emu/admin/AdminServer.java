@@ -8,6 +8,7 @@ import io.jmpio.emu.array.ArrayServer;
 import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.array.LunSpec;
 import io.jmpio.emu.controller.Controller;
+import io.jmpio.netty.FailureText;
 import io.jmpio.netty.NettyTransport;
 import io.jmpio.emu.store.BackingStores;
 import java.io.IOException;
@@ -93,16 +94,16 @@ public final class AdminServer {
             answer = route(method, uri, rawBody, forwarded);
         } catch (AdminException e) {
             code = e.code;
-            answer = e instanceof ControllerDown ? ((ControllerDown) e).document() : Map.of("error", e.getMessage());
+            answer = e instanceof ControllerDown ? ((ControllerDown) e).document() : Map.of("error", FailureText.of(e));
         } catch (NoSuchFileException e) {
             code = 404;
-            answer = Map.of("error", e.getMessage());
+            answer = Map.of("error", FailureText.of(e));
         } catch (IllegalArgumentException | IllegalStateException e) {
             code = 400;
-            answer = Map.of("error", e.getMessage());
+            answer = Map.of("error", FailureText.of(e));
         } catch (IOException e) {
             code = 409;
-            answer = Map.of("error", e.getMessage());
+            answer = Map.of("error", FailureText.of(e));
         }
         try {
             return new AdminHttpServer.Answer(code, JSON.writeValueAsBytes(answer));
@@ -196,7 +197,7 @@ public final class AdminServer {
             }
             return n;
         } catch (IOException e) {
-            throw new AdminException(400, "request body is not valid JSON: " + e.getMessage());
+            throw new AdminException(400, "request body is not valid JSON: " + FailureText.of(e));
         }
     }
 
@@ -468,7 +469,7 @@ public final class AdminServer {
         try {
             forward("POST", "/faults", body);
         } catch (AdminException e) {
-            LOG.info("peer did not take the fault request: {}", e.getMessage());
+            LOG.info("peer did not take the fault request: {}", FailureText.of(e));
         }
     }
 
@@ -489,7 +490,7 @@ public final class AdminServer {
             }
             return answer;
         } catch (IOException e) {
-            throw new AdminException(502, "peer admin " + peer + " unreachable: " + e.getMessage());
+            throw new AdminException(502, "peer admin " + peer + " unreachable: " + FailureText.of(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AdminException(502, "interrupted");

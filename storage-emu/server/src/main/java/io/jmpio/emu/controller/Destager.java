@@ -3,6 +3,7 @@ package io.jmpio.emu.controller;
 import io.jmpio.emu.cache.CacheJournal;
 import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.link.LinkFrame;
+import io.jmpio.netty.FailureText;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,7 @@ final class Destager {
         final int failures;
 
         DestageException(int failures, IOException first) {
-            super(failures + " extent(s) kept in cache; first: " + first.getMessage(), first);
+            super(failures + " extent(s) kept in cache; first: " + FailureText.of(first), first);
             this.failures = failures;
         }
     }
@@ -67,7 +68,7 @@ final class Destager {
                     failures++;
                     if (first == null) {
                         first = new IOException("destage of " + l.name() + " at " + e.offset() + "+" + e.length()
-                            + " failed: " + ex.getMessage(), ex);
+                            + " failed: " + FailureText.of(ex), ex);
                     }
                 }
             }
@@ -127,7 +128,7 @@ final class Destager {
             } catch (DestageException e) {
                 if (l.failingSinceNanos == 0) {
                     l.failingSinceNanos = c.clock.nanos();
-                    LOG.error("controller {}: {}: {}; retrying every cycle", c.id, l.name(), e.getMessage());
+                    LOG.error("controller {}: {}: {}; retrying every cycle", c.id, l.name(), FailureText.of(e));
                 }
                 keepOld |= !c.nvram.rejournal(l);
                 allDestaged = false;

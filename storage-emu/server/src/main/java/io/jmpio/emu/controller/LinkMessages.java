@@ -5,6 +5,7 @@ import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.InterControllerLink;
 import io.jmpio.emu.link.LinkFrame;
+import io.jmpio.netty.FailureText;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
@@ -77,7 +78,7 @@ final class LinkMessages implements InterControllerLink.Handler {
             }
             c.access.recompute();
         } catch (IOException | IllegalArgumentException e) {
-            LOG.warn("controller {}: refused the peer's description of itself: {}", c.id, e.getMessage());
+            LOG.warn("controller {}: refused the peer's description of itself: {}", c.id, FailureText.of(e));
         }
     }
 

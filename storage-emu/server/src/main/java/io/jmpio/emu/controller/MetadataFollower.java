@@ -4,6 +4,7 @@ import io.jmpio.emu.array.ArrayMetadata;
 import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.store.BackingStore;
 import io.jmpio.emu.store.BackingStores;
+import io.jmpio.netty.FailureText;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,7 +49,7 @@ final class MetadataFollower {
                 } catch (IOException | RuntimeException e) {
                     // one LUN whose drive cannot be opened stays offline; the others are served
                     LOG.error("controller {}: LUN {} is offline: its {} store cannot be opened: {}", c.id, r.name(),
-                        r.backend(), e.getMessage());
+                        r.backend(), FailureText.of(e));
                     continue;
                 }
                 Lun opened = new Lun(c.id, r, store);

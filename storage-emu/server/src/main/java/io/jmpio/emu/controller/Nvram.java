@@ -7,6 +7,7 @@ import io.jmpio.emu.cache.CacheJournal;
 import io.jmpio.emu.cache.Extent;
 import io.jmpio.emu.store.BackingStore;
 import io.jmpio.emu.store.BackingStores;
+import io.jmpio.netty.FailureText;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,7 +74,7 @@ final class Nvram {
             Files.deleteIfExists(inUseMarker());
         } catch (IOException e) {
             LOG.warn("controller {}: cannot remove {}: {}; the next start treats this stop as a crash", id,
-                inUseMarker(), e.getMessage());
+                inUseMarker(), FailureText.of(e));
         }
     }
 
@@ -192,7 +193,7 @@ final class Nvram {
                         unopened.add(lun.id());
                         failed++;
                         LOG.error("controller {}: the journaled writes of {} cannot be replayed: {}", id, lun.name(),
-                            ex.getMessage());
+                            FailureText.of(ex));
                         continue;
                     }
                     stores.put(lun.id(), s);

@@ -1,6 +1,7 @@
 package io.jmpio.emu.store;
 
 import io.jmpio.emu.array.LunSpec;
+import io.jmpio.netty.FailureText;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -31,7 +32,7 @@ public final class LunStorage {
             BackingStores.create(spec.backend(), dataDir, spec.name(), spec.bytes()).close();
         } catch (java.nio.file.FileAlreadyExistsException e) {
             // not ours to remove
-            throw new IOException("LUN " + spec.name() + " cannot be created: " + e.getMessage(), e);
+            throw new IOException("LUN " + spec.name() + " cannot be created: " + FailureText.of(e), e);
         } catch (IOException | RuntimeException e) {
             try {
                 BackingStores.destroy(spec.backend(), dataDir, spec.name());
@@ -39,7 +40,7 @@ public final class LunStorage {
                 // reported below
             }
             throw new IOException("the " + spec.backend() + " backend cannot hold LUN " + spec.name() + " of "
-                + spec.bytes() + " bytes: " + e.getMessage(), e);
+                + spec.bytes() + " bytes: " + FailureText.of(e), e);
         }
     }
 }

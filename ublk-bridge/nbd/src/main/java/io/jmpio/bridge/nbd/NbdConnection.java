@@ -7,6 +7,7 @@ import io.jmpio.api.BlockIoException;
 import io.jmpio.api.DeviceInfo;
 import io.jmpio.api.IoCallback;
 import io.jmpio.netty.ConnectionGuard;
+import io.jmpio.netty.FailureText;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
 import io.netty.channel.ChannelHandlerContext;
@@ -409,8 +410,8 @@ final class NbdConnection extends ByteToMessageDecoder {
                 return;
             }
             if (error != null) {
-                LOG.warn("nbd {}: request failed: {}", ctx.channel().remoteAddress(), error.getMessage());
-                writeError(cookie, errno(error, !read), error.getMessage());
+                LOG.warn("nbd {}: request failed: {}", ctx.channel().remoteAddress(), FailureText.of(error));
+                writeError(cookie, errno(error, !read), FailureText.of(error));
             } else {
                 writeSuccess(cookie, offset, read ? data : null);
                 if (!read && data != null) {

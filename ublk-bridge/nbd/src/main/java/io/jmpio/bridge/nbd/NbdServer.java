@@ -2,6 +2,7 @@ package io.jmpio.bridge.nbd;
 
 import io.jmpio.api.BlockDevice;
 import io.jmpio.api.KernelBridge;
+import io.jmpio.netty.FailureText;
 import io.jmpio.netty.HostPort;
 import io.jmpio.netty.ConnectionGuard;
 import io.jmpio.netty.NettyTransport;
@@ -111,7 +112,7 @@ final class NbdServer implements KernelBridge {
             throw e;
         } catch (Exception e) {
             transport.close();
-            throw new IOException("cannot listen for NBD on " + listen + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen for NBD on " + listen + ": " + FailureText.of(e), e);
         }
         String location;
         String bound;
