@@ -111,12 +111,22 @@ class DiskFullTest {
     }
 
     private static boolean run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        boolean ok = p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        if (!ok) {
-            System.err.println(String.join(" ", command) + ": " + out.strip());
+        // the output goes to a file, not a pipe read to its end first: a command that hangs must hit the timeout
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("jmpio-cmd", ".out");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean finished = p.waitFor(30, TimeUnit.SECONDS);
+            if (!finished) {
+                p.destroyForcibly();
+            }
+            boolean ok = finished && p.exitValue() == 0;
+            if (!ok) {
+                System.err.println(String.join(" ", command) + (finished ? "" : " (did not finish in 30 s)") + ": "
+                    + new String(java.nio.file.Files.readAllBytes(log)).strip());
+            }
+            return ok;
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
         }
-        return ok;
     }
 }

@@ -229,16 +229,23 @@ class FuseBridgeTest {
 
     /** Runs a command; a non-zero exit fails the test with its output. */
     static String run(long seconds, String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(String.join(" ", cmd) + " did not finish in " + seconds + " s");
+        // the output goes to a file, not a pipe read to its end first: a command that hangs must hit the timeout
+        Path log = Files.createTempFile("jmpio-cmd", ".out");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            p.getOutputStream().close();
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail(String.join(" ", cmd) + " did not finish in " + seconds + " s: "
+                    + new String(Files.readAllBytes(log), StandardCharsets.UTF_8));
+            }
+            String out = new String(Files.readAllBytes(log), StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                fail(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out);
+            }
+            return out;
+        } finally {
+            Files.deleteIfExists(log);
         }
-        if (p.exitValue() != 0) {
-            fail(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out);
-        }
-        return out;
     }
 }

@@ -19,21 +19,30 @@ final class Tools {
 
     static Result run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(Arrays.asList(command));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        Process p;
+        // the output goes to a file, not a pipe read to its end first: a client that hangs must hit the timeout
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("jmpio-tool", ".out");
         try {
-            p = pb.start();
-        } catch (IOException e) {
-            fail(command[0] + " is not installed (Debian: nbdkit libnbd-bin qemu-utils fio; .ci/run installs them): " + e.getMessage());
-            throw e;
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+            Process p;
+            try {
+                p = pb.start();
+            } catch (IOException e) {
+                fail(command[0] + " is not installed (Debian: nbdkit libnbd-bin qemu-utils fio; .ci/run installs them): " + e.getMessage());
+                throw e;
+            }
+            p.getOutputStream().close();
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail(String.join(" ", cmd) + " did not finish in " + timeoutSeconds + " s:\n" + text(log));
+            }
+            return new Result(p.exitValue(), text(log));
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
         }
-        p.getOutputStream().close();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(String.join(" ", cmd) + " did not finish in " + timeoutSeconds + " s");
-        }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    private static String text(java.nio.file.Path file) throws IOException {
+        return new String(java.nio.file.Files.readAllBytes(file), StandardCharsets.UTF_8);
     }
 
     static String ok(long timeoutSeconds, String... command) throws IOException, InterruptedException {
