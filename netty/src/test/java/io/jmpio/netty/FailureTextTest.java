@@ -1,6 +1,7 @@
 package io.jmpio.netty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -28,6 +29,6 @@ class FailureTextTest {
         IOException b = new IOException((String) null, a);
         a.initCause(b);
         String text = FailureText.of(b);
-        assertEquals(true, text.startsWith("IOException: IOException"), text);
+        assertTrue(text.startsWith("IOException: IOException"), text);
     }
 }

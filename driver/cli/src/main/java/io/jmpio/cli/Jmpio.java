@@ -39,7 +39,7 @@ public final class Jmpio implements Runnable {
             }
         }
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("jmpio: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            cmd.getErr().println("jmpio: " + FailureText.of(e));
             return 1;
         });
         cl.setParameterExceptionHandler((e, a) -> {

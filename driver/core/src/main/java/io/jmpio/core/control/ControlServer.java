@@ -312,7 +312,7 @@ public final class ControlServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             reply.clear();
             reply.put("ok", false);
-            reply.put("error", e.getMessage() == null ? e.toString() : e.getMessage());
+            reply.put("error", FailureText.of(e));
         }
         return after;
     }

@@ -264,17 +264,13 @@ public final class AdminServer {
         return n.asBoolean();
     }
 
-    private LunRecord record(String lun) throws IOException {
-        return controller.lunRecord(lun);
-    }
-
     /**
      * A LUN that a connected host can see is not deleted without --force: its namespace would vanish under the
      * host's filesystem. Connections are counted on both controllers (a partner that does not answer is not
      * counted: management keeps working while it is down).
      */
     private void refuseIfInUse(String lun) throws IOException, AdminException {
-        LunRecord r = record(lun);
+        LunRecord r = controller.lunRecord(lun);
         if (r == null) {
             return; // the controller names the missing LUN
         }
@@ -340,7 +336,7 @@ public final class AdminServer {
         switch (action) {
             case "resize": {
                 long bytes = LunSpec.parseSize(text(body, "size", null));
-                LunRecord r = record(lun);
+                LunRecord r = controller.lunRecord(lun);
                 if (r != null && bytes < r.bytes() && !flag(body, "force")) {
                     throw new AdminException(409, "shrinking LUN '" + lun + "' from " + r.bytes() + " to " + bytes
                         + " bytes discards its last " + (r.bytes() - bytes) + " bytes, written or not; give --force"

@@ -583,13 +583,13 @@ public final class Controller {
         return l == null ? null : l.record;
     }
 
-    /** The LUNs this controller serves now (records as of its last metadata read). */
     /** The named LUN's record, or null; a LUN the partner has just created is found too. */
     public LunRecord lunRecord(String name) throws IOException {
         Lun l = admin.find(name);
         return l == null ? null : l.record;
     }
 
+    /** The LUNs this controller serves now (records as of its last metadata read). */
     public List<LunRecord> lunRecords() {
         List<LunRecord> out = new ArrayList<>();
         for (Lun l : luns.values()) {

@@ -1,5 +1,6 @@
 package io.jmpio.emu.link;
 
+import io.jmpio.netty.FailureText;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -174,7 +175,7 @@ final class LinkAuthenticator extends ByteToMessageDecoder {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable c = cause.getCause() != null ? cause.getCause() : cause;
         LOG.warn("link: connection with {} failed before authentication: {}", ctx.channel().remoteAddress(),
-            c.getMessage() != null ? c.getMessage() : c.toString());
+            FailureText.of(c));
         ctx.close();
     }
 }
