@@ -456,6 +456,53 @@ class NvmeTcpTargetTest {
         }
     }
 
+    /**
+     * A data digest error in the middle of an R2T transfer (a corruption on the wire): the target takes the rest of
+     * the range, then fails the command with Data Transfer Error; the connection lives and the blocks keep what
+     * they held. Failing the command at the bad PDU made the host's next H2CData one that no R2T asked for, and the
+     * connection ended.
+     */
+    @Test
+    void aDataDigestErrorInTheMiddleOfAnR2tTransferFailsTheCommandNotTheConnection() throws Exception {
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
+            bothLinkedUp(a);
+            String port = nvmePorts(a, "A").get(0);
+            try (SpecNvmeHost admin = new SpecNvmeHost(port); SpecNvmeHost io = new SpecNvmeHost(port)) {
+                admin.connectTransport(false, false);
+                int cntlid = admin.adminQueue(a.subsystemNqn(), HOST);
+                assertEquals(0, admin.setFeature(0x07, 0).status());
+                io.connectTransport(false, true);
+                assertEquals(0, io.connect(1, 31, 0, a.subsystemNqn(), HOST, cntlid).status());
+                byte[] before = Harness.random(16384, 5);
+                assertEquals(0, io.write(1, 0, before, false).status(), "a good write by R2T");
+                ByteBuffer w = io.sqe(0x01, 1, 0x5A, 16384);
+                w.putLong(40, 0).putInt(48, 31);
+                io.sendCommand(w, null);
+                byte[] r2t = io.readN(24);
+                assertEquals(0x09, r2t[0], "R2T");
+                ByteBuffer rb = le(r2t);
+                int ttag = rb.getShort(10) & 0xFFFF;
+                assertEquals(16384, rb.getInt(16), "for the whole write");
+                byte[] after = Harness.random(16384, 6);
+                for (int i = 0; i < 4; i++) {
+                    ByteBuffer pdu = ByteBuffer.allocate(24 + 4096 + 4).order(ByteOrder.LITTLE_ENDIAN);
+                    pdu.put(0, (byte) 0x06).put(1, (byte) (0x02 | (i == 3 ? 0x04 : 0))).put(2, (byte) 24)
+                        .put(3, (byte) 24).putInt(4, pdu.capacity()).putShort(8, (short) io.lastCid())
+                        .putShort(10, (short) ttag).putInt(12, i * 4096).putInt(16, 4096);
+                    pdu.position(24);
+                    pdu.put(after, i * 4096, 4096).putInt(SpecNvmeHost.crc(after, i * 4096, 4096) ^ (i == 1 ? 1 : 0));
+                    io.out.write(pdu.array());
+                }
+                SpecNvmeHost.Reply failed = io.await(null);
+                assertEquals(0x004, failed.sc(), "the command: Data Transfer Error");
+                assertEquals(io.lastCid(), failed.cid());
+                assertArrayEquals(before, io.read(1, 0, 32).data(), "the blocks keep what they held");
+                assertEquals(0, io.write(1, 0, after, false).status(), "and the queue serves the next write");
+                assertArrayEquals(after, io.read(1, 0, 32).data());
+            }
+        }
+    }
+
     @Test
     void portFaultsApplyToNvmePorts() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {

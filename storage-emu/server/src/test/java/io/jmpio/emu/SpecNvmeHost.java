@@ -28,9 +28,10 @@ final class SpecNvmeHost implements AutoCloseable {
 
     /**
      * What came back for one command: status (kernel form: SCT << 8 | SC, DNR 0x4000), DW0/DW1, data, SQHD from its
-     * CapsuleResp; or, on a queue without SQ flow control, a C2HData with SUCCESS ({@code byData}: status 0, SQHD -1).
+     * CapsuleResp; or, on a queue without SQ flow control, a C2HData with SUCCESS ({@code byData}: status 0, SQHD -1);
+     * {@code cid}: the command it answers.
      */
-    record Reply(int status, int dw0, int dw1, byte[] data, int sqhd, boolean byData) {
+    record Reply(int status, int dw0, int dw1, byte[] data, int sqhd, boolean byData, int cid) {
         int sc() {
             return status & 0x7FF;
         }
@@ -165,12 +166,12 @@ final class SpecNvmeHost implements AutoCloseable {
             switch (type) {
                 case 0x05: // CapsuleResp
                     return new Reply((p.getShort(8 + 14) & 0xFFFF) >>> 1, p.getInt(8), p.getInt(12), data.toByteArray(),
-                        p.getShort(8 + 8) & 0xFFFF, false);
+                        p.getShort(8 + 8) & 0xFFFF, false, p.getShort(8 + 12) & 0xFFFF);
                 case 0x07: // C2HData
                     data.write(pdu, dataStart, dataLen);
                     if ((flags & 0x08) != 0) { // SUCCESS: the command is complete, no CapsuleResp follows
                         assertEquals(0x04, flags & 0x04, "SUCCESS only with LAST");
-                        return new Reply(0, 0, 0, data.toByteArray(), -1, true);
+                        return new Reply(0, 0, 0, data.toByteArray(), -1, true, p.getShort(8) & 0xFFFF);
                     }
                     break;
                 case 0x09: { // R2T: send the asked range in H2CData PDUs of at most MAXH2CDATA
@@ -178,6 +179,10 @@ final class SpecNvmeHost implements AutoCloseable {
                     int ttag = p.getShort(10) & 0xFFFF;
                     int r2to = p.getInt(12);
                     int r2tl = p.getInt(16);
+                    if (writeData == null || r2to < 0 || r2tl <= 0 || (long) r2to + r2tl > writeData.length) {
+                        throw new AssertionError("R2T for bytes " + r2to + "+" + r2tl + " of a command with "
+                            + (writeData == null ? "no" : writeData.length + " bytes of") + " data to send");
+                    }
                     for (int off = r2to; off < r2to + r2tl; off += maxH2CData) {
                         int n = Math.min(maxH2CData, r2to + r2tl - off);
                         byte[] h = le(24).put(0, (byte) 0x06).put(1, (byte) (off + n == r2to + r2tl ? 4 : 0))

@@ -98,6 +98,7 @@ final class Pdu {
     private int type;
     private int flags;
     private ByteBuf data = Unpooled.EMPTY_BUFFER;
+    private boolean dataDigestBad;
 
     /** This PDU becomes the one whose {@code hlen}-byte header is at {@code at} of {@code from}; it owns {@code data}. */
     Pdu fill(int type, int flags, ByteBuf from, int at, int hlen, ByteBuf data) {
@@ -105,7 +106,18 @@ final class Pdu {
         this.flags = flags;
         PduCodec.copyInto(header.clear(), from, at, hlen); // no view object per PDU
         this.data = data;
+        this.dataDigestBad = false;
         return this;
+    }
+
+    /** Marks the data as having failed its digest (the header is good: it passed its own, or none was agreed). */
+    Pdu dataDigestBad(boolean bad) {
+        dataDigestBad = bad;
+        return this;
+    }
+
+    boolean dataDigestBad() {
+        return dataDigestBad;
     }
 
     int type() {

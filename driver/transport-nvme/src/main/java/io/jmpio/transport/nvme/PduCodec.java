@@ -174,22 +174,13 @@ final class PduCodec {
                 if (dataLen < 0) {
                     throw new NvmeTransportException(Pdu.name(type) + " too short for its data digest");
                 }
+                // a data digest error fails the command (retried elsewhere), not the connection: the PDU goes on,
+                // marked, so that the command still ends where the controller ends it
                 boolean digestBad = dd != 0 && in.getIntLE(at + dataStart + dataLen) != crc(in, at + dataStart, dataLen);
-                if (digestBad) {
-                    int cid = in.getUnsignedShortLE(at + Pdu.DATA_CCCID_OFFSET);
-                    in.skipBytes((int) plen);
-                    // a data digest error fails the command (retried elsewhere), not the connection
-                    out.add(new DigestError(cid));
-                    return;
-                }
                 ByteBuf data = dataLen == 0 ? Unpooled.EMPTY_BUFFER : in.retainedSlice(at + dataStart, dataLen);
-                out.add(pdu.fill(type, flags, in, at, hlen, data));
+                out.add(pdu.fill(type, flags, in, at, hlen, data).dataDigestBad(digestBad));
                 in.skipBytes((int) plen);
             }
         }
-    }
-
-    /** C2HData whose data digest did not match, for command {@code cid}. */
-    record DigestError(int cid) {
     }
 }

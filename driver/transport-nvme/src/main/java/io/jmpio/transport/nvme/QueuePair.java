@@ -55,6 +55,15 @@ final class QueuePair {
         private final boolean reusable;
         int cid = -1;
         ByteBuf dataIn;
+        /** Data bytes the controller has sent for this command, kept or not (see {@link #dataDigestFailed}). */
+        int dataInReceived;
+        /**
+         * A C2HData of this command failed its data digest: its data is dropped, and the command ends with Data
+         * Transfer Error when the controller ends it (its CapsuleResp, or C2HData SUCCESS). Ending it at the bad PDU
+         * would free its CID while the controller still sends for it, and what it sends next would land on the next
+         * command given that CID.
+         */
+        boolean dataDigestFailed;
         int dataOutSent;
 
         Command(ByteBuf sqe, ByteBuf dataOut, int dataInLength, Completion completion, Object attachment) {
@@ -83,6 +92,8 @@ final class QueuePair {
             this.dataInLength = dataInLength;
             this.cid = -1;
             this.dataIn = null;
+            this.dataInReceived = 0;
+            this.dataDigestFailed = false;
             this.dataOutSent = 0;
             return this;
         }
@@ -374,6 +385,9 @@ final class QueuePair {
 
     private void finish(Command c, int status, int dw0, int dw1) {
         ByteBuf data = c.dataIn;
+        if (c.dataDigestFailed) {
+            status = Sqe.SC_DATA_TRANSFER_ERROR; // whatever the controller said: the data did not arrive intact
+        }
         if (status == 0 && c.dataInLength > 0 && (data == null || data.readableBytes() != c.dataInLength)) {
             // left in flight: the close this protocol error causes hands it back unanswered with the others (to be
             // issued again on another path), and releases what it received
@@ -398,14 +412,17 @@ final class QueuePair {
         long datao = h.getUnsignedIntLE(Pdu.DATA_OFFSET_OFFSET);
         long datal = h.getUnsignedIntLE(Pdu.DATA_LENGTH_OFFSET);
         Command c = inFlightAt(cid, "C2HData");
-        int have = c.dataIn == null ? 0 : c.dataIn.readableBytes();
+        int have = c.dataInReceived;
         if (datal != p.data().readableBytes() || datao != have || datao + datal > c.dataInLength) {
             throw new NvmeTransportException("C2HData for command " + cid + " at " + datao + "+" + datal + " ("
                 + p.data().readableBytes() + " bytes; " + have + " of " + c.dataInLength + " received)");
         }
-        // keep the received buffers as they are: the caller gets them without a copy (one PDU: that buffer itself;
-        // several: a composite of them)
-        if (c.dataIn == null) {
+        c.dataInReceived += (int) datal;
+        if (p.dataDigestBad() || c.dataDigestFailed) {
+            c.dataDigestFailed = true; // this PDU's data, and the rest of the command's, is dropped (p.release)
+        } else if (c.dataIn == null) {
+            // keep the received buffers as they are: the caller gets them without a copy (one PDU: that buffer
+            // itself; several: a composite of them)
             c.dataIn = p.data().retain();
         } else {
             if (!(c.dataIn instanceof CompositeByteBuf)) {
@@ -447,12 +464,6 @@ final class QueuePair {
     private final class Handler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof PduCodec.DigestError) {
-                int cid = ((PduCodec.DigestError) msg).cid();
-                Command c = inFlightAt(cid, "C2HData");
-                finish(c, Sqe.SC_DATA_TRANSFER_ERROR, 0, 0);
-                return;
-            }
             onPdu((Pdu) msg);
         }
 

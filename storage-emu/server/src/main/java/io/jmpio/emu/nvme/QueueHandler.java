@@ -67,6 +67,12 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         final HostWrite write;
         final int length;
         int received;
+        /**
+         * One of its H2CData PDUs failed its data digest: the rest of the range is still taken (and dropped), and
+         * the command ends with Data Transfer Error once the host has sent it all. Ending it at the bad PDU would
+         * make the host's next H2CData for it a PDU no R2T asked for, which ends the connection.
+         */
+        boolean digestFailed;
 
         DataOut(int cid, Command command, ByteBuf data, HostWrite write, int length) {
             this.cid = cid;
@@ -508,11 +514,15 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             throw new PduException(Pdu.FES_DATA_OUT_OF_RANGE, Pdu.DATA_OFFSET_OFFSET, "H2CData at " + datao + "+" + datal
                 + " (expected offset " + d.received + " of " + d.length + ")");
         }
-        if (p.dataDigestBad()) {
-            receiving.remove(ttag);
-            pendingData -= d.length;
-            d.release();
-            respond(d.cid, Nvme.SC_DATA_TRANSFER_ERROR, 0, 0);
+        d.received += (int) datal;
+        if (p.dataDigestBad() || d.digestFailed) {
+            d.digestFailed = true;
+            if (d.received == d.length) {
+                receiving.remove(ttag);
+                pendingData -= d.length;
+                d.release();
+                respond(d.cid, Nvme.SC_DATA_TRANSFER_ERROR, 0, 0);
+            }
             return;
         }
         if (d.data != null) {
@@ -520,7 +530,6 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         } else {
             d.write.data(datao, p.data());
         }
-        d.received += (int) datal;
         if (d.received == d.length) {
             if ((p.flags() & Pdu.FLAG_DATA_LAST) == 0) {
                 LOG.debug("NVMe/TCP {}: last H2CData without LAST", ctx.channel().remoteAddress());
