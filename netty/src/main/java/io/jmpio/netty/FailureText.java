@@ -1,6 +1,7 @@
 package io.jmpio.netty;
 
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.UnresolvedAddressException;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -39,6 +40,9 @@ public final class FailureText {
         }
         if (t instanceof TimeoutException) {
             return "timed out";
+        }
+        if (t instanceof UnresolvedAddressException) {
+            return "the host name does not resolve to an address";
         }
         return t.getClass().getSimpleName();
     }

@@ -21,6 +21,18 @@ public final class HostPort {
     }
 
     /**
+     * A peer to connect to: as {@link #parse}, and port 0 (which means "any" only to a listener) refused, so that a
+     * typo fails here, naming the address, rather than as a connection error later.
+     */
+    public static InetSocketAddress peer(String hostPort) {
+        if (check(hostPort) == 0) {
+            throw new IllegalArgumentException("port 0 in '" + PeerText.printable(hostPort)
+                + "': a peer's port is 1..65535");
+        }
+        return parse(hostPort);
+    }
+
+    /**
      * The port of a well-formed "host:port", checked without resolving the host (nothing such as "a b", "h:1/x"
      * or "u@h" gets as far as a name lookup or a URL).
      */

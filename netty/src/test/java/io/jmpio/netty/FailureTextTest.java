@@ -21,6 +21,8 @@ class FailureTextTest {
             FailureText.of(new ExecutionException(null, new ClosedChannelException())));
         assertEquals("IOException", FailureText.of(new IOException("  ")));
         assertEquals("an unknown failure", FailureText.of(null));
+        assertEquals("the host name does not resolve to an address",
+            FailureText.of(new java.nio.channels.UnresolvedAddressException()));
     }
 
     @Test

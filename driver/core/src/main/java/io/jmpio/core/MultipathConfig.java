@@ -41,7 +41,7 @@ public final class MultipathConfig {
         for (String p : portal.split(",")) {
             String t = p.trim();
             if (!t.isEmpty()) {
-                io.jmpio.netty.HostPort.parse(t);
+                io.jmpio.netty.HostPort.peer(t);
                 portals.add(t);
             }
         }

@@ -95,7 +95,16 @@ public final class ArrayConfig {
         return this;
     }
     public List<LunSpec> luns() { return luns; }
-    public ArrayConfig lun(LunSpec v) { luns.add(v); return this; }
+    /** Adds a LUN to provision at start; a name given twice is refused (the second would be dropped unseen). */
+    public ArrayConfig lun(LunSpec v) {
+        for (LunSpec l : luns) {
+            if (l.name().equals(v.name())) {
+                throw new IllegalArgumentException("LUN '" + v.name() + "' is given twice (one --lun per LUN)");
+            }
+        }
+        luns.add(v);
+        return this;
+    }
     /** The controllers this process runs: both of the pair, or one with {@link #peerLinkAddress()}. */
     public List<String> controllers() { return controllers; }
     public ArrayConfig controllers(List<String> v) {
@@ -108,7 +117,14 @@ public final class ArrayConfig {
         return this;
     }
     public String peerLinkAddress() { return peerLinkAddress; }
-    public ArrayConfig peerLinkAddress(String v) { peerLinkAddress = v; return this; }
+    /** The peer controller's link address, HOST:PORT (checked here, so that a typo fails before anything starts). */
+    public ArrayConfig peerLinkAddress(String v) {
+        if (v != null) {
+            io.jmpio.netty.HostPort.peer(v);
+        }
+        peerLinkAddress = v;
+        return this;
+    }
     public long heartbeatIntervalMillis() { return heartbeatIntervalMillis; }
     public ArrayConfig heartbeatIntervalMillis(long v) { heartbeatIntervalMillis = positive(v, "heartbeat interval"); return this; }
     public long heartbeatTimeoutMillis() { return heartbeatTimeoutMillis; }
@@ -166,7 +182,34 @@ public final class ArrayConfig {
                 + " the heartbeat interval (" + heartbeatIntervalMillis + " ms): a live peer would be declared dead"
                 + " between two of its heartbeats");
         }
+        localAddress("front-end listen address (--listen)", listenAddress);
+        localAddress("admin listen address (--admin-listen)", adminListenAddress);
+        localAddress("link listen address (--link-listen)", linkListenAddress);
         return this;
+    }
+
+    /**
+     * A listen address must be one this host has (or the wildcard): checked before the data directory is touched,
+     * so that a typo fails naming the setting rather than after LUNs were made, as a bind error.
+     */
+    private static void localAddress(String what, String host) {
+        String shown = io.jmpio.netty.PeerText.printable(host);
+        java.net.InetAddress a;
+        try {
+            io.jmpio.netty.HostPort.check((host.contains(":") ? "[" + host + "]" : host) + ":1"); // no lookup of garbage
+            a = java.net.InetAddress.getByName(host);
+        } catch (IllegalArgumentException | java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(what + " '" + shown + "' is not an address or a name that resolves");
+        }
+        try {
+            if (!a.isAnyLocalAddress() && !a.isLoopbackAddress() && java.net.NetworkInterface.getByInetAddress(a) == null) {
+                throw new IllegalArgumentException(what + " '" + shown + "' (" + a.getHostAddress()
+                    + ") is not an address of this host");
+            }
+        } catch (java.net.SocketException e) {
+            throw new IllegalArgumentException(what + " '" + shown + "': cannot list this host's addresses: "
+                + io.jmpio.netty.FailureText.of(e));
+        }
     }
 
     private static long notNegative(long v, String what) {

@@ -75,7 +75,7 @@ public final class ArrayServer implements AutoCloseable {
                     c.setPeerLinkAddress(peer.linkAddress());
                     c.setPeerInProcess();
                 } else if (cfg.peerLinkAddress() != null) {
-                    c.setPeerLinkAddress(io.jmpio.netty.HostPort.parse(cfg.peerLinkAddress()));
+                    c.setPeerLinkAddress(io.jmpio.netty.HostPort.peer(cfg.peerLinkAddress()));
                 } else {
                     LOG.warn("controller {} runs without a peer (no --peer): it will take over every LUN", c.id());
                 }

@@ -4,6 +4,7 @@ import io.jmpio.emu.array.LunRecord;
 import io.jmpio.emu.controller.Controller;
 import io.jmpio.emu.controller.AluaState;
 import io.jmpio.netty.ConnectionGuard;
+import io.jmpio.netty.FailureText;
 import io.jmpio.netty.NettyTransport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -118,7 +119,7 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
             if (!f.isSuccess()) {
                 close();
                 throw new IOException("controller " + controller.id() + ": cannot listen for NVMe/TCP on " + host + ":"
-                    + boundPorts[i] + ": " + f.cause().getMessage(), f.cause());
+                    + boundPorts[i] + ": " + FailureText.of(f.cause()), f.cause());
             }
             listeners[i] = f.channel();
             boundPorts[i] = ((InetSocketAddress) f.channel().localAddress()).getPort();

@@ -32,4 +32,31 @@ class ArrayConfigTest {
         assertTrue(ios.getMessage().contains("got -3"), ios.getMessage());
         assertDoesNotThrow(() -> new ArrayConfig().failbackDelayMillis(0).autoTransferMinIos(0));
     }
+
+    @Test
+    void aLunNamedTwiceIsRefusedNotDropped() {
+        ArrayConfig cfg = new ArrayConfig().lun(LunSpec.parse("lun0:1G:A", "A", "file"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> cfg.lun(LunSpec.parse("lun0:2G:B", "A", "file")));
+        assertTrue(e.getMessage().contains("LUN 'lun0' is given twice"), e.getMessage());
+        assertDoesNotThrow(() -> cfg.lun(LunSpec.parse("lun1:1G:B", "A", "file")));
+    }
+
+    @Test
+    void aListenAddressThisHostDoesNotHaveIsRefusedBeforeTheDataDirectoryIsTouched() {
+        Path data = dir.resolve("array");
+        for (String[] bad : new String[][] {
+            {"999.1.1.1", "front-end listen address (--listen) '999.1.1.1' is not an address or a name that resolves"},
+            {"a b", "is not an address"},
+            {"192.0.2.1", "(192.0.2.1) is not an address of this host"}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ArrayServer.start(new ArrayConfig().dataDir(data).basePort(0).listenAddress(bad[0])));
+            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
+        }
+        IllegalArgumentException admin = assertThrows(IllegalArgumentException.class,
+            () -> new ArrayConfig().adminListenAddress("192.0.2.1").validate());
+        assertTrue(admin.getMessage().contains("--admin-listen"), admin.getMessage());
+        assertTrue(!java.nio.file.Files.exists(data), "nothing was made");
+        assertDoesNotThrow(() -> new ArrayConfig().listenAddress("0.0.0.0").linkListenAddress("localhost").validate());
+    }
 }
