@@ -397,7 +397,9 @@ class EmulatorTest {
     @Test
     void adminStatusFromEitherControllerListsControllersPortsLunsAndAlua() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
-            await("link up", 5000, () -> a.controller("A").peerState() == io.jmpio.emu.controller.PeerMonitor.PeerState.ALIVE);
+            // both sides: B's ports are standby until B, too, has heard from A
+            await("link up", 5000, () -> a.controller("A").peerState() == io.jmpio.emu.controller.PeerMonitor.PeerState.ALIVE
+                && a.controller("B").peerState() == io.jmpio.emu.controller.PeerMonitor.PeerState.ALIVE);
             HttpClient http = HttpClient.newHttpClient();
             ObjectMapper json = new ObjectMapper();
             for (String c : List.of("A", "B")) {
