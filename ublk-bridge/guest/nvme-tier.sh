@@ -50,8 +50,11 @@ N=$(grep -c "^trsvcid" "$W/discover.log" || true)
 [ "$N" = 4 ] || fail "discovery from one port lists $N ports, expected 4"
 pass "nvme discover from one port lists all four ports"
 
-step "connect-all"
-nvme connect-all -t tcp -a "${PORT%:*}" -s "${PORT##*:}" -q "$HOSTNQN" > "$W/connect.log" 2>&1 || fail "nvme connect-all"
+# round 2 of tiers.sh: header and data digests on every queue (Linux's CRC32C against the target's)
+DIGESTS=(); WITH=""
+if [ "${JMPIO_TIER_DIGESTS:-}" = 1 ]; then DIGESTS=(-g -G); WITH=", header and data digests"; fi
+step "connect-all${WITH}"
+nvme connect-all -t tcp -a "${PORT%:*}" -s "${PORT##*:}" -q "$HOSTNQN" "${DIGESTS[@]}" > "$W/connect.log" 2>&1 || fail "nvme connect-all"
 DEV=""
 for _ in $(seq 1 "$(paced 150)"); do
   for s in /sys/class/nvme-subsystem/nvme-subsys*; do
@@ -64,7 +67,7 @@ done
 [ -n "$DEV" ] && [ -b "$DEV" ] || fail "no multipath namespace device for $NQN"
 PATHS=$(ls -d /sys/block/nvme*c*n1 2>/dev/null | wc -l)
 [ "$PATHS" = 4 ] || fail "$DEV has $PATHS paths, expected 4"
-pass "nvme connect-all: $DEV with 4 paths"
+pass "nvme connect-all: $DEV with 4 paths${WITH}"
 states=""
 for _ in $(seq 1 "$(paced 50)"); do
   states=$(for p in /sys/block/nvme*c*n1; do cat "$p/ana_state"; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')

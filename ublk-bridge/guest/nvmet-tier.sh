@@ -97,8 +97,11 @@ for p in 1 2; do ln -s "$S" $CFG/ports/$p/subsystems/; done
 echo non-optimized > $CFG/ports/2/ana_groups/1/ana_state
 pass "nvmet up: port 1 optimized, port 2 non-optimized, referral 1 -> 2"
 
-step "attach through port 1"
-$JM attach --transport nvme-tcp --portal 127.0.0.1:4420 --host-id "$HOSTNQN" --bridge ublk --bridge-option queues=2 \
+# round 2 of tiers.sh: header and data digests on every queue (our CRC32C against nvmet's)
+DIGEST=none; WITH=""
+if [ "${JMPIO_TIER_DIGESTS:-}" = 1 ]; then DIGEST=both; WITH=", header and data digests"; fi
+step "attach through port 1${WITH}"
+$JM attach --transport nvme-tcp --transport-option "digest=$DIGEST" --portal 127.0.0.1:4420 --host-id "$HOSTNQN" --bridge ublk --bridge-option queues=2 \
   --probe-timeout "$(paced 5000)" --io-timeout "$(paced 15000)" --connect-timeout "$(paced 15000)" --check-interval 1000 --scan-interval 5000 --metrics-listen "$METRICS" \
   --ready-file "$W/attach.json" --control "$W/ctl.sock" > "$W/attach.log" 2>&1 &
 APID=$!
@@ -110,7 +113,7 @@ DEV=$(json "$W/attach.json" ".device")
 N=$(status | jq -er '[.groups[].paths | length] | add // 0')
 [ "$N" = 2 ] || fail "jmpio found $N paths through port 1 and its referral, expected 2"
 wait_for 60 "I/O on the optimized path only" in_use_is P1
-pass "attached $DEV: 2 paths from one portal (the second by referral), I/O on P1 (optimized)"
+pass "attached $DEV: 2 paths from one portal (the second by referral), I/O on P1 (optimized)${WITH}"
 
 step "fio verify while the ANA states flip and a port goes"
 FIO=(fio --name=v --filename="$DEV" --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k --iodepth=16

@@ -5,6 +5,9 @@
 #
 # Usage: tiers.sh [--rounds N] [--budget SECONDS]
 # --rounds N (default 2) runs them that many times in a row, to show they pass every time and not once by luck.
+# From round 2 on, the NVMe/TCP connections to and from Linux (the nvme and nvmet tiers) carry header and data
+# digests (JMPIO_TIER_DIGESTS=1): both of our ends' digest code then meets the kernel's. Those two tiers go first
+# in those rounds, so that a budget that cannot hold a whole round leaves out a repeat, not the digests.
 # --budget S: the seconds the tiers may take in all (bin/test derives it from what is left of CI's 45 minutes).
 # Round 1 always runs in full. In a later round each tier runs again only if the time it took last, taken again,
 # still ends inside the budget: under TCG one round took 14 to 19 minutes on our 2-core host (one vCPU,
@@ -29,6 +32,10 @@ start=$(date +%s)
 summary=()
 for round in $(seq 1 "$rounds"); do
   echo "=== guest tiers, round $round of $rounds"
+  if [ "$round" -gt 1 ]; then
+    export JMPIO_TIER_DIGESTS=1
+    TIERS=(nvme-tier nvmet-tier ublk-tier conformance-tier)
+  fi
   t0=$(date +%s)
   ran=()
   left=()
