@@ -50,6 +50,11 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "2", description = "Seconds of warm-up before each measurement (default: ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--rounds", defaultValue = "2", description = "Measurements of each path per workload, in the"
+        + " order optimized, shipped, shipped, optimized, ... so that a process still warming up (the JIT, for 15 s"
+        + " or more) favours neither; the ratio is of their means (default: ${DEFAULT-VALUE})")
+    int rounds;
+
     @Option(names = "--qd", defaultValue = "32", description = "Queue depth (default: ${DEFAULT-VALUE})")
     int queueDepth;
 
@@ -97,6 +102,7 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         OptionRange.check(spec, "--seconds", seconds, 1, 3600);
         OptionRange.check(spec, "--warmup", warmup, 0, 600);
+        OptionRange.check(spec, "--rounds", rounds, 1, 100);
         // one I/O queue of the target's 128 entries
         OptionRange.check(spec, "--qd", queueDepth, 1, 128);
         OptionRange.check(spec, "--bs", blockSize, 512, 1 << 20);
@@ -130,32 +136,34 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
                 array.transportKind(), backend, LUN, targets.get(0), targets.get(1));
         }
         try (NettyTransport client = NettyTransport.create("jmpio-bench", 1)) {
-            Result[] results = new Result[targets.size() * workloads.size()];
-            int i = 0;
+            StringBuilder ratios = new StringBuilder("shipped/optimized IOPS ratio:");
             for (String rw : workloads) {
-                for (int t = 0; t < targets.size(); t++) {
-                    String label = targets.size() == 2 ? (t == 0 ? "optimized" : "shipped") : targets.get(t);
-                    long[] before = array == null ? null : nonOwnerReads(array);
-                    results[i] = run(client, targets.get(t), label, rw);
-                    long[] after = array == null ? null : nonOwnerReads(array);
-                    out.printf("%-10s %-9s %s  QD%d %dB: %9.0f IOPS  p50 %7.1f us  p99 %7.1f us  errors %d%n",
-                        results[i].label(), rw, targets.get(t), queueDepth, blockSize, results[i].iops(),
-                        results[i].p50Micros(), results[i].p99Micros(), results[i].errors());
-                    if (after != null && t == 1 && rw.equals("randread")) {
-                        out.printf("           reads at the non-owner: %d shipped, %d answered there under the owner's read"
-                            + " lease%n", after[0] - before[0], after[1] - before[1]);
+                double[] sum = new double[targets.size()];
+                for (int round = 0; round < rounds; round++) {
+                    for (int k = 0; k < targets.size(); k++) {
+                        int t = round % 2 == 0 ? k : targets.size() - 1 - k; // ABBA: drift cancels out
+                        String label = targets.size() == 2 ? (t == 0 ? "optimized" : "shipped") : targets.get(t);
+                        long[] before = array == null ? null : nonOwnerReads(array);
+                        Result r = run(client, targets.get(t), label, rw);
+                        long[] after = array == null ? null : nonOwnerReads(array);
+                        sum[t] += r.iops();
+                        out.printf("%-10s %-9s %s  QD%d %dB: %9.0f IOPS  p50 %7.1f us  p99 %7.1f us  errors %d%n",
+                            r.label(), rw, targets.get(t), queueDepth, blockSize, r.iops(), r.p50Micros(),
+                            r.p99Micros(), r.errors());
+                        if (after != null && t == 1 && rw.equals("randread")) {
+                            out.printf("           reads at the non-owner: %d shipped, %d answered there under the owner's"
+                                + " read lease%n", after[0] - before[0], after[1] - before[1]);
+                        }
+                        out.flush();
                     }
-                    out.flush();
-                    i++;
+                }
+                if (targets.size() == 2) {
+                    ratios.append(ratios.charAt(ratios.length() - 1) == ':' ? " " : ", ").append(rw)
+                        .append(String.format(" %.2f", sum[1] / sum[0]));
                 }
             }
             if (targets.size() == 2) {
-                StringBuilder ratios = new StringBuilder("shipped/optimized IOPS ratio:");
-                for (int w = 0; w < workloads.size(); w++) {
-                    ratios.append(w == 0 ? " " : ", ").append(workloads.get(w))
-                        .append(String.format(" %.2f", results[2 * w + 1].iops() / results[2 * w].iops()));
-                }
-                out.println(ratios);
+                out.println(ratios + " (means of " + rounds + " measurements each)");
             }
         } finally {
             if (array != null) {
