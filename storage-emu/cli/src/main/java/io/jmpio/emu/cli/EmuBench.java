@@ -163,7 +163,8 @@ final class EmuBench implements java.util.concurrent.Callable<Integer> {
                 }
             }
             if (targets.size() == 2) {
-                out.println(ratios + " (means of " + rounds + " measurements each)");
+                out.println(ratios + (rounds == 1 ? " (one measurement each)" : " (means of " + rounds
+                    + " measurements each, in ABBA order)"));
             }
         } finally {
             if (array != null) {

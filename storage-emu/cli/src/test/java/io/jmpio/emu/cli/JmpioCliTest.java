@@ -52,7 +52,7 @@ class JmpioCliTest {
     void benchOptionsOutOfRangeAreRefusedBeforeAnythingStarts() {
         String[][] refused = {
             {"emu", "bench", "--qd", "0"}, {"emu", "bench", "--qd", "129"}, {"emu", "bench", "--seconds", "-5"},
-            {"emu", "bench", "--bs", "1000"}, {"emu", "bench", "--rw", "randwrite,nope"},
+            {"emu", "bench", "--bs", "1000"}, {"emu", "bench", "--rw", "randwrite,nope"}, {"emu", "bench", "--rounds", "0"},
             {"bench", "--qd", "0"}, {"bench", "--seconds", "0"}, {"bench", "--read-percent", "101"},
             {"bench", "--queues", "0"}, {"bench", "--heartbeat-timeout", "10"}};
         for (String[] args : refused) {
