@@ -10,17 +10,14 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
@@ -109,31 +106,15 @@ class DataDigestErrorTest {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            CompletableFuture<String> closed = new CompletableFuture<>();
-            CompletableFuture<QueuePair> ready = new CompletableFuture<>();
-            QueuePair q = new QueuePair(1, 4, 0, 1, "nqn.2014-08.io.jmpio:digest-test", "nqn.2014-08.io.jmpio:host",
-                new byte[16], false, true, 8192, new QueuePair.Listener() {
-                    @Override
-                    public void ready(QueuePair qp, int cntlid) {
-                        ready.complete(qp);
-                    }
-
-                    @Override
-                    public void closed(QueuePair qp, String reason, boolean fault, List<QueuePair.Command> unanswered) {
-                        closed.complete(reason);
-                        ready.completeExceptionally(new IOException(reason));
-                    }
-                });
             EventLoop loop = LOOPS.next();
-            loop.execute(() -> q.connect(loop, NioSocketChannel.class,
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 5000));
-            ready.get(10, TimeUnit.SECONDS);
+            ConnectedQueuePair host = ConnectedQueuePair.open(loop, server.getLocalPort(), false, true, 8192);
+            QueuePair q = host.queue;
 
             Done first = read(q, loop);
             assertEquals(Sqe.SC_DATA_TRANSFER_ERROR, first.status(), "the corrupt read: Data Transfer Error");
             assertNull(first.data(), "and no data");
             Done second = read(q, loop);
-            assertNull(closed.getNow(null), "the connection lives on");
+            assertNull(host.closed.getNow(null), "the connection lives on");
             assertEquals(0, second.status(), "the next read");
             assertArrayEquals(good, second.data(), "gets its own data");
             loop.submit(() -> q.close("test over", false)).get(5, TimeUnit.SECONDS);

@@ -11,12 +11,10 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -26,7 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterAll;
@@ -87,27 +84,10 @@ class HostileTargetFuzzTest {
             Thread t = new Thread(target, "hostile-controller");
             t.setDaemon(true);
             t.start();
-            CompletableFuture<String> closed = new CompletableFuture<>();
-            CompletableFuture<Void> ready = new CompletableFuture<>();
-            List<QueuePair.Command> handedBack = new ArrayList<>();
-            QueuePair q = new QueuePair(1, 4, 0, 1, "nqn.2014-08.io.jmpio:fuzz", "nqn.2014-08.io.jmpio:fuzz-host",
-                new byte[16], hdgst, ddgst, IN_CAPSULE, new QueuePair.Listener() {
-                    @Override
-                    public void ready(QueuePair qp, int cntlid) {
-                        ready.complete(null);
-                    }
-
-                    @Override
-                    public void closed(QueuePair qp, String reason, boolean fault, List<QueuePair.Command> unanswered) {
-                        handedBack.addAll(unanswered);
-                        closed.complete(reason);
-                    }
-                });
             EventLoop loop = LOOPS.next();
+            ConnectedQueuePair host = ConnectedQueuePair.open(loop, server.getLocalPort(), hdgst, ddgst, IN_CAPSULE);
+            QueuePair q = host.queue;
             List<Sent> sent = new ArrayList<>();
-            loop.execute(() -> q.connect(loop, NioSocketChannel.class,
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()), 5000));
-            ready.get(10, TimeUnit.SECONDS);
             loop.submit(() -> {
                 for (int i = 0; i < COMMANDS; i++) {
                     boolean read = r.nextBoolean();
@@ -127,11 +107,11 @@ class HostileTargetFuzzTest {
                     }, s));
                 }
             }).get(5, TimeUnit.SECONDS);
-            String reason = closed.get(15, TimeUnit.SECONDS);
+            String reason = host.closed.get(15, TimeUnit.SECONDS);
             assertNotNull(reason, what);
             assertTrue(!reason.isBlank() && !reason.contains("null"), what + ": the close names its reason: " + reason);
             loop.submit(() -> {
-                for (QueuePair.Command c : handedBack) {
+                for (QueuePair.Command c : host.handedBack) {
                     ((Sent) c.attachment).unanswered = true;
                 }
                 for (Sent s : sent) {
