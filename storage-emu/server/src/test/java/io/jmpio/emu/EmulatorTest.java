@@ -187,6 +187,41 @@ class EmulatorTest {
     }
 
     @Test
+    void shippedWritesWhoseMirrorCopyTheNonOwnerKeptSurviveOwnerKill() throws Exception {
+        // B ships in-capsule writes to A and keeps their mirror copies itself (A sends none back); destage never
+        // runs, so after A dies only those copies hold the data
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).destageIntervalMillis(3_600_000))) {
+            byte[][] blocks = new byte[32][];
+            byte[] streamed;
+            try (Host viaB = new Host(a, port(a, "B", 0), "host-1")) {
+                await("mirroring", 15_000, () -> Boolean.TRUE.equals(((java.util.Map<?, ?>) a.controller("A")
+                    .localStatus().get("link")).get("mirroring")) && quietly(() -> viaB.serving()));
+                for (int i = 0; i < blocks.length; i++) {
+                    blocks[i] = random(4096, 200 + i);
+                    viaB.write(i * 8192L, blocks[i]);
+                }
+                // one block overwritten: the mirror must hold the newer slot's copy
+                blocks[7] = random(4096, 300);
+                viaB.write(7 * 8192L, blocks[7]);
+                // beyond the in-capsule size: streamed to A as the host sends it (R2T), the copy gathered on the way
+                streamed = random(64 * 1024, 301);
+                viaB.write(1 << 20, streamed);
+                assertEquals(1L, lunStat(a, "B", "streamedWrites"));
+                assertEquals(34L, lunStat(a, "B", "mirrorCopiesKept"), "B kept every shipped write's mirror copy");
+                assertEquals(34L, lunStat(a, "B", "shippedOut"));
+            }
+            a.controller("A").kill();
+            try (Host viaB = new Host(a, port(a, "B", 0), "host-1")) {
+                await("B took over", 5000, () -> quietly(() -> "B".equals(owner(a)) && viaB.serving()));
+                for (int i = 0; i < blocks.length; i++) {
+                    assertArrayEquals(blocks[i], viaB.read(i * 8192L, 4096), "block " + i);
+                }
+                assertArrayEquals(streamed, viaB.read(1 << 20, streamed.length), "the streamed write");
+            }
+        }
+    }
+
+    @Test
     void failbackReturnsOwnershipToThePreferredOwnerAfterTheDelay() throws Exception {
         try (ArrayServer a = ArrayServer.start(Harness.config(dir))) {
             byte[] before = random(8192, 7);

@@ -160,15 +160,16 @@ final class LinkMessages implements InterControllerLink.Handler {
         }
         byte[] data = f.op() == Opcode.WRITE ? ByteBufUtil.getBytes(f.payload()) : null;
         f.release();
+        boolean peerKeepsCopy = f.op() == Opcode.WRITE && (f.flags() & LinkFrame.FLAG_MIRROR_HERE) != 0;
         return c.ownerIo.execute(l, f.op(), (f.flags() & LinkFrame.FLAG_FUA) != 0, f.destination(), f.length(), data,
-            true).thenApply(r -> {
+            true, peerKeepsCopy).thenApply(r -> {
                 LinkFrame reply = f.reply(r.status(), r.sense(), r.position(), r.data());
                 if (f.op() == Opcode.READ) {
                     long lease = r.status() == Status.GOOD ? c.grants.grantReadLease(l) : -1;
                     return lease < 0 ? reply : reply.withReadLease(lease);
                 }
-                // the grant is decided as the reply leaves: a write not mirrored since then was revoked first
-                return r.mirrored() && c.grants.grant(l, r.position()) ? reply.withFlags(LinkFrame.FLAG_MIRRORED) : reply;
+                int flags = c.grants.shippedWriteReplyFlags(l, r);
+                return flags == 0 ? reply : reply.withFlags(flags);
             });
     }
 

@@ -27,6 +27,8 @@ final class LunStats {
     final LongAdder positionsRevoked = new LongAdder();
     /** Non-owner: writes whose data went to the owner chunk by chunk as the host sent it (R2T on its behalf). */
     final LongAdder streamedWrites = new LongAdder();
+    /** Non-owner: shipped writes whose mirror copy it kept from the host's data, the owner sending none back. */
+    final LongAdder mirrorCopiesKept = new LongAdder();
     final ConcurrentHistogram shipLatencyNanos = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 2);
 
     Map<String, Object> toMap() {
@@ -47,6 +49,7 @@ final class LunStats {
         m.put("mirrorReads", mirrorReads.sum());
         m.put("positionsRevoked", positionsRevoked.sum());
         m.put("streamedWrites", streamedWrites.sum());
+        m.put("mirrorCopiesKept", mirrorCopiesKept.sum());
         m.put("shipAddedLatencyMeanMicros", shipLatencyNanos.getTotalCount() == 0 ? 0.0 : shipLatencyNanos.getMean() / 1000.0);
         m.put("shipAddedLatencyP50Micros", shipLatencyNanos.getValueAtPercentile(50) / 1000.0);
         m.put("shipAddedLatencyP99Micros", shipLatencyNanos.getValueAtPercentile(99) / 1000.0);

@@ -63,6 +63,16 @@ final class MirrorGrants {
     }
 
     /**
+     * The flags of the reply to a shipped write with outcome {@code r}: {@link LinkFrame#FLAG_MIRROR_HERE} when the peer
+     * is to keep the mirror copy itself, {@link LinkFrame#FLAG_MIRRORED} when it may also read the slot from there
+     * (decided as the reply leaves: a write not mirrored since then was revoked first).
+     */
+    int shippedWriteReplyFlags(Lun l, IoResult r) {
+        return (r.mirrorAtPeer() ? LinkFrame.FLAG_MIRROR_HERE : 0)
+            | (r.mirrored() && grant(l, r.position()) ? LinkFrame.FLAG_MIRRORED : 0);
+    }
+
+    /**
      * The generation of a read lease the reply to a shipped read may carry, or -1 when none may be granted (a write
      * was not mirrored since the last resync, the peer is not in sync, or the LUN is changing hands).
      */

@@ -39,6 +39,15 @@ final class OwnerIo {
 
     CompletableFuture<IoResult> execute(Lun l, int op, boolean fua, long offset, int length, byte[] data,
                                         boolean shipped) {
+        return execute(l, op, fua, offset, length, data, shipped, false);
+    }
+
+    /**
+     * @param peerKeepsCopy a write the peer shipped and holds a copy of: mirrored, it is not sent back to the peer's
+     *                      mirror but answered {@link IoResult#mirrorAtPeer}, and the peer puts its copy there
+     */
+    CompletableFuture<IoResult> execute(Lun l, int op, boolean fua, long offset, int length, byte[] data,
+                                        boolean shipped, boolean peerKeepsCopy) {
         // counted before the checks, so that a move (which marks the LUN transitioning, then waits for this count
         // to reach zero) either sees this request or this request sees the move: a write admitted after the
         // move's destage would be dropped with the cache when ownership changes
@@ -82,12 +91,12 @@ final class OwnerIo {
                 case Opcode.WRITE:
                     l.stats.writes.increment();
                     l.stats.writeBytes.add(length);
-                    f = cachedWrite(l, Extent.data(offset, data, 0, length, 0), fua);
+                    f = cachedWrite(l, Extent.data(offset, data, 0, length, 0), fua, peerKeepsCopy && shipped && !fua);
                     break;
                 case Opcode.DISCARD:
                 case Opcode.WRITE_ZEROES:
                     l.stats.otherOps.increment();
-                    f = cachedWrite(l, Extent.zeroes(offset, Integer.toUnsignedLong(length), 0), false);
+                    f = cachedWrite(l, Extent.zeroes(offset, Integer.toUnsignedLong(length), 0), false, false);
                     break;
                 case Opcode.FLUSH:
                     l.stats.otherOps.increment();
@@ -164,8 +173,11 @@ final class OwnerIo {
      * the pair is in sync — FUA writes too, so that the mirror a takeover replays never holds an older copy
      * of a range than the disk. It is acknowledged once mirrored (FUA: and written through); when it cannot be
      * mirrored it is written through, and acknowledged once the peer no longer reads that range from its mirror.
+     * A write the peer shipped and keeps a copy of is mirrored by the peer itself, on the reply (see
+     * {@code LinkFrame.FLAG_MIRROR_HERE}): the host hears of it only once both copies exist, as for any other.
      */
-    private CompletableFuture<IoResult> cachedWrite(Lun l, Extent unslotted, boolean fua) throws IOException {
+    private CompletableFuture<IoResult> cachedWrite(Lun l, Extent unslotted, boolean fua, boolean peerKeepsCopy)
+        throws IOException {
         if (l.cache.dataBytes() + (unslotted.isZeroes() ? 0 : unslotted.length()) > c.cfg.writeCacheBytes()) {
             return CompletableFuture.completedFuture(IoResult.error(Status.BUSY, Sense.CACHE_FULL));
         }
@@ -177,6 +189,9 @@ final class OwnerIo {
         }
         l.stats.mirrorWrites.increment();
         c.destagedMark.sendingToMirror(e.slot());
+        if (peerKeepsCopy) {
+            return CompletableFuture.completedFuture(IoResult.mirrorAtPeer(e.slot()));
+        }
         ByteBuf payload = e.isZeroes() ? null : Unpooled.wrappedBuffer(e.data(), e.dataOffset(), (int) e.length());
         LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_MIRROR, LinkFrame.MIRROR_WRITE,
             e.isZeroes() ? LinkFrame.MIRROR_ZEROES : LinkFrame.MIRROR_DATA, l.id(), epoch,

@@ -5,6 +5,7 @@ import io.jmpio.emu.cache.ExtentMap;
 import io.jmpio.emu.controller.PeerMonitor.PeerState;
 import io.jmpio.emu.link.LinkFrame;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -48,8 +49,11 @@ final class Shipper {
         }
         long t0 = c.clock.nanos();
         long epoch = l.record.epoch();
-        LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_IO, op, l.id(), l.record.epoch(),
-            length, port, offset, data).withFlags(fua ? LinkFrame.FLAG_FUA : 0);
+        // the mirror copy the owner would otherwise send back: taken before the payload goes (the link releases it)
+        byte[] mirrorCopy = op == Opcode.WRITE && !fua ? ByteBufUtil.getBytes(data, data.readerIndex(), length) : null;
+        LinkFrame m = LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_IO, op, l.id(), epoch,
+            length, port, offset, data).withFlags(fua ? LinkFrame.FLAG_FUA
+                : mirrorCopy != null ? LinkFrame.FLAG_MIRROR_HERE : 0);
         return c.link.request(m, 0).handle((r, err) -> {
             if (r == null) {
                 return IoResult.error(Status.NOT_OWNER, Sense.LINK_DOWN);
@@ -70,6 +74,12 @@ final class Shipper {
                         Opcode.name(op), length, r.payload().readableBytes(), c.peerId);
                     return IoResult.error(Status.MEDIUM_ERROR, Sense.PAYLOAD_MISMATCH);
                 }
+                if ((r.flags() & LinkFrame.FLAG_MIRROR_HERE) != 0) {
+                    IoResult refused = keepMirrorCopy(l, epoch, offset, mirrorCopy, r.source());
+                    if (refused != null) {
+                        return refused;
+                    }
+                }
                 boolean mirrored = (r.flags() & LinkFrame.FLAG_MIRRORED) != 0;
                 if (mirrored && op != Opcode.READ && op != Opcode.FLUSH) {
                     record(l, offset, Integer.toUnsignedLong(length), r.source(), t0);
@@ -81,6 +91,30 @@ final class Shipper {
                 r.release();
             }
         });
+    }
+
+    /**
+     * The owner cached a shipped write in {@code slot} and left its mirror copy to us (the reply's
+     * {@link LinkFrame#FLAG_MIRROR_HERE}): it goes into the mirror before the host hears of the write. Returns null
+     * when it did, else the write's failure: the owner claims a copy never offered, or the LUN changed hands or the
+     * owner was found dead since the write was shipped (a takeover replays the mirror as it was; the host retries).
+     */
+    private IoResult keepMirrorCopy(Lun l, long epoch, long offset, byte[] copy, long slot) {
+        if (copy == null) {
+            LOG.warn("controller {}: {} answered a shipped request of {} with a mirror copy to keep that was never"
+                + " offered; failing it", c.id, c.peerId, l.name());
+            return IoResult.error(Status.MEDIUM_ERROR, Sense.PAYLOAD_MISMATCH);
+        }
+        if (l.owned() || !c.peerId.equals(l.record.owner()) || l.record.epoch() != epoch
+            || c.peerState != PeerState.ALIVE) {
+            LOG.info("controller {}: not keeping the mirror copy of a write shipped to {} on {} at {} (ownership"
+                + " changed or the peer is not alive); failing it for the host to retry", c.id, c.peerId, l.name(),
+                offset);
+            return IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
+        }
+        l.mirror.put(Extent.data(offset, copy, 0, copy.length, slot));
+        l.stats.mirrorCopiesKept.increment();
+        return null;
     }
 
     /**
@@ -100,7 +134,7 @@ final class Shipper {
             if (r.status() != Status.GOOD) {
                 return HostWrite.refused(IoResult.error(r.status(), r.sense()));
             }
-            return new StreamedWrite(l, r.source(), offset, length, t0);
+            return new StreamedWrite(l, r.source(), offset, length, fua, t0);
         });
     }
 
@@ -111,15 +145,20 @@ final class Shipper {
         private final long offset;
         private final int length;
         private final long t0;
+        private final long epoch;
+        /** The mirror copy offered to the owner (writes without FUA), filled as the chunks go; else null. */
+        private final byte[] mirrorCopy;
         private final List<CompletableFuture<LinkFrame>> sent = new java.util.ArrayList<>();
 
-        StreamedWrite(Lun l, long token, long offset, int length, long t0) {
+        StreamedWrite(Lun l, long token, long offset, int length, boolean fua, long t0) {
             this.l = l;
             this.token = token;
             this.route = (int) (token ^ token >>> 32) | 1;
             this.offset = offset;
             this.length = length;
             this.t0 = t0;
+            this.epoch = l.record.epoch();
+            this.mirrorCopy = fua ? null : new byte[length];
         }
 
         @Override
@@ -130,6 +169,9 @@ final class Shipper {
         @Override
         public void data(long at, io.netty.buffer.ByteBuf chunk) {
             int n = chunk.readableBytes();
+            if (mirrorCopy != null && at >= 0 && at + n <= length) {
+                chunk.getBytes(chunk.readerIndex(), mirrorCopy, (int) at, n);
+            }
             sent.add(c.link.request(LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_STREAM,
                 LinkFrame.STREAM_DATA, l.id(), l.record.epoch(), n, token, at, chunk.retainedSlice()), route));
         }
@@ -149,7 +191,8 @@ final class Shipper {
                     }
                 }
                 return c.link.request(LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_STREAM,
-                    LinkFrame.STREAM_COMMIT, l.id(), l.record.epoch(), length, token, 0, null), route).handle((r, err) -> {
+                    LinkFrame.STREAM_COMMIT, l.id(), l.record.epoch(), length, token, 0, null)
+                    .withFlags(mirrorCopy != null ? LinkFrame.FLAG_MIRROR_HERE : 0), route).handle((r, err) -> {
                         if (r == null) {
                             return IoResult.error(Status.NOT_OWNER, Sense.LINK_DOWN);
                         }
@@ -161,6 +204,12 @@ final class Shipper {
                             l.stats.shipLatencyNanos.getHighestTrackableValue())));
                         if (r.status() != Status.GOOD) {
                             return IoResult.error(r.status(), r.sense());
+                        }
+                        if ((r.flags() & LinkFrame.FLAG_MIRROR_HERE) != 0) {
+                            IoResult refused = keepMirrorCopy(l, epoch, offset, mirrorCopy, r.source());
+                            if (refused != null) {
+                                return refused;
+                            }
                         }
                         boolean mirrored = (r.flags() & LinkFrame.FLAG_MIRRORED) != 0;
                         if (mirrored) {

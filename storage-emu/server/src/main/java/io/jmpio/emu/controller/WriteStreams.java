@@ -135,9 +135,11 @@ final class WriteStreams {
                 return done(f.reply(Status.INVALID_FIELD, Sense.PAYLOAD_MISMATCH, 0, null));
             }
         }
-        return c.ownerIo.execute(l, Opcode.WRITE, s.fua, s.offset, s.length, s.data, true).thenApply(r -> {
+        boolean peerKeepsCopy = (f.flags() & LinkFrame.FLAG_MIRROR_HERE) != 0;
+        return c.ownerIo.execute(l, Opcode.WRITE, s.fua, s.offset, s.length, s.data, true, peerKeepsCopy).thenApply(r -> {
             LinkFrame reply = f.reply(r.status(), r.sense(), r.position(), null);
-            return r.mirrored() && c.grants.grant(l, r.position()) ? reply.withFlags(LinkFrame.FLAG_MIRRORED) : reply;
+            int flags = c.grants.shippedWriteReplyFlags(l, r);
+            return flags == 0 ? reply : reply.withFlags(flags);
         });
     }
 

@@ -129,6 +129,14 @@ public record LinkFrame(int channel, int kind, int op, int flags, long correlati
      * may answer reads itself: the shared media overlaid with its mirror of the owner's dirty cache.
      */
     public static final int FLAG_READ_LEASE = 0x4;
+    /**
+     * SHIP_IO flag (writes without FUA). Request: the peer keeps a copy of the payload and offers to hold the
+     * write's mirror copy itself. Reply: the owner took the offer — the write sits in its cache slot {@code source}
+     * and was not mirrored; the peer puts its copy into its mirror under that slot before the host hears of the
+     * write, or fails the write. The data then crosses the link once and the write costs one round trip, as a
+     * write at the owner does (its mirror write), instead of two.
+     */
+    public static final int FLAG_MIRROR_HERE = 0x8;
 
     public LinkFrame {
         if (payload == null) {
