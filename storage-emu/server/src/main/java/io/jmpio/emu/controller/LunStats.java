@@ -29,6 +29,8 @@ final class LunStats {
     final LongAdder streamedWrites = new LongAdder();
     /** Non-owner: shipped writes whose mirror copy it kept from the host's data, the owner sending none back. */
     final LongAdder mirrorCopiesKept = new LongAdder();
+    /** Non-owner: shipped writes failed as transitioning because their copy came back after ownership changed. */
+    final LongAdder mirrorCopiesRefused = new LongAdder();
     final ConcurrentHistogram shipLatencyNanos = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 2);
 
     Map<String, Object> toMap() {
@@ -50,6 +52,7 @@ final class LunStats {
         m.put("positionsRevoked", positionsRevoked.sum());
         m.put("streamedWrites", streamedWrites.sum());
         m.put("mirrorCopiesKept", mirrorCopiesKept.sum());
+        m.put("mirrorCopiesRefused", mirrorCopiesRefused.sum());
         m.put("shipAddedLatencyMeanMicros", shipLatencyNanos.getTotalCount() == 0 ? 0.0 : shipLatencyNanos.getMean() / 1000.0);
         m.put("shipAddedLatencyP50Micros", shipLatencyNanos.getValueAtPercentile(50) / 1000.0);
         m.put("shipAddedLatencyP99Micros", shipLatencyNanos.getValueAtPercentile(99) / 1000.0);

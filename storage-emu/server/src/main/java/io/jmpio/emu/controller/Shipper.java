@@ -105,11 +105,15 @@ final class Shipper {
                 + " offered; failing it", c.id, c.peerId, l.name());
             return IoResult.error(Status.MEDIUM_ERROR, Sense.PAYLOAD_MISMATCH);
         }
+        // a peer found dead may be taken over (its mirror replayed) any moment: a copy put in now could be missed;
+        // one only unheard on the link (partitioned) is not taken over, and a resync empties what it finds
         if (l.owned() || !c.peerId.equals(l.record.owner()) || l.record.epoch() != epoch
-            || c.peerState != PeerState.ALIVE) {
-            LOG.info("controller {}: not keeping the mirror copy of a write shipped to {} on {} at {} (ownership"
-                + " changed or the peer is not alive); failing it for the host to retry", c.id, c.peerId, l.name(),
+            || c.peerState == PeerState.DEAD) {
+            // one line per write would flood the log in a takeover; the host sees "transitioning" and retries
+            LOG.debug("controller {}: not keeping the mirror copy of a write shipped to {} on {} at {} (ownership"
+                + " changed or the peer was found dead); failing it for the host to retry", c.id, c.peerId, l.name(),
                 offset);
+            l.stats.mirrorCopiesRefused.increment();
             return IoResult.error(Status.TRANSITIONING, Sense.OWNERSHIP_MOVING);
         }
         l.mirror.put(Extent.data(offset, copy, 0, copy.length, slot));
