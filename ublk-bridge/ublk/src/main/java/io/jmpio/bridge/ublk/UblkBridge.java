@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
  */
 final class UblkBridge implements KernelBridge {
     private static final Logger LOG = LoggerFactory.getLogger(UblkBridge.class);
+    /** How long /dev/ublkcN may take to appear (devtmpfs, then udev's permissions) after ADD_DEV. */
+    private static final long CDEV_APPEAR_LIMIT_MILLIS = 30_000;
+    /** Every so often while the queues start, a line says how far they got. */
+    private static final long QUEUE_START_REPORT_SECONDS = 10;
+    /** The queues' set-up (ring, descriptor mmap, buffers, first fetches) has hung when it takes this long. */
+    private static final long QUEUE_START_LIMIT_SECONDS = 120;
 
     private final UblkControl control;
     private final int devId;
@@ -167,7 +173,7 @@ final class UblkBridge implements KernelBridge {
 
     private void startQueues(BlockDevice device, int nrQueues, int depth, int maxIoBytes) throws IOException {
         String cdev = "/dev/ublkc" + devId;
-        long deadline = System.currentTimeMillis() + 5000;
+        long deadline = System.currentTimeMillis() + CDEV_APPEAR_LIMIT_MILLIS;
         while (true) {
             try {
                 cdevFd = Native.open(cdev, Native.O_RDWR, 0);
@@ -193,8 +199,18 @@ final class UblkBridge implements KernelBridge {
             t.start();
         }
         try {
-            if (!fetched.await(10, TimeUnit.SECONDS)) {
-                throw new IOException("ublk queues did not get their fetches in within 10 s");
+            // Each queue counts down once set up or failed, so the wait ends by itself; a slow machine (a busy
+            // host, a TCG guest with a cold JIT) only makes it longer. Say so while waiting, give up only when a
+            // queue has plainly hung.
+            long waitedSeconds = 0;
+            while (!fetched.await(QUEUE_START_REPORT_SECONDS, TimeUnit.SECONDS)) {
+                waitedSeconds += QUEUE_START_REPORT_SECONDS;
+                if (waitedSeconds >= QUEUE_START_LIMIT_SECONDS) {
+                    throw new IOException("ublk queues: " + (nrQueues - fetched.getCount()) + " of " + nrQueues
+                        + " had their fetches in after " + waitedSeconds + " s; giving up");
+                }
+                LOG.info("ublk queues: {} of {} have their fetches in after {} s; still waiting (up to {} s)",
+                    nrQueues - fetched.getCount(), nrQueues, waitedSeconds, QUEUE_START_LIMIT_SECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
