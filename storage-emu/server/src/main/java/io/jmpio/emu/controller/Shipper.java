@@ -74,11 +74,9 @@ final class Shipper {
                         Opcode.name(op), length, r.payload().readableBytes(), c.peerId);
                     return IoResult.error(Status.MEDIUM_ERROR, Sense.PAYLOAD_MISMATCH);
                 }
-                if ((r.flags() & LinkFrame.FLAG_MIRROR_HERE) != 0) {
-                    IoResult refused = keepMirrorCopy(l, epoch, offset, mirrorCopy, r.source());
-                    if (refused != null) {
-                        return refused;
-                    }
+                IoResult refused = keepMirrorCopyIfLeftHere(r, l, epoch, offset, mirrorCopy);
+                if (refused != null) {
+                    return refused;
                 }
                 boolean mirrored = (r.flags() & LinkFrame.FLAG_MIRRORED) != 0;
                 if (mirrored && op != Opcode.READ && op != Opcode.FLUSH) {
@@ -94,12 +92,17 @@ final class Shipper {
     }
 
     /**
-     * The owner cached a shipped write in {@code slot} and left its mirror copy to us (the reply's
-     * {@link LinkFrame#FLAG_MIRROR_HERE}): it goes into the mirror before the host hears of the write. Returns null
-     * when it did, else the write's failure: the owner claims a copy never offered, or the LUN changed hands or the
-     * owner was found dead since the write was shipped (a takeover replays the mirror as it was; the host retries).
+     * When the owner's reply {@code r} to a shipped write carries {@link LinkFrame#FLAG_MIRROR_HERE}, it cached the
+     * write in slot {@code r.source()} and left its mirror copy to us: the copy goes into the mirror before the host
+     * hears of the write. Returns null when there was nothing to keep or it was kept, else the write's failure: the
+     * owner claims a copy never offered, or the LUN changed hands or the owner was found dead since the write was
+     * shipped (a takeover replays the mirror as it was; the host retries).
      */
-    private IoResult keepMirrorCopy(Lun l, long epoch, long offset, byte[] copy, long slot) {
+    private IoResult keepMirrorCopyIfLeftHere(LinkFrame r, Lun l, long epoch, long offset, byte[] copy) {
+        if ((r.flags() & LinkFrame.FLAG_MIRROR_HERE) == 0) {
+            return null;
+        }
+        long slot = r.source();
         if (copy == null) {
             LOG.warn("controller {}: {} answered a shipped request of {} with a mirror copy to keep that was never"
                 + " offered; failing it", c.id, c.peerId, l.name());
@@ -209,11 +212,9 @@ final class Shipper {
                         if (r.status() != Status.GOOD) {
                             return IoResult.error(r.status(), r.sense());
                         }
-                        if ((r.flags() & LinkFrame.FLAG_MIRROR_HERE) != 0) {
-                            IoResult refused = keepMirrorCopy(l, epoch, offset, mirrorCopy, r.source());
-                            if (refused != null) {
-                                return refused;
-                            }
+                        IoResult refused = keepMirrorCopyIfLeftHere(r, l, epoch, offset, mirrorCopy);
+                        if (refused != null) {
+                            return refused;
                         }
                         boolean mirrored = (r.flags() & LinkFrame.FLAG_MIRRORED) != 0;
                         if (mirrored) {
