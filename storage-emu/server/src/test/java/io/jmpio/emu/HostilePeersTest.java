@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.jmpio.emu.array.ArrayConfig;
 import io.jmpio.emu.array.ArrayServer;
@@ -622,6 +623,91 @@ class HostilePeersTest {
                 }
                 deaf.close();
                 writer.join(5000);
+                work.verify();
+                assertTrue(work.writes() > 10, "the legitimate host kept writing: " + work.writes());
+            }
+        }
+    }
+
+    @Test
+    void hostsThatAskForWriteDataRoomAndNeverSendTheDataHoldBoundedMemoryAndAreCutOff() throws Exception {
+        // 8 s for a transfer's data (and a PDU's): long enough to measure the heap while the attack holds
+        try (ArrayServer a = ArrayServer.start(config().partialFrameMillis(8000))) {
+            await("link up", 5000, () -> a.controller("A").peerState() == PeerState.ALIVE);
+            try (VerifiedWorkload work = new VerifiedWorkload(a, port(a, "A", 0))) {
+                long heapBefore = Attacker.heapAfterGc();
+                // six hosts, one queue each, 32 writes of 4 MiB (MDTS) each sent by R2T: 768 MiB of room asked
+                // for, no byte of it ever sent
+                int megs = 4 << 20;
+                List<Harness.Host> attackers = new ArrayList<>();
+                for (int h = 0; h < 6; h++) {
+                    Harness.Host host = new Harness.Host(a, port(a, "A", 1), "hoarder-" + h);
+                    attackers.add(host);
+                    for (int i = 0; i < 32; i++) {
+                        java.nio.ByteBuffer sqe = host.io.sqe(0x01, 1, 0x5A, megs);
+                        sqe.putLong(40, i % 8 * (megs / 512L)).putInt(48, megs / 512 - 1);
+                        host.io.sendCommand(sqe, null);
+                    }
+                }
+                int r2ts = 0;
+                boolean[] heldRoom = new boolean[attackers.size()];
+                for (int h = 0; h < attackers.size(); h++) {
+                    Harness.Host host = attackers.get(h);
+                    host.io.socket.setSoTimeout(300);
+                    try {
+                        while (true) {
+                            byte[] common = host.io.readN(8);
+                            host.io.readN(java.nio.ByteBuffer.wrap(common).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                                .getInt(4) - 8);
+                            assertEquals(0x09, common[0], "the array answers a hoarder only with R2Ts while it waits");
+                            r2ts++;
+                            heldRoom[h] = true;
+                        }
+                    } catch (java.net.SocketTimeoutException e) {
+                        // no more for now: the rest wait for room
+                    }
+                }
+                long grown = Attacker.heapAfterGc() - heapBefore;
+                assertTrue(r2ts <= 32, "at most 128 MiB of R2T data is asked for at once, all hosts together: " + r2ts
+                    + " R2Ts of 4 MiB");
+                assertTrue(r2ts >= 16, "the first hosts get their R2Ts: " + r2ts);
+                assertTrue(grown < 400L << 20, "hosts asking for 768 MiB of room cost bounded memory: grew "
+                    + (grown >> 20) + " MiB");
+
+                // a well-behaved host's write by R2T waits for room, then is served once the hoarders that sent
+                // nothing for the limit are cut off
+                try (Harness.Host good = new Harness.Host(a, port(a, "A", 0), "patient")) {
+                    byte[] data = Harness.random(256 << 10, 77);
+                    good.io.socket.setSoTimeout(60_000);
+                    // as Linux's host does, Namespace Not Ready (waited for room past the limit) is retried
+                    long until = System.currentTimeMillis() + 60_000;
+                    int status;
+                    do {
+                        status = good.tryWrite(40L << 20, data, false).status();
+                    } while (status == Harness.Host.NS_NOT_READY && System.currentTimeMillis() < until);
+                    assertEquals(0, status, "the patient host's write: status " + Integer.toHexString(status));
+                    assertArrayEquals(data, good.read(40L << 20, data.length), "the patient host's write");
+                }
+                for (int h = 0; h < attackers.size(); h++) {
+                    Harness.Host host = attackers.get(h);
+                    if (!heldRoom[h]) {
+                        host.close(); // its writes waited for room past the limit: answered "not ready"
+                        continue;
+                    }
+                    host.io.socket.setSoTimeout(15_000);
+                    try {
+                        while (true) {
+                            byte[] common = host.io.readN(8);
+                            host.io.readN(java.nio.ByteBuffer.wrap(common).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                                .getInt(4) - 8);
+                        }
+                    } catch (java.net.SocketTimeoutException e) {
+                        fail("hoarder " + h + " held room, sent nothing and was not cut off");
+                    } catch (IOException e) {
+                        // cut off
+                    }
+                    host.close();
+                }
                 work.verify();
                 assertTrue(work.writes() > 10, "the legitimate host kept writing: " + work.writes());
             }

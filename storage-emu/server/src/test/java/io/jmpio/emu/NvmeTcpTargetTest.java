@@ -218,6 +218,12 @@ class NvmeTcpTargetTest {
                 assertEquals(0x182, admin.connect(0, 31, 5000, "nqn.2099-01.evil:nothing", HOST, 0xFFFF).sc(),
                     "unknown subsystem NQN");
                 assertEquals(0x182, admin.connect(0, 0, 5000, a.subsystemNqn(), HOST, 0xFFFF).sc(), "SQSIZE 0");
+                try (SpecNvmeHost early = new SpecNvmeHost(port)) {
+                    early.connectTransport(false, false);
+                    assertEquals(0, early.connect(0, 31, 0, a.subsystemNqn(), HOST, 0xFFFF).status());
+                    assertEquals(0x00C, early.identify(1, 0).sc(), "Identify before CC.EN: command sequence error");
+                    assertEquals(0, early.propertyGet(0x00, true).status(), "Fabrics commands are what enables it");
+                }
                 int cntlid = admin.adminQueue(a.subsystemNqn(), HOST);
                 assertEquals(0x001, admin.admin(0xEE, 0, 0, 0, 0, 0).sc(), "unknown admin opcode");
                 assertEquals(0x00B, admin.identify(0, -1).sc(), "Identify NSID FFFFFFFFh");

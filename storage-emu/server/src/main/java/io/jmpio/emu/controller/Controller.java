@@ -556,6 +556,11 @@ public final class Controller {
     // ------------------------------------------------------------------------------------------------
     // A host's request
 
+    /** Whether this controller is paused (frozen: it answers nothing until it resumes). */
+    public boolean paused() {
+        return pauseGate.closed();
+    }
+
     /**
      * Runs {@code r} now if this controller is running, or when it resumes if it is paused (a frozen
      * controller answers nothing); false if it is stopped or killed.

@@ -44,8 +44,10 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
     private final int[] requestedPorts;
     /** NVMe/TCP connections one port holds at once. */
     private final int maxConnections;
-    /** One PDU from its first byte to its last. */
+    /** One PDU from its first byte to its last; also the longest a host may leave an R2T's data unsent. */
     private final long partialMillis;
+    /** Room for the data all queues of this front end ask their hosts for by R2T. */
+    final R2tRoom.Shared r2tRoom = new R2tRoom.Shared(R2tRoom.PER_FRONT_END);
     private final int[] boundPorts;
     private final Channel[] listeners;
     private final ChannelGroup connections = new DefaultChannelGroup("nvme", GlobalEventExecutor.INSTANCE);
@@ -92,6 +94,11 @@ public final class NvmeSubsystem implements Controller.HostFrontEnd {
         this.cntlidLast = first ? 0x7FFF : 0xFFEF;
         this.nextCntlid = new AtomicInteger(cntlidFirst);
         this.serial = String.format("JMPIO%s%08X", controller.id(), nqn.hashCode());
+    }
+
+    /** Longest a host may send none of the data an R2T asked for before its connection is closed. */
+    long transferMillis() {
+        return partialMillis;
     }
 
     @Override

@@ -28,8 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private static final Logger LOG = LoggerFactory.getLogger(QueueHandler.class);
-    /** Bytes of a queue's commands' data held at once (R2T data being received). */
-    static final long MAX_PENDING_DATA = 64L << 20;
 
     private final NvmeSubsystem subsystem;
     private final PduCodec codec;
@@ -52,7 +50,10 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private boolean sqFlowOff;
     private int outstanding;
     private int nextTtag;
-    private long pendingData;
+    /** Room for the data asked for by R2T; null until the handler is added. */
+    private R2tRoom room;
+    /** Watches the transfers in progress while there are any (and starts commands waiting for room). */
+    private io.netty.util.concurrent.ScheduledFuture<?> transferWatch;
     /** PDUs held while the host does not take its replies. */
     private final java.util.ArrayDeque<Pdu> deferred = new java.util.ArrayDeque<>();
     /** Commands waiting for their data by R2T, by TTAG. */
@@ -67,6 +68,8 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         final HostWrite write;
         final int length;
         int received;
+        /** When the R2T went out or the last of its data came: a host that sends none for too long is cut off. */
+        long lastDataNanos = System.nanoTime();
         /**
          * One of its H2CData PDUs failed its data digest: the rest of the range is still taken (and dropped), and
          * the command ends with Data Transfer Error once the host has sent it all. Ending it at the bad PDU would
@@ -127,6 +130,9 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.roundFlush = new RoundFlush(ctx.channel());
+        // a command waits for room half the transfer limit: the host hears "not ready" (and retries) well before
+        // its own I/O timeout would reset the queue
+        this.room = new R2tRoom(subsystem.r2tRoom, R2tRoom.PER_QUEUE, subsystem.transferMillis() * 500_000L);
     }
 
     @Override
@@ -246,6 +252,11 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             d.release();
         }
         receiving.clear();
+        room.close();
+        if (transferWatch != null) {
+            transferWatch.cancel(false);
+            transferWatch = null;
+        }
         if (ctrl != null) {
             ctrl.queues.remove(ctx.channel());
             ctrl.ioQueueByQid.remove(qid, ctx.channel());
@@ -306,10 +317,11 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0);
         } else if ((sqe.flags() & 0x03) != 0 || (sqe.flags() >> 6) != 1) {
             respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0); // fused, or not an SGL command
+        } else if ((ctrl.csts & 1) == 0) {
+            // the host disabled (or never enabled) it: until CSTS.RDY only Fabrics commands, as nvmet answers
+            respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0);
         } else if (qid == 0) {
             admin(sqe, p.data());
-        } else if ((ctrl.csts & 1) == 0) {
-            respond(cid, Nvme.SC_COMMAND_SEQUENCE | Nvme.DNR, 0, 0); // the host disabled (or never enabled) it
         } else {
             ioCommands.io(ctrl, sqe, p.data());
         }
@@ -441,12 +453,15 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
             return;
         }
-        if (pendingData + length > MAX_PENDING_DATA) {
-            respond(cid, Nvme.SC_NS_NOT_READY, 0, 0); // retried: this queue holds too much unsent data already
-            return;
-        }
-        pendingData += length;
-        r2t(new DataOut(cid, command, ctx.alloc().heapBuffer(length, length), null, length));
+        room.whenRoom(length, System.nanoTime(),
+            () -> r2t(new DataOut(cid, command, ctx.alloc().heapBuffer(length, length), null, length)),
+            () -> noRoom(cid));
+        watchTransfers();
+    }
+
+    /** Answered when a command's data found no room in time: Namespace Not Ready, which the host retries. */
+    private void noRoom(int cid) {
+        respond(cid, Nvme.SC_NS_NOT_READY, 0, 0);
     }
 
     /** Asks the host for all of a command's data (one R2T). */
@@ -456,6 +471,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             ttag = nextTtag++ & 0xFFFF;
         }
         receiving.put(ttag, d);
+        d.lastDataNanos = System.nanoTime();
         ByteBuf h = ctx.alloc().buffer(16);
         h.writeShortLE(d.cid).writeShortLE(ttag).writeIntLE(0).writeIntLE(d.length).writeIntLE(0);
         ctx.write(codec.pdu24(ctx.alloc(), Pdu.R2T, 0, h, null));
@@ -473,16 +489,19 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
             return;
         }
-        if (pendingData + length > MAX_PENDING_DATA) {
-            respond(cid, Nvme.SC_NS_NOT_READY, 0, 0); // retried: this queue holds too much unsent data already
-            return;
-        }
-        pendingData += length;
+        // the room is taken before the write begins: the write's buffer (the owner's, or the mirror copy kept when
+        // shipped) is made when it begins
+        room.whenRoom(length, System.nanoTime(), () -> beginStreamedWrite(cid, lun, fua, offset, length),
+            () -> noRoom(cid));
+        watchTransfers();
+    }
+
+    private void beginStreamedWrite(int cid, int lun, boolean fua, long offset, int length) {
         subsystem.controller.beginHostWrite(lun, fua, offset, length, portIndex).whenComplete((w, e) ->
             ctx.executor().execute(() -> {
                 HostWrite write = w != null ? w : HostWrite.refused(IoResult.error(Status.MEDIUM_ERROR, 0));
                 if (!ctx.channel().isActive() || write.refusal() != null) {
-                    pendingData -= length;
+                    room.giveBack(length, System.nanoTime());
                     if (write.refusal() == null) {
                         write.abort();
                     } else if (ctx.channel().isActive()) {
@@ -492,6 +511,39 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                 }
                 r2t(new DataOut(cid, null, null, write, length));
             }));
+    }
+
+    /**
+     * While transfers are in progress or commands wait for room, checks them every quarter of the transfer
+     * limit: a host that sends none of the data an R2T asked for within the limit holds room others need and
+     * is cut off (its connection closed, as a host's own I/O timeout would reset the queue); commands waiting
+     * for room that another queue gave back start. Time a paused controller stands still is not counted.
+     */
+    private void watchTransfers() {
+        if (transferWatch != null || !room.busy()) {
+            return;
+        }
+        long limit = subsystem.transferMillis() * 1_000_000L;
+        long every = Math.max(50_000_000L, Math.min(limit / 4, 1_000_000_000L));
+        transferWatch = ctx.executor().scheduleAtFixedRate(() -> {
+            long now = System.nanoTime();
+            for (DataOut d : receiving.values()) {
+                if (subsystem.controller.paused()) {
+                    d.lastDataNanos = now;
+                } else if (now - d.lastDataNanos > limit) {
+                    LOG.warn("NVMe/TCP {}: the host sent {} of the {} bytes an R2T asked for (command {}) and nothing"
+                        + " more for {} ms; closing the connection", ctx.channel().remoteAddress(), d.received,
+                        d.length, d.cid, (now - d.lastDataNanos) / 1_000_000);
+                    ctx.close();
+                    return;
+                }
+            }
+            room.startWaiting(now);
+            if (!room.busy() && transferWatch != null) {
+                transferWatch.cancel(false);
+                transferWatch = null;
+            }
+        }, every, every, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     private void h2cData(Pdu p) {
@@ -515,12 +567,13 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                 + " (expected offset " + d.received + " of " + d.length + ")");
         }
         d.received += (int) datal;
+        d.lastDataNanos = System.nanoTime();
         if (p.dataDigestBad() || d.digestFailed) {
             d.digestFailed = true;
             if (d.received == d.length) {
                 receiving.remove(ttag);
-                pendingData -= d.length;
                 d.release();
+                room.giveBack(d.length, d.lastDataNanos);
                 respond(d.cid, Nvme.SC_DATA_TRANSFER_ERROR, 0, 0);
             }
             return;
@@ -535,7 +588,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                 LOG.debug("NVMe/TCP {}: last H2CData without LAST", ctx.channel().remoteAddress());
             }
             receiving.remove(ttag);
-            pendingData -= d.length;
+            room.giveBack(d.length, d.lastDataNanos);
             if (d.data != null) {
                 d.command.run(d.data);
                 return;
