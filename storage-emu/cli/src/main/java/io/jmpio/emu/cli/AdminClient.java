@@ -46,8 +46,8 @@ final class AdminClient {
             throw new IOException("no admin token: " + f + " is missing or unreadable (give --token-file PATH; the "
                 + "array writes admin.token into its data directory, readable by the account that started it)");
         }
-        String t = Files.readString(f).strip();
-        if (t.isEmpty() || t.length() > 4096 || !t.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        String t = io.jmpio.emu.security.SecretFile.readSmall(f, "admin token file");
+        if (t.isEmpty() || !t.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             throw new IOException("admin token file " + f + " does not hold a token");
         }
         return t;

@@ -156,6 +156,20 @@ class JmpioCliTest {
             assertEquals(1, noToken.code());
             assertTrue(noToken.err().contains("does not hold a token") || noToken.err().contains("wrong admin token"),
                 noToken.err());
+            // token files that are no credential are named with what is wrong, and never block or read whole
+            Path fifo = dir.resolve("token.fifo");
+            assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+            java.nio.file.Files.write(dir.resolve("token.big"), new byte[1 << 20]);
+            String[][] bad = {
+                {dir.toString(), "is a directory"},
+                {fifo.toString(), "is not a regular file"},
+                {dir.resolve("token.big").toString(), "is 1048576 bytes; at most 4096"},
+            };
+            for (String[] b : bad) {
+                CliRun r = CliRun.run("emu", "status", "--admin", adminB, "--token-file", b[0]);
+                assertEquals(1, r.code(), b[0]);
+                assertTrue(r.err().contains("admin token file " + b[0] + " " + b[1]), r.err());
+            }
         }
     }
 }

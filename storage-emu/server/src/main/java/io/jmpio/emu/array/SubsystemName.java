@@ -20,7 +20,7 @@ final class SubsystemName {
         Path f = dataDir.resolve("subsystem.nqn");
         SecretFile.createOnce(f, ("nqn.2014-08.org.nvmexpress:uuid:" + UUID.randomUUID() + "\n")
             .getBytes(StandardCharsets.US_ASCII), false);
-        String nqn = Files.readString(f, StandardCharsets.US_ASCII).strip();
+        String nqn = SecretFile.readSmall(f, "subsystem NQN file");
         if (!nqn.matches("nqn\\.[0-9]{4}-[0-9]{2}\\.[A-Za-z0-9.:-]{1,200}")) {
             throw new IOException(f + " does not hold an NVMe qualified name ('" + (nqn.length() > 80
                 ? nqn.substring(0, 80) + "..." : nqn) + "')");

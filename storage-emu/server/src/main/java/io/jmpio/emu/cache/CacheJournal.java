@@ -160,16 +160,58 @@ public final class CacheJournal implements AutoCloseable {
         }
         segs.sort((a, b) -> Long.compare(number(a), number(b)));
         for (Path p : segs) {
-            out.addAll(readSegment(p, ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN)));
+            readSegmentFile(p, out);
         }
         return out;
     }
 
+    /**
+     * Bytes of a segment examined per window. A segment is mapped, not read into the heap, a window at a time:
+     * one of any size (a large write cache that went long without a destage, or a damaged or planted file)
+     * costs address space only, and one past 2 GiB still replays.
+     */
+    static final long WINDOW = 1L << 30;
+
+    /**
+     * Reads the intact records of the segment {@code p} into {@code out}. Each window but the last is mapped
+     * with one largest record more, so every record that starts in the window ends in the mapping; the next
+     * window starts where this one's parse stopped.
+     */
+    static void readSegmentFile(Path p, List<Record> out) throws IOException {
+        readSegmentFile(p, out, WINDOW);
+    }
+
+    /** As {@link #readSegmentFile(Path, List)} with windows of {@code window} bytes (tests use small ones). */
+    static void readSegmentFile(Path p, List<Record> out, long window) throws IOException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            long size = ch.size();
+            long start = 0;
+            while (start < size) {
+                long span = Math.min(size - start, window + HEADER + MAX_DATA);
+                boolean last = start + span == size;
+                ByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, start, span).order(ByteOrder.LITTLE_ENDIAN);
+                start += readSegment(p, mapped, last ? (int) span : (int) window, start, out);
+            }
+        }
+    }
+
+    /** The intact records of a whole segment held in {@code all}. */
     static List<Record> readSegment(Path p, ByteBuffer all) {
         List<Record> out = new ArrayList<>();
+        readSegment(p, all, all.limit(), 0, out);
+        return out;
+    }
+
+    /**
+     * Parses the records of {@code all} (the segment's bytes from file offset {@code base}) that start before
+     * {@code stop} into {@code out}; the whole buffer is the segment's end when {@code stop} is its limit.
+     * Returns where the next window starts (relative to {@code base}).
+     */
+    private static int readSegment(Path p, ByteBuffer all, int stop, long base, List<Record> out) {
         int pos = 0;
         int limit = all.limit();
-        while (pos < limit) {
+        boolean end = stop == limit;
+        while (pos < stop) {
             String problem = null;
             int len = 0;
             if (limit - pos < HEADER) {
@@ -198,19 +240,26 @@ public final class CacheJournal implements AutoCloseable {
                 continue;
             }
             int next = nextMagic(all, pos + 1);
-            if (next < 0 && problem.contains("cut short") && limit - pos < HEADER + MAX_DATA) {
+            if (next < 0 && end && problem.contains("cut short") && limit - pos < HEADER + MAX_DATA) {
                 LOG.warn("journal {}: dropped {} bytes at {}: {} (a write the process died in or the disk had no room "
-                    + "for, never acknowledged)", p, limit - pos, pos, problem);
-                break;
+                    + "for, never acknowledged)", p, limit - pos, base + pos, problem);
+                return limit;
+            }
+            if (next < 0 && !end) {
+                // nothing intact in the rest of the mapping: the next window starts 3 bytes before its end, where
+                // a magic cut by the boundary would begin
+                LOG.warn("journal {}: dropped {} bytes at {}: {}; replay goes on with the next intact record", p,
+                    limit - 3 - pos, base + pos, problem);
+                return limit - 3;
             }
             LOG.warn("journal {}: dropped {} bytes at {}: {}; replay goes on with the next intact record", p,
-                (next < 0 ? limit : next) - pos, pos, problem);
+                (next < 0 ? limit : next) - pos, base + pos, problem);
             if (next < 0) {
-                break;
+                return limit;
             }
             pos = next;
         }
-        return out;
+        return pos;
     }
 
     private static int crc(ByteBuffer all, int pos, int len) {
@@ -220,10 +269,25 @@ public final class CacheJournal implements AutoCloseable {
         return (int) crc.getValue();
     }
 
+    /** The first record magic at or after {@code from}, or -1. */
     private static int nextMagic(ByteBuffer all, int from) {
-        for (int i = from; i + 4 <= all.limit(); i++) {
-            if (all.getInt(i) == MAGIC) {
-                return i;
+        int limit = all.limit();
+        int i = from;
+        while (i + 4 <= limit) {
+            if (i + 8 <= limit) {
+                // 8 positions at once: none starts a magic unless one of their bytes is its first (0x4A); the
+                // test is the classic "has a zero byte" on the bytes XORed with it. A hole of gigabytes of
+                // zeroes is passed in a second or two, not byte by byte
+                long x = all.getLong(i) ^ 0x4A4A4A4A4A4A4A4AL;
+                if (((x - 0x0101010101010101L) & ~x & 0x8080808080808080L) == 0) {
+                    i += 8;
+                    continue;
+                }
+            }
+            for (int end = Math.min(i + 8, limit - 3); i < end; i++) {
+                if (all.getInt(i) == MAGIC) {
+                    return i;
+                }
             }
         }
         return -1;

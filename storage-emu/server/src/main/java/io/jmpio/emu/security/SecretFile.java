@@ -65,15 +65,32 @@ public final class SecretFile {
     /** Reads a secret the user gave; refuses one that other accounts can read or that is too short. */
     public static byte[] load(Path file, String what) throws IOException {
         checkPrivate(file, what);
-        if (Files.size(file) > 4096) {
-            throw new IOException(what + " " + file + " is " + Files.size(file) + " bytes; a secret is at most 4096");
-        }
-        String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        String text = readSmall(file, what);
         if (text.length() < 32) {
             throw new IOException(what + " " + file + " holds " + text.length()
                 + " characters; at least 32 are needed (64 hex digits as generated are best)");
         }
         return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * The text of a small credential file, stripped: refused when it is not a regular file (a FIFO would block
+     * the reader, a directory or device is no credential) or holds more than 4096 bytes (never read whole).
+     */
+    public static String readSmall(Path file, String what) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(what + " " + file + (Files.isDirectory(file) ? " is a directory"
+                : Files.exists(file) ? " is not a regular file" : " does not exist"));
+        }
+        long size = Files.size(file);
+        if (size > 4096) {
+            throw new IOException(what + " " + file + " is " + size + " bytes; at most 4096 are expected");
+        }
+        try {
+            return Files.readString(file, StandardCharsets.US_ASCII).strip();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException(what + " " + file + " is not ASCII text");
+        }
     }
 
     /** Refuses a file that is missing, not regular, or readable or writable by accounts other than its owner. */
