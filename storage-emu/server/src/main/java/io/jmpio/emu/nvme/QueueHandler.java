@@ -1,6 +1,5 @@
 package io.jmpio.emu.nvme;
 
-import io.jmpio.emu.controller.HostWrite;
 import io.jmpio.emu.controller.IoResult;
 import io.jmpio.netty.RoundFlush;
 import io.jmpio.emu.controller.Opcode;
@@ -11,8 +10,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import java.util.HashMap;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Log Page, Set/Get Features, Asynchronous Event Request, Keep Alive; those answered from the subsystem's state are
  * {@link AdminCommands}) or I/O (Read, Write, Flush, Write Zeroes, Dataset Management, reservations: {@link
  * IoCommands}); this class is the queue's transport: PDUs, data movement, flow control and answers. Writes
- * take their data in the capsule up to {@link IdentifyData#IN_CAPSULE_DATA}, by R2T and H2CData beyond. A
+ * take their data in the capsule up to {@link IdentifyData#IN_CAPSULE_DATA}, by R2T and H2CData beyond
+ * ({@link DataOutTransfers}). A
  * transport error is answered with a C2HTermReq and the connection is closed; a bad command gets its status.
  * Everything runs on the connection's event loop.
  */
@@ -49,51 +47,10 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
      */
     private boolean sqFlowOff;
     private int outstanding;
-    private int nextTtag;
-    /** Room for the data asked for by R2T; null until the handler is added. */
-    private R2tRoom room;
-    /** Watches the transfers in progress while there are any (and starts commands waiting for room). */
-    private io.netty.util.concurrent.ScheduledFuture<?> transferWatch;
     /** PDUs held while the host does not take its replies. */
     private final java.util.ArrayDeque<Pdu> deferred = new java.util.ArrayDeque<>();
-    /** Commands waiting for their data by R2T, by TTAG. */
-    private final Map<Integer, DataOut> receiving = new HashMap<>();
-
-    /** A command whose data arrives in H2CData PDUs. */
-    private static final class DataOut {
-        final int cid;
-        final Command command;
-        /** Gathered here (small admin-ish data), or null when each chunk goes straight on to {@code write}. */
-        final ByteBuf data;
-        final HostWrite write;
-        final int length;
-        int received;
-        /** When the R2T went out or the last of its data came: a host that sends none for too long is cut off. */
-        long lastDataNanos = System.nanoTime();
-        /**
-         * One of its H2CData PDUs failed its data digest: the rest of the range is still taken (and dropped), and
-         * the command ends with Data Transfer Error once the host has sent it all. Ending it at the bad PDU would
-         * make the host's next H2CData for it a PDU no R2T asked for, which ends the connection.
-         */
-        boolean digestFailed;
-
-        DataOut(int cid, Command command, ByteBuf data, HostWrite write, int length) {
-            this.cid = cid;
-            this.command = command;
-            this.data = data;
-            this.write = write;
-            this.length = length;
-        }
-
-        void release() {
-            if (data != null) {
-                data.release();
-            } else {
-                write.abort();
-            }
-        }
-    }
-
+    /** The commands' data taken from the host by R2T; null until the handler is added. */
+    private DataOutTransfers transfers;
     /** What to run once a data-out command's data is all here; it owns (sends on or releases) the buffer. */
     interface Command {
         void run(ByteBuf data);
@@ -130,9 +87,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.roundFlush = new RoundFlush(ctx.channel());
-        // a command waits for room half the transfer limit: the host hears "not ready" (and retries) well before
-        // its own I/O timeout would reset the queue
-        this.room = new R2tRoom(subsystem.r2tRoom, R2tRoom.PER_QUEUE, subsystem.transferMillis() * 500_000L);
+        this.transfers = new DataOutTransfers(this, subsystem, codec, ctx, roundFlush, portIndex);
     }
 
     @Override
@@ -213,7 +168,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
                     if (!icDone) {
                         throw new PduException(Pdu.FES_PDU_SEQUENCE, 0, "H2CData before ICReq");
                     }
-                    h2cData(p);
+                    transfers.h2cData(p);
                     break;
                 default:
                     throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, 0, "PDU type " + p.type());
@@ -248,15 +203,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
         while ((held = deferred.poll()) != null) {
             held.release();
         }
-        for (DataOut d : receiving.values()) {
-            d.release();
-        }
-        receiving.clear();
-        room.close();
-        if (transferWatch != null) {
-            transferWatch.cancel(false);
-            transferWatch = null;
-        }
+        transfers.close();
         if (ctrl != null) {
             ctrl.queues.remove(ctx.channel());
             ctrl.ioQueueByQid.remove(qid, ctx.channel());
@@ -453,29 +400,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
             return;
         }
-        room.whenRoom(length, System.nanoTime(),
-            () -> r2t(new DataOut(cid, command, ctx.alloc().heapBuffer(length, length), null, length)),
-            () -> noRoom(cid));
-        watchTransfers();
-    }
-
-    /** Answered when a command's data found no room in time: Namespace Not Ready, which the host retries. */
-    private void noRoom(int cid) {
-        respond(cid, Nvme.SC_NS_NOT_READY, 0, 0);
-    }
-
-    /** Asks the host for all of a command's data (one R2T). */
-    private void r2t(DataOut d) {
-        int ttag = nextTtag++ & 0xFFFF;
-        while (receiving.containsKey(ttag)) {
-            ttag = nextTtag++ & 0xFFFF;
-        }
-        receiving.put(ttag, d);
-        d.lastDataNanos = System.nanoTime();
-        ByteBuf h = ctx.alloc().buffer(16);
-        h.writeShortLE(d.cid).writeShortLE(ttag).writeIntLE(0).writeIntLE(d.length).writeIntLE(0);
-        ctx.write(codec.pdu24(ctx.alloc(), Pdu.R2T, 0, h, null));
-        roundFlush.request();
+        transfers.gather(cid, length, command);
     }
 
     /**
@@ -489,120 +414,7 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
             respond(cid, Nvme.SC_INVALID_FIELD | Nvme.DNR, 0, 0);
             return;
         }
-        // the room is taken before the write begins: the write's buffer (the owner's, or the mirror copy kept when
-        // shipped) is made when it begins
-        room.whenRoom(length, System.nanoTime(), () -> beginStreamedWrite(cid, lun, fua, offset, length),
-            () -> noRoom(cid));
-        watchTransfers();
-    }
-
-    private void beginStreamedWrite(int cid, int lun, boolean fua, long offset, int length) {
-        subsystem.controller.beginHostWrite(lun, fua, offset, length, portIndex).whenComplete((w, e) ->
-            ctx.executor().execute(() -> {
-                HostWrite write = w != null ? w : HostWrite.refused(IoResult.error(Status.MEDIUM_ERROR, 0));
-                if (!ctx.channel().isActive() || write.refusal() != null) {
-                    room.giveBack(length, System.nanoTime());
-                    if (write.refusal() == null) {
-                        write.abort();
-                    } else if (ctx.channel().isActive()) {
-                        respond(cid, IoCommands.status(write.refusal(), true), 0, 0);
-                    }
-                    return;
-                }
-                r2t(new DataOut(cid, null, null, write, length));
-            }));
-    }
-
-    /**
-     * While transfers are in progress or commands wait for room, checks them every quarter of the transfer
-     * limit: a host that sends none of the data an R2T asked for within the limit holds room others need and
-     * is cut off (its connection closed, as a host's own I/O timeout would reset the queue); commands waiting
-     * for room that another queue gave back start. Time a paused controller stands still is not counted.
-     */
-    private void watchTransfers() {
-        if (transferWatch != null || !room.busy()) {
-            return;
-        }
-        long limit = subsystem.transferMillis() * 1_000_000L;
-        long every = Math.max(50_000_000L, Math.min(limit / 4, 1_000_000_000L));
-        transferWatch = ctx.executor().scheduleAtFixedRate(() -> {
-            long now = System.nanoTime();
-            for (DataOut d : receiving.values()) {
-                if (subsystem.controller.paused()) {
-                    d.lastDataNanos = now;
-                } else if (now - d.lastDataNanos > limit) {
-                    LOG.warn("NVMe/TCP {}: the host sent {} of the {} bytes an R2T asked for (command {}) and nothing"
-                        + " more for {} ms; closing the connection", ctx.channel().remoteAddress(), d.received,
-                        d.length, d.cid, (now - d.lastDataNanos) / 1_000_000);
-                    ctx.close();
-                    return;
-                }
-            }
-            room.startWaiting(now);
-            if (!room.busy() && transferWatch != null) {
-                transferWatch.cancel(false);
-                transferWatch = null;
-            }
-        }, every, every, java.util.concurrent.TimeUnit.NANOSECONDS);
-    }
-
-    private void h2cData(Pdu p) {
-        ByteBuf h = p.header();
-        int base = h.readerIndex();
-        int cccid = h.getUnsignedShortLE(base + Pdu.DATA_CCCID_OFFSET);
-        int ttag = h.getUnsignedShortLE(base + Pdu.DATA_TTAG_OFFSET);
-        long datao = h.getUnsignedIntLE(base + Pdu.DATA_OFFSET_OFFSET);
-        long datal = h.getUnsignedIntLE(base + Pdu.DATA_LENGTH_OFFSET);
-        DataOut d = receiving.get(ttag);
-        if (d == null || d.cid != cccid) {
-            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.DATA_TTAG_OFFSET, "H2CData for TTAG " + ttag
-                + " / CID " + cccid + ", which no R2T asked for");
-        }
-        if (datal != p.data().readableBytes() || datal == 0 || datal > NvmeSubsystem.MAX_H2C_DATA) {
-            throw new PduException(Pdu.FES_INVALID_HEADER_FIELD, Pdu.DATA_LENGTH_OFFSET, "H2CData DATAL " + datal
-                + " with " + p.data().readableBytes() + " bytes of data");
-        }
-        if (datao != d.received || datao + datal > d.length) {
-            throw new PduException(Pdu.FES_DATA_OUT_OF_RANGE, Pdu.DATA_OFFSET_OFFSET, "H2CData at " + datao + "+" + datal
-                + " (expected offset " + d.received + " of " + d.length + ")");
-        }
-        d.received += (int) datal;
-        d.lastDataNanos = System.nanoTime();
-        if (p.dataDigestBad() || d.digestFailed) {
-            d.digestFailed = true;
-            if (d.received == d.length) {
-                receiving.remove(ttag);
-                d.release();
-                room.giveBack(d.length, d.lastDataNanos);
-                respond(d.cid, Nvme.SC_DATA_TRANSFER_ERROR, 0, 0);
-            }
-            return;
-        }
-        if (d.data != null) {
-            d.data.writeBytes(p.data());
-        } else {
-            d.write.data(datao, p.data());
-        }
-        if (d.received == d.length) {
-            if ((p.flags() & Pdu.FLAG_DATA_LAST) == 0) {
-                LOG.debug("NVMe/TCP {}: last H2CData without LAST", ctx.channel().remoteAddress());
-            }
-            receiving.remove(ttag);
-            room.giveBack(d.length, d.lastDataNanos);
-            if (d.data != null) {
-                d.command.run(d.data);
-                return;
-            }
-            d.write.commit().whenComplete((res, e) -> {
-                IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
-                count(Opcode.WRITE, d.length, r);
-                ctx.executor().execute(() -> {
-                    if (ctx.channel().isActive()) {
-                        respond(d.cid, IoCommands.status(r, true), 0, 0);
-                    }
-                });
-            });
-        }
+        transfers.streamedWrite(cid, lun, fua, offset, length);
     }
 
     /**
