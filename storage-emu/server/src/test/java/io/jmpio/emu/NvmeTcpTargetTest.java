@@ -544,6 +544,49 @@ class NvmeTcpTargetTest {
     }
 
     /** Admin and one I/O queue of one host on one port. */
+    @Test
+    void aTransferHeldUpByAPauseOrInjectedLatencyIsNotCutOff() throws Exception {
+        // a host that sends none of an R2T's data for the transfer limit (1 s here) is cut off; a controller that
+        // stands still, or a port whose latency the array injects, is not the host's delay
+        // (the peer waits out the pause: no takeover answers the write in its stead)
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).partialFrameMillis(1000).heartbeatTimeoutMillis(10_000))) {
+            bothLinkedUp(a);
+            String port = nvmePorts(a, "A").get(0);
+            SpecNvmeHost[] h = host(a, port, HOST);
+            try {
+                byte[] data = Harness.random(64 << 10, 5);
+                ByteBuffer sqe = h[1].sqe(0x01, 1, 0x5A, data.length);
+                sqe.putLong(40, 64).putInt(48, data.length / 512 - 1);
+                h[1].sendCommand(sqe, null);
+                byte[] r2t = h[1].readN(24);
+                assertEquals(0x09, r2t[0], "an R2T for the write's data");
+                ByteBuffer r = ByteBuffer.wrap(r2t).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                a.controller("A").pause();
+                byte[] hdr = SpecNvmeHost.le(24).put(0, (byte) 0x06).put(1, (byte) 4).put(2, (byte) 24)
+                    .putShort(8, r.getShort(8)).putShort(10, r.getShort(10)).putInt(16, data.length).array();
+                h[1].sendPdu(hdr, data); // held by the paused controller
+                Thread.sleep(2500);
+                a.controller("A").resume();
+                int status = h[1].await(null).status();
+                // answered on the same connection: done, or (held over the pause) "transition", which hosts retry
+                assertTrue(status == 0 || status == 0x303, "the write is answered after the pause: " + status);
+                long until = System.currentTimeMillis() + 15_000;
+                do {
+                    status = h[1].write(1, 64, data, false).status(); // retried as a host does, on the same queue
+                } while (status == 0x303 && System.currentTimeMillis() < until);
+                assertEquals(0, status, "the queue serves on");
+
+                a.controller("A").setPortLatency(port, 1500);
+                assertEquals(0, h[1].write(1, 256, data, false).status(), "and through 1.5 s of injected latency");
+                a.controller("A").setPortLatency(port, 0);
+                assertArrayEquals(data, h[1].read(1, 256, data.length / 512).data());
+            } finally {
+                h[0].close();
+                h[1].close();
+            }
+        }
+    }
+
     private static SpecNvmeHost[] host(ArrayServer a, String port, String hostNqn) throws IOException {
         SpecNvmeHost admin = new SpecNvmeHost(port);
         admin.connectTransport(false, false);

@@ -158,7 +158,8 @@ final class DataOutTransfers {
      * While transfers are in progress or commands wait for room, checks them every quarter of the transfer
      * limit: a host that sends none of the data an R2T asked for within the limit holds room others need and
      * is cut off (its connection closed, as a host's own I/O timeout would reset the queue); commands waiting
-     * for room that another queue gave back start. Time a paused controller stands still is not counted.
+     * for room that another queue gave back start. Time a paused controller stands still, and latency injected
+     * on the port, are not counted.
      */
     private void watchTransfers() {
         if (transferWatch != null || !room.busy()) {
@@ -168,10 +169,18 @@ final class DataOutTransfers {
         long every = Math.max(50_000_000L, Math.min(limit / 4, 1_000_000_000L));
         transferWatch = ctx.executor().scheduleAtFixedRate(() -> {
             long now = System.nanoTime();
-            for (DataOut d : receiving.values()) {
-                if (subsystem.controller.paused()) {
+            if (subsystem.controller.paused()) {
+                // frozen: it answers nothing (no "not ready" either), and the host's data waiting in the held
+                // PDUs is not the host's delay
+                for (DataOut d : receiving.values()) {
                     d.lastDataNanos = now;
-                } else if (now - d.lastDataNanos > limit) {
+                }
+                return;
+            }
+            // latency injected on the port holds each PDU back that long before it is seen: the array's delay
+            long allowed = limit + subsystem.faults(portIndex).latencyNanos;
+            for (DataOut d : receiving.values()) {
+                if (now - d.lastDataNanos > allowed) {
                     LOG.warn("NVMe/TCP {}: the host sent {} of the {} bytes an R2T asked for (command {}) and nothing"
                         + " more for {} ms; closing the connection", ctx.channel().remoteAddress(), d.received,
                         d.length, d.cid, (now - d.lastDataNanos) / 1_000_000);
