@@ -81,7 +81,8 @@ final class DataOutTransfers {
         this.portIndex = portIndex;
         // a command waits for room half the transfer limit: the host hears "not ready" (and retries) well before
         // its own I/O timeout would reset the queue
-        this.room = new R2tRoom(subsystem.r2tRoom, R2tRoom.PER_QUEUE, subsystem.transferMillis() * 500_000L);
+        this.room = new R2tRoom(subsystem.r2tRoom, ctx.executor(), R2tRoom.PER_QUEUE,
+            subsystem.transferMillis() * 500_000L);
     }
 
     /** Asks for a command's {@code length} bytes of data, gathered into one buffer handed to {@code command}. */

@@ -1,6 +1,9 @@
 package io.jmpio.emu.nvme;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -8,9 +11,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * into (a write's, or a command's own data) is held in memory, so what is held is bounded per queue and for
  * the whole front end of one controller — whatever number of controllers and queues hosts open (each queue
  * alone could otherwise hold its depth times MDTS). A command that finds no room waits, in its queue's order,
- * until some comes back: at once when its own queue gives some back, at the queue's next {@link #startWaiting}
- * when another queue did. One that waited longer than the limit is answered Namespace Not Ready, which a host
- * retries. One instance per queue, used on its event loop only; the front end's share is {@link Shared}.
+ * until some comes back: at once when its own queue gives some back; when another queue does, the queues with
+ * waiting commands are woken one at a time, in turn (a queue still waiting goes to the back), so that under a
+ * steady load no queue waits out the others. One that waited longer than the limit is answered Namespace Not
+ * Ready, which a host retries. One instance per queue, used on its event loop except {@link #wake}; the front
+ * end's share is {@link Shared}.
  */
 final class R2tRoom {
     /** Bytes one queue holds at once. */
@@ -22,6 +27,8 @@ final class R2tRoom {
     static final class Shared {
         private final AtomicLong held = new AtomicLong();
         private final long limit;
+        /** Queues with commands waiting for room, each once, woken in turn as room comes back. */
+        private final ConcurrentLinkedQueue<R2tRoom> waiting = new ConcurrentLinkedQueue<>();
 
         Shared(long limit) {
             this.limit = limit;
@@ -44,6 +51,10 @@ final class R2tRoom {
 
         private void give(long n) {
             held.addAndGet(-n);
+            R2tRoom next = waiting.poll();
+            if (next != null) {
+                next.wake();
+            }
         }
     }
 
@@ -52,14 +63,19 @@ final class R2tRoom {
     }
 
     private final Shared shared;
+    /** The queue's event loop: a wake from another queue's loop runs there. */
+    private final Executor loop;
+    /** In the front end's list of waiting queues. */
+    private final AtomicBoolean listed = new AtomicBoolean();
     private final long perQueue;
     private final long waitLimitNanos;
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     private long held;
     private boolean closed;
 
-    R2tRoom(Shared shared, long perQueue, long waitLimitNanos) {
+    R2tRoom(Shared shared, Executor loop, long perQueue, long waitLimitNanos) {
         this.shared = shared;
+        this.loop = loop;
         this.perQueue = perQueue;
         this.waitLimitNanos = waitLimitNanos;
     }
@@ -79,7 +95,31 @@ final class R2tRoom {
             start.run();
         } else {
             waiting.add(new Waiting(length, nowNanos, start, refuse));
+            list();
         }
+    }
+
+    /** Joins the end of the front end's waiting queues, unless already in it. */
+    private void list() {
+        if (listed.compareAndSet(false, true)) {
+            shared.waiting.add(this);
+        }
+    }
+
+    /** Room came back on another queue: this one looks for its waiting commands, on its own loop. */
+    private void wake() {
+        listed.set(false);
+        loop.execute(() -> {
+            if (waiting.isEmpty()) {
+                // served meanwhile (or closed): the wake goes on to the next waiting queue, not lost
+                R2tRoom next = shared.waiting.poll();
+                if (next != null) {
+                    next.wake();
+                }
+                return;
+            }
+            startWaiting(System.nanoTime());
+        });
     }
 
     private boolean take(long length) {
@@ -111,6 +151,7 @@ final class R2tRoom {
                 waiting.poll();
                 w.refuse.run();
             } else {
+                list();
                 return;
             }
         }
@@ -124,8 +165,10 @@ final class R2tRoom {
     /** The queue closed: what it held goes back, and its waiting commands go unanswered. */
     void close() {
         closed = true;
-        shared.give(held);
-        held = 0;
         waiting.clear();
+        shared.waiting.remove(this);
+        long had = held;
+        held = 0;
+        shared.give(had);
     }
 }

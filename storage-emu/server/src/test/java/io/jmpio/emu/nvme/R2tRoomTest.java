@@ -20,8 +20,8 @@ class R2tRoomTest {
     @Test
     void queuesShareTheFrontEndsRoomAndWaitersStartInOrderAsItComesBack() {
         R2tRoom.Shared shared = new R2tRoom.Shared(100);
-        R2tRoom one = new R2tRoom(shared, 80, LIMIT);
-        R2tRoom two = new R2tRoom(shared, 80, LIMIT);
+        R2tRoom one = new R2tRoom(shared, Runnable::run, 80, LIMIT);
+        R2tRoom two = new R2tRoom(shared, Runnable::run, 80, LIMIT);
         ask(one, "a", 60, 0);
         ask(two, "b", 30, 0); // 90 held: fits
         ask(two, "c", 20, 0); // 110 would be held: waits
@@ -29,9 +29,7 @@ class R2tRoomTest {
         assertEquals(List.of("start a", "start b"), events);
         assertEquals(90, shared.held());
 
-        one.giveBack(60, 10); // another queue's room: seen at two's next look
-        assertEquals(List.of("start a", "start b"), events);
-        two.startWaiting(20);
+        one.giveBack(60, 10); // another queue's room: the waiting queue is woken
         assertEquals(List.of("start a", "start b", "start c", "start d"), events);
         assertEquals(55, shared.held());
 
@@ -40,9 +38,29 @@ class R2tRoomTest {
     }
 
     @Test
+    void queuesWaitingForRoomAreWokenInTurnSoNoneWaitsOutTheOthers() {
+        R2tRoom.Shared shared = new R2tRoom.Shared(10);
+        java.util.ArrayDeque<Runnable> loopOfTwo = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<Runnable> loopOfThree = new java.util.ArrayDeque<>();
+        R2tRoom one = new R2tRoom(shared, Runnable::run, 10, LIMIT);
+        R2tRoom two = new R2tRoom(shared, loopOfTwo::add, 10, LIMIT);
+        R2tRoom three = new R2tRoom(shared, loopOfThree::add, 10, LIMIT);
+        ask(one, "a", 10, 0);
+        ask(two, "b", 10, 0);   // waits, first in line
+        ask(three, "c", 10, 0); // waits, second
+        one.giveBack(10, 1);
+        assertTrue(loopOfThree.isEmpty(), "one wake per room given back, to the first in line");
+        loopOfTwo.poll().run();
+        assertEquals(List.of("start a", "start b"), events);
+        two.giveBack(10, 2);
+        loopOfThree.poll().run();
+        assertEquals(List.of("start a", "start b", "start c"), events);
+    }
+
+    @Test
     void aCommandThatWaitedPastTheLimitIsRefusedAndOneQueuesCloseGivesEverythingBackOnce() {
         R2tRoom.Shared shared = new R2tRoom.Shared(100);
-        R2tRoom room = new R2tRoom(shared, 100, LIMIT);
+        R2tRoom room = new R2tRoom(shared, Runnable::run, 100, LIMIT);
         ask(room, "a", 100, 0);
         ask(room, "b", 10, 0);
         room.startWaiting(LIMIT);
