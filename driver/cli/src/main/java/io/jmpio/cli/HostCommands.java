@@ -134,7 +134,8 @@ final class HostCommands {
         @Option(names = "--queues", paramLabel = "N", description = "I/O queues, each a thread with its own connection to every path (default: cores, at most 4)")
         Integer queues;
 
-        @Option(names = "--io-timeout", paramLabel = "MS", defaultValue = "1000", description = "A request unanswered this long fails its path and is re-issued (default: ${DEFAULT-VALUE})")
+        @Option(names = "--io-timeout", paramLabel = "MS", defaultValue = "1000", description = "A request unanswered this long, on a connection that answered nothing meanwhile, fails its path"
+            + " and is re-issued; on one still answering others, after 10 times this long (default: ${DEFAULT-VALUE})")
         long ioTimeout;
 
         @Option(names = "--check-interval", paramLabel = "MS", defaultValue = "200", description = "Path checker interval; every path, failed ones included (default: ${DEFAULT-VALUE})")

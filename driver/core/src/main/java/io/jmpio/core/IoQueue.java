@@ -249,6 +249,30 @@ final class IoQueue {
         }
     }
 
+    /** I/O timeouts a request may wait on a path that keeps answering others before the path is failed. */
+    static final int STALLED_TIMEOUTS = 10;
+
+    /**
+     * Why a connection whose oldest unanswered request was sent at {@code oldest} (Long.MAX_VALUE: none) and which
+     * last answered at {@code lastAnswer} is to be failed at {@code now}, or null. A path is dead when it answers
+     * nothing for the timeout; one still answering is slow (a deep queue of large writes on a busy target), not
+     * dead, and keeps its requests until one of them has waited {@link #STALLED_TIMEOUTS} timeouts (a request the
+     * target lost while it answered others).
+     */
+    static String overdue(long now, long oldest, long lastAnswer, long timeoutNanos) {
+        if (oldest == Long.MAX_VALUE || now - oldest <= timeoutNanos) {
+            return null;
+        }
+        if (now - Math.max(oldest, lastAnswer) > timeoutNanos) {
+            return "no reply within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms";
+        }
+        if (now - oldest > STALLED_TIMEOUTS * timeoutNanos) {
+            return "a request unanswered for " + TimeUnit.NANOSECONDS.toMillis(now - oldest)
+                + " ms while others were answered";
+        }
+        return null;
+    }
+
     /** Periodic: fails paths whose oldest request is overdue, and requests that waited for a path too long. */
     void tick() {
         long now = host.ticker().nanos();
@@ -260,9 +284,9 @@ final class IoQueue {
             }
             switch (c.state()) {
                 case READY:
-                    long oldest = c.oldestSentNanos();
-                    if (oldest != Long.MAX_VALUE && now - oldest > timeout) {
-                        c.close("no reply within " + host.config().ioTimeoutMillis() + " ms", true);
+                    String overdue = overdue(now, c.oldestSentNanos(), c.lastAnswerNanos(), timeout);
+                    if (overdue != null) {
+                        c.close(overdue, true);
                     }
                     break;
                 case CONNECTING:

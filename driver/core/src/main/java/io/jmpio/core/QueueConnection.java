@@ -26,6 +26,8 @@ final class QueueConnection implements QueueListener {
     private final Map<Request, Boolean> pending = new IdentityHashMap<>();
     private final ArrayDeque<Request> waiting = new ArrayDeque<>();
     private final long openedNanos;
+    /** When the target last answered a request here (or the connection became ready): its progress. */
+    private long lastAnswerNanos;
     private QueueChannel channel;
     private State state = State.CONNECTING;
     /** Set while this side closes the channel: why, and whether the path is to blame. */
@@ -85,6 +87,11 @@ final class QueueConnection implements QueueListener {
         return oldest;
     }
 
+    /** When the target last answered a request on this connection (or it became ready). */
+    long lastAnswerNanos() {
+        return lastAnswerNanos;
+    }
+
     long openedNanos() {
         return openedNanos;
     }
@@ -133,6 +140,7 @@ final class QueueConnection implements QueueListener {
             return;
         }
         state = State.READY;
+        lastAnswerNanos = queue.host.ticker().nanos();
         while (!waiting.isEmpty() && state == State.READY) {
             write(waiting.poll());
         }
@@ -147,6 +155,7 @@ final class QueueConnection implements QueueListener {
             }
             return;
         }
+        lastAnswerNanos = queue.host.ticker().nanos();
         path.stats.answered(queue.index, r.length);
         queue.complete(this, r, outcome, data);
     }

@@ -587,6 +587,39 @@ class NvmeTcpTargetTest {
         }
     }
 
+    @Test
+    void aShippedStreamedWriteWhoseDataTheLinkCannotCarryIsAPathErrorNotAWriteFault() throws Exception {
+        // the write's room is reserved on the owner (A), then the link goes before its data: the host must hear
+        // "try another path" (which it retries on A), never a write fault with DNR (which reaches the application)
+        try (ArrayServer a = ArrayServer.start(Harness.config(dir).heartbeatTimeoutMillis(10_000))) {
+            bothLinkedUp(a);
+            String port = nvmePorts(a, "B").get(0);
+            SpecNvmeHost[] h = host(a, port, HOST);
+            try {
+                byte[] data = Harness.random(64 << 10, 9);
+                ByteBuffer sqe = h[1].sqe(0x01, 1, 0x5A, data.length);
+                sqe.putLong(40, 128).putInt(48, data.length / 512 - 1);
+                h[1].sendCommand(sqe, null);
+                byte[] r2t = h[1].readN(24);
+                assertEquals(0x09, r2t[0], "an R2T once the owner reserved room");
+                ByteBuffer r = ByteBuffer.wrap(r2t).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                a.controller("B").partitionLink();
+                byte[] hdr = SpecNvmeHost.le(24).put(0, (byte) 0x06).put(1, (byte) 4).put(2, (byte) 24)
+                    .putShort(8, r.getShort(8)).putShort(10, r.getShort(10)).putInt(16, data.length).array();
+                h[1].sendPdu(hdr, data);
+                SpecNvmeHost.Reply reply = h[1].await(null);
+                assertNotEquals(0, reply.status(), "the write did not reach the owner");
+                assertFalse(reply.dnr(), "retryable: " + Integer.toHexString(reply.status()));
+                assertTrue((reply.status() & 0x700) == 0x300, "a path-related status (SCT 3), not "
+                    + Integer.toHexString(reply.status()));
+                a.controller("B").healLink();
+            } finally {
+                h[0].close();
+                h[1].close();
+            }
+        }
+    }
+
     private static SpecNvmeHost[] host(ArrayServer a, String port, String hostNqn) throws IOException {
         SpecNvmeHost admin = new SpecNvmeHost(port);
         admin.connectTransport(false, false);

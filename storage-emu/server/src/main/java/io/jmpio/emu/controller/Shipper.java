@@ -186,16 +186,22 @@ final class Shipper {
         @Override
         public CompletableFuture<IoResult> commit() {
             return CompletableFuture.allOf(sent.toArray(new CompletableFuture<?>[0])).handle((x, e) -> {
+                IoResult failed = null;
                 for (CompletableFuture<LinkFrame> f : sent) {
-                    LinkFrame r = f.getNow(null);
+                    // a part the link could not carry (no channel, or it went down) completed exceptionally: the
+                    // write fails as a path error, which the host retries on another path
+                    LinkFrame r = f.isCompletedExceptionally() ? null : f.getNow(null);
                     if (r != null) {
                         r.release();
                     }
-                    if (r == null || r.status() != Status.GOOD) {
-                        abort();
-                        return CompletableFuture.completedFuture(r == null
-                            ? IoResult.error(Status.NOT_OWNER, Sense.LINK_DOWN) : IoResult.error(r.status(), r.sense()));
+                    if (failed == null && (r == null || r.status() != Status.GOOD)) {
+                        failed = r == null ? IoResult.error(Status.NOT_OWNER, Sense.LINK_DOWN)
+                            : IoResult.error(r.status(), r.sense());
                     }
+                }
+                if (failed != null) {
+                    abort();
+                    return CompletableFuture.completedFuture(failed);
                 }
                 return c.link.request(LinkFrame.message(LinkFrame.CHANNEL_SHIP, LinkFrame.SHIP_STREAM,
                     LinkFrame.STREAM_COMMIT, l.id(), l.record.epoch(), length, token, 0, null)

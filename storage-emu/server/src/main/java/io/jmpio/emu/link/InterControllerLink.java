@@ -403,8 +403,15 @@ public final class InterControllerLink {
                 }
             }
         }
-        // shipping spreads over its channels, except the parts of one streamed write (a hint), kept in order on one
-        int start = kind == LinkFrame.CHANNEL_SHIP && hint == 0
+        if (kind == LinkFrame.CHANNEL_SHIP && hint != 0) {
+            // the parts of one streamed write (a hint) stay in order on its one channel, congested or not: on
+            // another they could overtake each other, and the owner drops a stream whose parts arrive out of
+            // order. What a stream can queue is bounded by the room its front end gave it
+            Channel c = slots.get(Math.floorMod(hint, n));
+            return c != null && c.isActive() ? c : null;
+        }
+        // shipping spreads over its channels; the other kinds keep a message's hint (its LUN) on one
+        int start = kind == LinkFrame.CHANNEL_SHIP
             ? (shipRoundRobin.getAndIncrement() & Integer.MAX_VALUE) % n : Math.floorMod(hint, n);
         Channel congested = null;
         for (int i = 0; i < n; i++) {

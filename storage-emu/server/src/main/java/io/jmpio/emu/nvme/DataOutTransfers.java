@@ -141,6 +141,10 @@ final class DataOutTransfers {
     private void beginStreamedWrite(int cid, int lun, boolean fua, long offset, int length) {
         subsystem.controller.beginHostWrite(lun, fua, offset, length, portIndex).whenComplete((w, e) ->
             ctx.executor().execute(() -> {
+                if (e != null) {
+                    LOG.error("NVMe/TCP {}: a streamed write of {} bytes at {} could not begin", ctx.channel().remoteAddress(),
+                        length, offset, e);
+                }
                 HostWrite write = w != null ? w : HostWrite.refused(IoResult.error(Status.MEDIUM_ERROR, 0));
                 if (!ctx.channel().isActive() || write.refusal() != null) {
                     room.giveBack(length, System.nanoTime());
@@ -246,6 +250,9 @@ final class DataOutTransfers {
                 return;
             }
             d.write.commit().whenComplete((res, e) -> {
+                if (e != null) {
+                    LOG.error("NVMe/TCP {}: a streamed write of {} bytes failed", ctx.channel().remoteAddress(), d.length, e);
+                }
                 IoResult r = res != null ? res : IoResult.error(Status.MEDIUM_ERROR, 0);
                 queue.count(Opcode.WRITE, d.length, r);
                 ctx.executor().execute(() -> {
