@@ -555,16 +555,9 @@ class NvmeTcpTargetTest {
             SpecNvmeHost[] h = host(a, port, HOST);
             try {
                 byte[] data = Harness.random(64 << 10, 5);
-                ByteBuffer sqe = h[1].sqe(0x01, 1, 0x5A, data.length);
-                sqe.putLong(40, 64).putInt(48, data.length / 512 - 1);
-                h[1].sendCommand(sqe, null);
-                byte[] r2t = h[1].readN(24);
-                assertEquals(0x09, r2t[0], "an R2T for the write's data");
-                ByteBuffer r = ByteBuffer.wrap(r2t).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                int[] r2t = h[1].writeUntilR2t(1, 64, data.length);
                 a.controller("A").pause();
-                byte[] hdr = SpecNvmeHost.le(24).put(0, (byte) 0x06).put(1, (byte) 4).put(2, (byte) 24)
-                    .putShort(8, r.getShort(8)).putShort(10, r.getShort(10)).putInt(16, data.length).array();
-                h[1].sendPdu(hdr, data); // held by the paused controller
+                h[1].sendData(r2t, data); // held by the paused controller
                 Thread.sleep(2500);
                 a.controller("A").resume();
                 int status = h[1].await(null).status();
@@ -597,16 +590,9 @@ class NvmeTcpTargetTest {
             SpecNvmeHost[] h = host(a, port, HOST);
             try {
                 byte[] data = Harness.random(64 << 10, 9);
-                ByteBuffer sqe = h[1].sqe(0x01, 1, 0x5A, data.length);
-                sqe.putLong(40, 128).putInt(48, data.length / 512 - 1);
-                h[1].sendCommand(sqe, null);
-                byte[] r2t = h[1].readN(24);
-                assertEquals(0x09, r2t[0], "an R2T once the owner reserved room");
-                ByteBuffer r = ByteBuffer.wrap(r2t).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                int[] r2t = h[1].writeUntilR2t(1, 128, data.length); // the owner reserved room
                 a.controller("B").partitionLink();
-                byte[] hdr = SpecNvmeHost.le(24).put(0, (byte) 0x06).put(1, (byte) 4).put(2, (byte) 24)
-                    .putShort(8, r.getShort(8)).putShort(10, r.getShort(10)).putInt(16, data.length).array();
-                h[1].sendPdu(hdr, data);
+                h[1].sendData(r2t, data);
                 SpecNvmeHost.Reply reply = h[1].await(null);
                 assertNotEquals(0, reply.status(), "the write did not reach the owner");
                 assertFalse(reply.dnr(), "retryable: " + Integer.toHexString(reply.status()));

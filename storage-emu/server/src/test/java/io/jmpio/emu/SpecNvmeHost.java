@@ -200,6 +200,27 @@ final class SpecNvmeHost implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends a write whose data goes by R2T and reads that R2T (the host then holds the data back: {@link
+     * #sendData}); returns the R2T's header fields CCCID and TTAG.
+     */
+    int[] writeUntilR2t(int nsid, long slba, int length) throws IOException {
+        ByteBuffer s = sqe(0x01, nsid, 0x5A, length);
+        s.putLong(40, slba).putInt(48, length / 512 - 1);
+        sendCommand(s, null);
+        byte[] pdu = readN(24);
+        assertEquals(0x09, pdu[0], "an R2T for the write's data");
+        ByteBuffer r = ByteBuffer.wrap(pdu).order(ByteOrder.LITTLE_ENDIAN);
+        return new int[] {r.getShort(8) & 0xFFFF, r.getShort(10) & 0xFFFF};
+    }
+
+    /** All of an R2T's data in one H2CData PDU (LAST); {@code r2t} as {@link #writeUntilR2t} returned it. */
+    void sendData(int[] r2t, byte[] data) throws IOException {
+        byte[] h = le(24).put(0, (byte) 0x06).put(1, (byte) 4).put(2, (byte) 24).putShort(8, (short) r2t[0])
+            .putShort(10, (short) r2t[1]).putInt(16, data.length).array();
+        sendPdu(h, data);
+    }
+
     /** Fabrics Connect (data in the capsule); DW0 of the reply is the CNTLID. */
     Reply connect(int qid, int sqsize, int kato, String subnqn, String hostnqn, int cntlid) throws IOException {
         return connect(qid, sqsize, kato, subnqn, hostnqn, cntlid, 0);
