@@ -644,9 +644,7 @@ class HostilePeersTest {
                     Harness.Host host = new Harness.Host(a, port(a, "A", 1), "hoarder-" + h);
                     attackers.add(host);
                     for (int i = 0; i < 32; i++) {
-                        java.nio.ByteBuffer sqe = host.io.sqe(0x01, 1, 0x5A, megs);
-                        sqe.putLong(40, i % 8 * (megs / 512L)).putInt(48, megs / 512 - 1);
-                        host.io.sendCommand(sqe, null);
+                        host.io.sendWriteByR2t(1, i % 8 * (megs / 512L), megs);
                     }
                 }
                 int r2ts = 0;
@@ -656,10 +654,8 @@ class HostilePeersTest {
                     host.io.socket.setSoTimeout(300);
                     try {
                         while (true) {
-                            byte[] common = host.io.readN(8);
-                            host.io.readN(java.nio.ByteBuffer.wrap(common).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                                .getInt(4) - 8);
-                            assertEquals(0x09, common[0], "the array answers a hoarder only with R2Ts while it waits");
+                            assertEquals(0x09, host.io.readPdu()[0],
+                                "the array answers a hoarder only with R2Ts while it waits");
                             r2ts++;
                             heldRoom[h] = true;
                         }
@@ -697,9 +693,7 @@ class HostilePeersTest {
                     host.io.socket.setSoTimeout(15_000);
                     try {
                         while (true) {
-                            byte[] common = host.io.readN(8);
-                            host.io.readN(java.nio.ByteBuffer.wrap(common).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                                .getInt(4) - 8);
+                            host.io.readPdu(); // "not ready" answers, until the connection is closed
                         }
                     } catch (java.net.SocketTimeoutException e) {
                         fail("hoarder " + h + " held room, sent nothing and was not cut off");

@@ -135,19 +135,24 @@ final class SpecNvmeHost implements AutoCloseable {
         return nextCid - 1;
     }
 
+    /** One whole PDU as it came (its type is byte 0, its PLEN bytes 4..7). */
+    byte[] readPdu() throws IOException {
+        byte[] common = readN(8);
+        int plen = ByteBuffer.wrap(common).order(ByteOrder.LITTLE_ENDIAN).getInt(4);
+        byte[] pdu = java.util.Arrays.copyOf(common, plen);
+        System.arraycopy(readN(plen - 8), 0, pdu, 8, plen - 8);
+        return pdu;
+    }
+
     /** Reads PDUs until the CapsuleResp of the last command: C2HData collected, R2Ts answered from {@code out}. */
     Reply await(byte[] writeData) throws IOException {
         java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
         while (true) {
-            byte[] common = readN(8);
-            int type = common[0] & 0xFF;
-            int flags = common[1] & 0xFF;
-            int hlen = common[2] & 0xFF;
-            int plen = ByteBuffer.wrap(common).order(ByteOrder.LITTLE_ENDIAN).getInt(4);
-            byte[] rest = readN(plen - 8);
-            byte[] pdu = new byte[plen];
-            System.arraycopy(common, 0, pdu, 0, 8);
-            System.arraycopy(rest, 0, pdu, 8, rest.length);
+            byte[] pdu = readPdu();
+            int type = pdu[0] & 0xFF;
+            int flags = pdu[1] & 0xFF;
+            int hlen = pdu[2] & 0xFF;
+            int plen = pdu.length;
             ByteBuffer p = ByteBuffer.wrap(pdu).order(ByteOrder.LITTLE_ENDIAN);
             if (type == 0x03) {
                 throw new IOException("C2HTermReq FES " + p.getShort(8));
@@ -205,13 +210,18 @@ final class SpecNvmeHost implements AutoCloseable {
      * #sendData}); returns the R2T's header fields CCCID and TTAG.
      */
     int[] writeUntilR2t(int nsid, long slba, int length) throws IOException {
-        ByteBuffer s = sqe(0x01, nsid, 0x5A, length);
-        s.putLong(40, slba).putInt(48, length / 512 - 1);
-        sendCommand(s, null);
-        byte[] pdu = readN(24);
+        sendWriteByR2t(nsid, slba, length);
+        byte[] pdu = readPdu();
         assertEquals(0x09, pdu[0], "an R2T for the write's data");
         ByteBuffer r = ByteBuffer.wrap(pdu).order(ByteOrder.LITTLE_ENDIAN);
         return new int[] {r.getShort(8) & 0xFFFF, r.getShort(10) & 0xFFFF};
+    }
+
+    /** Sends a write of {@code length} bytes whose data the target is to ask for by R2T. */
+    void sendWriteByR2t(int nsid, long slba, int length) throws IOException {
+        ByteBuffer s = sqe(0x01, nsid, 0x5A, length);
+        s.putLong(40, slba).putInt(48, length / 512 - 1);
+        sendCommand(s, null);
     }
 
     /** All of an R2T's data in one H2CData PDU (LAST); {@code r2t} as {@link #writeUntilR2t} returned it. */

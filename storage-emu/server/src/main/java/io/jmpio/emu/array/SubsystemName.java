@@ -3,7 +3,6 @@ package io.jmpio.emu.array;
 import io.jmpio.emu.security.SecretFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 

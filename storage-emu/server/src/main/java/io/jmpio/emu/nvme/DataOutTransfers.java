@@ -33,7 +33,7 @@ final class DataOutTransfers {
         final int length;
         int received;
         /** When the R2T went out or the last of its data came: a host that sends none for too long is cut off. */
-        long lastDataNanos = System.nanoTime();
+        long lastDataNanos;
         /**
          * One of its H2CData PDUs failed its data digest: the rest of the range is still taken (and dropped), and
          * the command ends with Data Transfer Error once the host has sent it all. Ending it at the bad PDU would

@@ -20,9 +20,8 @@ import org.slf4j.LoggerFactory;
  * {@link AdminCommands}) or I/O (Read, Write, Flush, Write Zeroes, Dataset Management, reservations: {@link
  * IoCommands}); this class is the queue's transport: PDUs, data movement, flow control and answers. Writes
  * take their data in the capsule up to {@link IdentifyData#IN_CAPSULE_DATA}, by R2T and H2CData beyond
- * ({@link DataOutTransfers}). A
- * transport error is answered with a C2HTermReq and the connection is closed; a bad command gets its status.
- * Everything runs on the connection's event loop.
+ * ({@link DataOutTransfers}). A transport error is answered with a C2HTermReq and the connection is closed; a bad
+ * command gets its status. Everything runs on the connection's event loop.
  */
 final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private static final Logger LOG = LoggerFactory.getLogger(QueueHandler.class);
@@ -49,8 +48,10 @@ final class QueueHandler extends SimpleChannelInboundHandler<Pdu> {
     private int outstanding;
     /** PDUs held while the host does not take its replies. */
     private final java.util.ArrayDeque<Pdu> deferred = new java.util.ArrayDeque<>();
+
     /** The commands' data taken from the host by R2T; null until the handler is added. */
     private DataOutTransfers transfers;
+
     /** What to run once a data-out command's data is all here; it owns (sends on or releases) the buffer. */
     interface Command {
         void run(ByteBuf data);
